@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests need (headless Chromium for the HTML report test),
+# only when they are missing; quiet and idempotent.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "warning: missing ${need[*]}; install them with your package manager" >&2
+  fi
+fi
