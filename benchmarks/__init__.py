@@ -1,0 +1,1 @@
+"""Reproducible benchmarks, each running our code beside its anchor in one run."""

@@ -1,0 +1,1 @@
+"""log-analyzer: what broke, since when, for whom, from the JSON log records."""

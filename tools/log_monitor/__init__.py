@@ -1,0 +1,1 @@
+"""log-monitor: follow the logs, evaluate rules, alert without spam."""
