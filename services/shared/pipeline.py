@@ -1,0 +1,106 @@
+"""The process-wide logging pipeline: settings, metadata, redaction, sampler and writer.
+
+One per process, created by the first setup_service_logging() call; later calls for other
+modules or services reuse it, so handlers and lines are never duplicated.
+"""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from . import context as _context
+from .metadata import Metadata, detect_metadata
+from .performance import PerformanceSampler
+from .render import Entry, RecordBuilder
+from .settings import LogSettings
+from .writer import LineOutput, LogWriter, Reporter, file_factory_for
+
+
+class Pipeline:
+    """Routes stdlib records to services and owns the writer every record goes through."""
+
+    def __init__(self, settings: LogSettings, *, console: Any = None, metadata: Metadata | None = None,
+                 file_factory: Any = None, reporter: Reporter | None = None) -> None:
+        self.settings = settings
+        self.metadata = metadata or detect_metadata(settings.environment, settings.git_commit)
+        from .redaction import Redactor  # imported here so a partial checkout still imports
+
+        self.redactor = Redactor(user_salt=settings.user_salt)
+        self.sampler = PerformanceSampler() if settings.monitoring else None
+        if self.sampler is not None:
+            self.sampler.start()
+        self.reporter = reporter or Reporter()
+        self.default_service: str | None = None
+        self._routes: dict[str, tuple[str, str]] = {}
+        if file_factory is None and settings.file:
+            file_factory = file_factory_for(
+                settings.log_dir, max_bytes=settings.max_bytes, max_age_s=settings.max_age_s,
+                backup_count=settings.backup_count, on_error=lambda text: self.reporter.problem(text, text))
+        stream = console if console is not None else (sys.stdout.buffer if settings.console else None)
+        builder = RecordBuilder(self.metadata, self.redactor, self._performance)
+        self.writer = LogWriter(builder, console=stream if settings.console else None,
+                                console_format=settings.format, file_factory=file_factory, reporter=self.reporter)
+        self.submit = self.writer.submit
+        _context.set_user_masker(self.redactor.mask_user)
+
+    def _performance(self) -> dict[str, float] | None:
+        return self.sampler.snapshot if self.sampler is not None else None
+
+    def register(self, logger_name: str, service: str, module: str) -> None:
+        """Remember that records of logger_name belong to (service, module)."""
+        self._routes[logger_name] = (service, module)
+        if self.default_service is None:
+            self.default_service = service
+
+    def route(self, logger_name: str, module: str) -> tuple[str, str, str | None]:
+        """(service, module, logger) for a stdlib record; third-party records join the first service."""
+        found = self._routes.get(logger_name)
+        if found is not None:
+            return found[0], found[1], None
+        return self.default_service or "unknown", module, logger_name
+
+    def report_problem(self, key: str, text: str) -> None:
+        """Say once on stderr that logging itself is in trouble."""
+        self.reporter.problem(key, text)
+
+    def flush(self) -> bool:
+        """Block until everything queued is written."""
+        return self.writer.flush()
+
+    def close(self) -> None:
+        """Write what is queued and release the files (tests and shutdown)."""
+        if self.sampler is not None:
+            self.sampler.stop()
+        self.writer.close()
+        _context.set_user_masker(None)
+
+
+def install_exit_hooks(pipeline_getter: Any) -> None:
+    """Flush at normal exit and on SIGTERM (when nobody else handles SIGTERM)."""
+
+    def flush_at_exit() -> None:
+        pipeline = pipeline_getter()
+        if pipeline is not None:
+            pipeline.flush()
+
+    atexit.register(flush_at_exit)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            def on_sigterm(signum: int, frame: FrameType | None) -> None:
+                flush_at_exit()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.raise_signal(signal.SIGTERM)
+
+            signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):
+        pass
+
+
+__all__ = ["Entry", "LineOutput", "Pipeline", "install_exit_hooks"]

@@ -1,0 +1,168 @@
+"""Turn a queued log entry into the record DESIGN.md fixes, and the record into one JSON line.
+
+Runs on the writer thread, not the caller's: the caller only captured the time, the level,
+the message, its context and the bound contextvars. Every step here is defensive, because
+logging must never raise into the service that called it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import traceback
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import orjson
+
+from .errors import ErrorInfo, error_info
+from .metadata import Metadata
+
+LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+_TOP_LEVEL = ("request_id", "trace_id", "span_id", "user")
+MAX_STACK_CHARS = 16384
+
+
+class Entry(NamedTuple):
+    """What the caller hands to the writer thread: cheap to build, rendered later."""
+
+    created: float
+    level: int
+    service: str
+    module: str
+    message: str
+    context: Mapping[str, Any] | None
+    bound: Mapping[str, Any]
+    exc_info: tuple[type[BaseException], BaseException, Any] | None = None
+    event: str | None = None
+    logger: str | None = None
+    error: ErrorInfo | None = None
+
+
+_second_cache: list[Any] = [-1, ""]
+
+
+def format_timestamp(created: float) -> str:
+    """RFC 3339 UTC with milliseconds and Z; the seconds part is cached per second."""
+    seconds = int(created)
+    if seconds != _second_cache[0]:
+        stamp = _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second_cache[0], _second_cache[1] = seconds, stamp
+    return f"{_second_cache[1]}.{int((created - seconds) * 1000):03d}Z"
+
+
+class RecordBuilder:
+    """Builds records in the fixed key order from entries, with redaction applied."""
+
+    def __init__(self, metadata: Metadata, redactor: Any, performance: Callable[[], dict[str, float] | None]) -> None:
+        self._meta = metadata
+        self._redactor = redactor
+        self._performance = performance
+
+    def build(self, entry: Entry) -> dict[str, Any]:
+        """Assemble one record; optional keys appear only when they have a value."""
+        redactor = self._redactor
+        bound = entry.bound
+        context: dict[str, Any] = {}
+        if bound:
+            context.update((k, v) for k, v in bound.items() if k not in _TOP_LEVEL)
+        if entry.context:
+            context.update(entry.context)
+        record: dict[str, Any] = {
+            "timestamp": format_timestamp(entry.created),
+            "service": entry.service,
+            "module": entry.module,
+            "level": LEVEL_NAMES.get(entry.level) or _level_name(entry.level),
+            "message": redactor.redact_text(entry.message),
+            "context": redactor.redact_context(context) if context else {},
+            "docker_container": self._meta.docker_container,
+            "git_commit": self._meta.git_commit,
+            "environment": self._meta.environment,
+        }
+        performance = self._performance()
+        if performance is not None:
+            record["performance"] = performance
+        if entry.event:
+            record["event"] = entry.event
+        if entry.logger:
+            record["logger"] = entry.logger
+        if bound:
+            for key in _TOP_LEVEL:
+                value = bound.get(key)
+                if value is not None:
+                    record[key] = value if key != "user" else _masked_user(value, redactor)
+        self._add_error(record, entry)
+        return record
+
+    def _add_error(self, record: dict[str, Any], entry: Entry) -> None:
+        exc = entry.exc_info[1] if entry.exc_info else None
+        info = entry.error or (error_info(exc) if exc is not None else None)
+        if info is not None:
+            record["error"] = info.as_dict()
+        if exc is not None and entry.exc_info is not None:
+            record["exception"] = exception_block(entry.exc_info, self._redactor)
+
+
+def _masked_user(value: Any, redactor: Any) -> str:
+    return value if isinstance(value, str) and value.startswith("u_") else str(redactor.mask_user(value))
+
+
+def _level_name(level: int) -> str:
+    for threshold in (50, 40, 30, 20):
+        if level >= threshold:
+            return LEVEL_NAMES[threshold]
+    return "DEBUG"
+
+
+def exception_block(exc_info: tuple[type[BaseException], BaseException, Any], redactor: Any) -> dict[str, str]:
+    """The record's `exception` block: type, redacted message, redacted stack trace."""
+    exc_type, exc, tb = exc_info
+    try:
+        message = str(exc)
+    except Exception:
+        message = f"<unprintable {exc_type.__name__}>"
+    try:
+        stack = "".join(traceback.format_exception(exc_type, exc, tb))
+    except Exception:
+        stack = f"{exc_type.__name__}: <traceback unavailable>"
+    if len(stack) > MAX_STACK_CHARS:  # keep the innermost frames, which say what broke
+        stack = "…[truncated]\n" + stack[-MAX_STACK_CHARS:]
+    return {"type": exc_type.__name__, "message": redactor.redact_text(message),
+            "stacktrace": redactor.redact_text(stack)}
+
+
+def _fallback(value: Any) -> Any:
+    """Make anything orjson refuses printable: Decimal, sets, bytes, numpy scalars, odd objects."""
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)[:1024].decode("utf-8", "replace")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return item()
+        except Exception:
+            pass
+    try:
+        return str(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__name__}>"
+
+
+def dumps(record: dict[str, Any]) -> bytes:
+    """One JSON line; never raises, degrading the context before giving up on the record."""
+    try:
+        return orjson.dumps(record, default=_fallback, option=_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        safe = dict(record)
+        safe["context"] = {"_unserializable": _fallback(type(record.get("context")).__name__)}
+        try:
+            return orjson.dumps(safe, default=_fallback, option=_OPTIONS)
+        except Exception:
+            return orjson.dumps({"timestamp": record.get("timestamp"), "service": record.get("service"),
+                                 "module": record.get("module"), "level": record.get("level"),
+                                 "message": "[record could not be rendered]", "context": {}},
+                                option=_OPTIONS)

@@ -1,0 +1,59 @@
+"""Test helpers shipped as public API: capture the records a block of code logs.
+
+    with capture_logs() as logs:
+        slog.info("hello", symbol="BTC-USDT")
+    assert logs.records[0]["context"]["symbol"] == "BTC-USDT"
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from .logging_config import ensure_pipeline, shutdown_logging
+from .pipeline import Pipeline
+from .settings import LEVELS, LogSettings
+
+
+class CapturedLogs:
+    """The records written while capturing, parsed back from the JSON lines themselves."""
+
+    def __init__(self, pipeline: Pipeline, buffer: io.BytesIO) -> None:
+        self.pipeline = pipeline
+        self._buffer = buffer
+
+    @property
+    def lines(self) -> list[bytes]:
+        """Every rendered line so far, exactly as it would reach stdout."""
+        self.pipeline.flush()
+        return self._buffer.getvalue().splitlines()
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """Every record so far, parsed."""
+        return [orjson.loads(line) for line in self.lines]
+
+    def find(self, **fields: Any) -> list[dict[str, Any]]:
+        """Records whose top-level keys (or context keys) equal the given values."""
+        return [r for r in self.records
+                if all(r.get(k, (r.get("context") or {}).get(k)) == v for k, v in fields.items())]
+
+
+@contextmanager
+def capture_logs(level: str = "DEBUG", settings: LogSettings | None = None) -> Iterator[CapturedLogs]:
+    """Route all logging of the block into memory (no files), then restore a clean state."""
+    shutdown_logging()
+    base = settings or LogSettings(monitoring=False)
+    chosen = replace(base, level=LEVELS[level.upper()], console=True, file=False, format="json")
+    buffer = io.BytesIO()
+    pipeline = ensure_pipeline(chosen, console=buffer)
+    try:
+        yield CapturedLogs(pipeline, buffer)
+    finally:
+        pipeline.flush()
+        shutdown_logging()

@@ -1,0 +1,189 @@
+"""The writer thread: renders queued entries and writes them to stdout and per-service files.
+
+Callers only put a tuple on a queue; rendering, redaction and I/O happen here, in batches,
+so a log call costs the service microseconds. flush() waits until everything queued before
+it is written, which logging.shutdown(), atexit and SIGTERM rely on.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from .console import render_console
+from .render import Entry, RecordBuilder, dumps
+
+BATCH = 512
+
+
+class LineOutput(Protocol):
+    """Where a batch of rendered lines goes (a rotating file, a test buffer)."""
+
+    def write(self, data: bytes) -> None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Flush:
+    """A marker that wakes its waiter once everything queued before it is written."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+class Reporter:
+    """Says each distinct problem once on stderr, and says when it is over."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream
+        self._said: set[str] = set()
+
+    def problem(self, key: str, text: str) -> None:
+        """Report a problem unless it was already reported."""
+        if key not in self._said:
+            self._said.add(key)
+            self._write(f"logging: {text}\n")
+
+    def recovered(self, key: str, text: str) -> None:
+        """Report that a reported problem has cleared."""
+        if key in self._said:
+            self._said.discard(key)
+            self._write(f"logging: {text}\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            stream = self._stream or sys.__stderr__
+            if stream is not None:
+                stream.write(text)
+                stream.flush()
+        except Exception:
+            pass
+
+
+class LogWriter:
+    """Owns the queue and the thread; outputs are per service, created on first use."""
+
+    def __init__(
+        self,
+        builder: RecordBuilder,
+        *,
+        console: BinaryIO | None,
+        console_format: str = "json",
+        file_factory: Callable[[str], LineOutput] | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self._builder = builder
+        self._console = console
+        self._console_format = console_format
+        self._colour = console_format == "console" and bool(getattr(console, "isatty", lambda: False)())
+        self._file_factory = file_factory
+        self._files: dict[str, LineOutput | None] = {}
+        self.reporter = reporter or Reporter()
+        self.rendered = 0
+        self._start()
+        os.register_at_fork(after_in_child=self._start)
+
+    def _start(self) -> None:
+        self._queue: queue.SimpleQueue[Entry | _Flush | None] = queue.SimpleQueue()
+        self.submit: Callable[[Entry], None] = self._queue.put  # the caller's whole cost
+        self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
+        self._thread.start()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until every entry queued so far is written; False on timeout."""
+        if threading.current_thread() is self._thread or not self._thread.is_alive():
+            return False
+        marker = _Flush()
+        self._queue.put(marker)
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, stop the thread and close the files."""
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._queue.put(None)
+            self._thread.join(timeout)
+        for output in self._files.values():
+            if output is not None:
+                output.close()
+        self._files.clear()
+
+    def _run(self) -> None:
+        get, get_nowait = self._queue.get, self._queue.get_nowait
+        while True:
+            batch = [get()]
+            try:
+                while len(batch) < BATCH:
+                    batch.append(get_nowait())
+            except queue.Empty:
+                pass
+            stop = self._write_batch(batch)
+            if stop:
+                return
+
+    def _write_batch(self, batch: list[Entry | _Flush | None]) -> bool:
+        per_service: dict[str, list[bytes]] = {}
+        console: list[bytes] = []
+        markers: list[_Flush] = []
+        stop = False
+        for item in batch:
+            if item is None:
+                stop = True
+            elif isinstance(item, _Flush):
+                markers.append(item)
+            else:
+                self._render(item, per_service, console)
+        self._emit(per_service, console)
+        for marker in markers:
+            marker.done.set()
+        return stop
+
+    def _render(self, entry: Entry, per_service: dict[str, list[bytes]], console: list[bytes]) -> None:
+        try:
+            record = self._builder.build(entry)
+            line = dumps(record)
+        except Exception as exc:  # never lose the thread over one record
+            self.reporter.problem(f"render:{type(exc).__name__}", f"a record could not be rendered: {exc!r}")
+            return
+        self.rendered += 1
+        per_service.setdefault(entry.service, []).append(line)
+        if self._console is not None:
+            console.append(render_console(record, self._colour) if self._console_format == "console" else line)
+
+    def _emit(self, per_service: dict[str, list[bytes]], console: list[bytes]) -> None:
+        if console and self._console is not None:
+            try:
+                self._console.write(b"".join(console))
+                self._console.flush()
+                self.reporter.recovered("console", "stdout is writable again")
+            except Exception as exc:
+                self.reporter.problem("console", f"cannot write to stdout ({exc!r}); lines still go to files")
+        if self._file_factory is None:
+            return
+        for service, lines in per_service.items():
+            output = self._output(service)
+            if output is not None:
+                output.write(b"".join(lines))
+
+    def _output(self, service: str) -> LineOutput | None:
+        if service not in self._files:
+            try:
+                self._files[service] = self._file_factory(service) if self._file_factory else None
+            except Exception as exc:
+                self.reporter.problem(f"file:{service}", f"cannot open the log file of {service}: {exc!r}")
+                return None
+        return self._files[service]
+
+
+def file_factory_for(log_dir: Path, **rotation: Any) -> Callable[[str], LineOutput]:
+    """Return a factory making $LOG_DIR/<service>.log rotating outputs."""
+    from .file_output import RotatingFileOutput
+
+    def make(service: str) -> LineOutput:
+        return RotatingFileOutput(log_dir / f"{service}.log", **rotation)
+
+    return make
