@@ -111,7 +111,7 @@ def make_dirs(directory: Path) -> None:
             os.mkdir(item, DIR_MODE)
         except FileExistsError:
             if not item.is_dir():
-                raise
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(item)) from None
             continue
         os.chmod(item, DIR_MODE)
 

@@ -1,0 +1,148 @@
+"""A failing log file never raises into the service: it reports once, drops, and resumes by itself.
+
+These tests run as root, where chmod does not stop a write, so each failure is made real in a
+way root cannot bypass: a parent path component that is a regular file (ENOTDIR), the log
+path pointing at /dev/full (ENOSPC), and the directory removed under a running writer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from services.shared.file_output import RotatingFileOutput
+
+T0 = 1_736_937_000.0
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def line(i: int) -> bytes:
+    """Return a short numbered line."""
+    return f"line {i}\n".encode()
+
+
+def lines(start: int, stop: int) -> bytes:
+    """Return a batch of numbered lines."""
+    return b"".join(line(i) for i in range(start, stop))
+
+
+def test_a_file_in_place_of_the_directory_reports_once_and_resumes_when_it_is_a_directory(
+    tmp_path: Path,
+) -> None:
+    """ENOTDIR (a regular file where a parent directory should be; fails even for root): one report,
+    lines dropped, no retry before a second has passed, then writing resumes with a recovery report."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    clock, reports = FakeClock(), []
+    out = RotatingFileOutput(blocker / "logs" / "svc.log", clock=clock, on_error=reports.append)
+    out.write(lines(0, 3))
+    clock.now += 0.5
+    out.write(lines(3, 5))
+    assert len(reports) == 1
+    assert "Not a directory" in reports[0]
+    assert str(blocker / "logs" / "svc.log") in reports[0]
+    blocker.unlink()
+    blocker.mkdir()
+    clock.now += 0.4  # still within the retry interval: dropped without touching the disk
+    out.write(line(5))
+    assert not (blocker / "logs").exists()
+    clock.now += 0.2
+    out.write(line(6))
+    out.close()
+    assert (blocker / "logs" / "svc.log").read_bytes() == line(6)
+    assert len(reports) == 2
+    assert "6 log lines were dropped" in reports[1]
+
+
+def test_a_full_disk_reports_once_and_leaves_no_torn_line(tmp_path: Path) -> None:
+    """ENOSPC (the log path is a symlink to /dev/full, which refuses every byte): reported once with
+    the reason; when the path is a normal file again, lines resume whole."""
+    log = tmp_path / "svc.log"
+    log.symlink_to("/dev/full")
+    clock, reports = FakeClock(), []
+    out = RotatingFileOutput(log, clock=clock, on_error=reports.append)
+    for i in range(5):
+        out.write(line(i))
+        clock.now += 1.5  # past the retry interval each time: it retries, fails, stays quiet
+    assert len(reports) == 1
+    assert "No space left on device" in reports[0]
+    log.unlink()
+    out.write(line(5))
+    out.close()
+    assert log.read_bytes() == line(5)
+    assert "5 log lines were dropped" in reports[1]
+
+
+def test_a_removed_directory_is_recreated_and_writing_goes_on(tmp_path: Path) -> None:
+    """If the log directory is deleted under a running writer, the next batch recreates it (0750)
+    instead of vanishing into the unlinked file."""
+    log = tmp_path / "logs" / "svc.log"
+    reports: list[str] = []
+    out = RotatingFileOutput(log, on_error=reports.append)
+    out.write(lines(0, 3))
+    shutil.rmtree(log.parent)
+    out.write(lines(3, 6))
+    out.close()
+    assert log.read_bytes() == lines(3, 6)
+    assert oct(log.parent.stat().st_mode & 0o777) == oct(0o750)
+    assert reports == []
+
+
+def test_a_directory_replaced_by_a_file_reports_then_recovers(tmp_path: Path) -> None:
+    """The directory removed and a regular file put in its place: one report, then recovery once
+    the directory can be created again."""
+    log = tmp_path / "logs" / "svc.log"
+    clock, reports = FakeClock(), []
+    out = RotatingFileOutput(log, clock=clock, on_error=reports.append)
+    out.write(line(0))
+    shutil.rmtree(log.parent)
+    log.parent.write_text("in the way")
+    out.write(line(1))
+    out.write(line(2))
+    log.parent.unlink()
+    clock.now += 1
+    out.write(line(3))
+    out.close()
+    assert log.read_bytes() == line(3)
+    assert len(reports) == 2
+    assert "2 log lines were dropped" in reports[1]
+
+
+def test_failures_go_to_stderr_by_default_and_a_broken_reporter_is_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without on_error the report goes to stderr; a reporter that raises does not reach the caller."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    RotatingFileOutput(blocker / "svc.log").write(line(0))
+    assert "cannot write" in capsys.readouterr().err
+
+    def broken(message: str) -> None:
+        raise RuntimeError(message)
+
+    RotatingFileOutput(blocker / "svc.log", on_error=broken).write(line(0))
+
+
+def test_writing_after_close_drops_and_reports_once(tmp_path: Path) -> None:
+    """A late batch after close() is dropped with a single report, never an exception."""
+    reports: list[str] = []
+    out = RotatingFileOutput(tmp_path / "svc.log", on_error=reports.append)
+    out.write(line(0))
+    out.close()
+    out.write(line(1))
+    out.write(line(2))
+    out.close()
+    assert (tmp_path / "svc.log").read_bytes() == line(0)
+    assert len(reports) == 1
+    assert "closed" in reports[0]
