@@ -1,0 +1,152 @@
+"""Behaviour of the log template miner on small cases of our own."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tools.log_analyzer import patterns
+from tools.log_analyzer.patterns import TemplateMiner, mine_templates
+
+VALUES = {
+    "id": ("req-0001", "req-7781"),
+    "number": ("42", "1337"),
+    "decimal": ("0.25", "13.5"),
+    "negative": ("-7", "-128"),
+    "hex": ("0x1f3a", "0xdeadbeef"),
+    "bare_hex": ("a489c868f0c37da9", "54fadb412c4e40cd"),
+    "ipv4": ("10.0.0.1", "192.168.12.200"),
+    "ip_port": ("10.0.0.1:8080", "172.16.5.4:443"),
+    "host_port": ("api.binance.com:443", "ws.kraken.com:9443"),
+    "path": ("/var/log/app.log", "/tmp/x/y.json"),
+    "url": ("https://api.binance.com/api/v3/ticker?symbol=BTCUSDT", "http://localhost:8000/health"),
+    "uuid": ("0673dd71-34c5-4fbb-86c4-40623fbe45b4", "d6b7bd36-2943-4363-9235-fffdd89ea40e"),
+    "duration": ("123ms", "4.5s"),
+    "spaced_duration": ("12 ms", "900 ms"),
+    "size": ("2.65 KB", "17 MB"),
+    "iso_time": ("2024-05-01T12:00:03Z", "2023-12-31 23:59:59.123"),
+    "single_quoted": ("'BTC-USDT'", "'ETH-EUR'"),
+    "double_quoted": ('"alice"', '"bob"'),
+    "key_value": ("user=alice", "user=bob"),
+    "symbol_pair": ("BTC-USDT", "ETH-USDT"),
+}
+SHAPE_NAMES = sorted(VALUES)
+
+
+def _same_template(first: str, second: str) -> bool:
+    """Mine two messages together and say whether they share one template."""
+    a, b = mine_templates([first, second])
+    return a == b
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPE_NAMES if s != "symbol_pair"])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_value_shapes_are_masked_in_any_position(shape: str, where: str) -> None:
+    """Two messages differing only in one value of a known shape get one template with <*>."""
+    a, b = VALUES[shape]
+    words = ["order", "sync", "failed", "for", "account"]
+    slot = {"first": 0, "middle": 2, "last": len(words)}[where]
+    first = " ".join([*words[:slot], a, *words[slot:]])
+    second = " ".join([*words[:slot], b, *words[slot:]])
+    template_a, template_b = mine_templates([first, second])
+    assert template_a == template_b
+    assert "<*>" in template_a
+    assert a not in template_a
+
+
+def test_symbols_become_variable_once_they_vary_enough() -> None:
+    """Trading pairs that vary from line to line end up as one <*> slot."""
+    pairs = ["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "ADA-USDT", "DOGE-USDT"]
+    templates = mine_templates([f"ticker fetched for {pair} from binance" for pair in pairs])
+    assert {"ticker fetched for <*> from binance"} == set(templates)
+
+
+def test_different_constant_words_give_different_templates() -> None:
+    """Messages whose constant words differ are not merged."""
+    messages = [
+        "VM Started (Lifecycle Event)",
+        "VM Paused (Lifecycle Event)",
+        "VM Stopped (Lifecycle Event)",
+        "Link error",
+        "Link ok",
+        "normal",
+        "warning",
+    ]
+    templates = mine_templates(messages * 3)
+    assert len(set(templates)) == len(messages)
+
+
+def test_one_template_per_message_in_order() -> None:
+    """The output has one template per input line, aligned with the input."""
+    messages = ["cache miss for key 12", "exchange timeout after 30 s", "cache miss for key 13"]
+    templates = mine_templates(messages)
+    assert len(templates) == 3
+    assert templates[0] == templates[2] == "cache miss for key <*>"
+    assert templates[1] != templates[0]
+
+
+def test_empty_input_and_blank_message() -> None:
+    """No messages give no templates; a blank message gets an empty template."""
+    assert mine_templates([]) == []
+    assert mine_templates([""]) == [""]
+
+
+def test_mining_is_deterministic() -> None:
+    """The same input gives the same templates, run after run."""
+    users = ["ann", "bob", "cy", "dee", "eve", "fay"]
+    messages = [f"user {users[i % 6]} placed order {i} on {('kraken', 'binance')[i % 2]}" for i in range(18)]
+    assert mine_templates(messages) == mine_templates(list(messages))
+
+
+def test_incremental_miner_counts_templates() -> None:
+    """TemplateMiner.add returns the template so far and templates() counts them, biggest first."""
+    miner = TemplateMiner()
+    assert miner.add("request took 12ms") == "request took <*>"
+    miner.add("request took 340ms")
+    miner.add("bot started")
+    assert miner.templates() == [("request took <*>", 2), ("bot started", 1)]
+    assert miner.template("request took 9ms") == "request took <*>"
+
+
+def test_cluster_cap_bounds_memory() -> None:
+    """Beyond max_clusters, new shapes are not tracked; they get their masked form as template."""
+    miner = TemplateMiner(max_clusters=2)
+    miner.add("alpha beta gamma")
+    miner.add("one two")
+    assert miner.add("delta epsilon zeta eta 5") == "delta epsilon zeta eta <*>"
+    assert len(miner.templates()) == 2
+
+
+def test_public_surface() -> None:
+    """The module exports exactly the miner class and the batch function."""
+    assert patterns.__all__ == ["TemplateMiner", "mine_templates"]
+
+
+UNIT_WORDS = {"sec", "secs", "min", "mins", "hrs", "bytes"}
+WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=8).filter(
+    lambda word: word not in UNIT_WORDS)
+MASKED_SHAPES = [shape for shape in SHAPE_NAMES if shape != "symbol_pair"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    skeletons=st.lists(st.lists(WORDS, min_size=2, max_size=6, unique=True), min_size=1, max_size=4,
+                       unique_by=tuple),
+    data=st.data(),
+)
+def test_generated_templates_are_recovered(skeletons: list[list[str]], data: st.DataObject) -> None:
+    """Messages made from distinct word skeletons plus masked values give one group per skeleton."""
+    messages, origin = [], []
+    for number, words in enumerate(skeletons):
+        slot = data.draw(st.integers(0, len(words)), label=f"slot{number}")
+        shape = data.draw(st.sampled_from(MASKED_SHAPES), label=f"shape{number}")
+        for value in (*VALUES[shape], VALUES[shape][0]):
+            messages.append(" ".join([*words[:slot], value, *words[slot:]]))
+            origin.append(number)
+    templates = mine_templates(messages)
+    groups: dict[str, set[int]] = {}
+    for number, template in zip(origin, templates, strict=True):
+        groups.setdefault(template, set()).add(number)
+    assert all(len(members) == 1 for members in groups.values())
+    assert len(groups) == len(skeletons)

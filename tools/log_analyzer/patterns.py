@@ -1,0 +1,193 @@
+"""Group free-text log messages into templates (``<*>`` for variables) without any per-source tuning.
+
+Three steps, all with one global setting (see ``docs/pattern_miner.md``):
+
+1. mask value-shaped spans (numbers, ids, addresses, paths, ...; ``_masking.py``);
+2. put each masked token sequence into a cluster of the same length whose known tokens agree with
+   it on at least ``similarity`` of the positions (an inverted index finds candidates);
+3. inside a cluster, a position is a variable once it has shown ``max_values`` distinct tokens;
+   positions with fewer alternatives stay constant and split the cluster into templates.
+
+Memory is bounded: at most ``max_clusters`` clusters, at most ``max_values`` remembered tokens per
+position, and bounded caches. Everything is deterministic (no hashing of randomised values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.log_analyzer._masking import VARIABLE, mask
+
+__all__ = ["TemplateMiner", "mine_templates"]
+
+Signature = tuple[str, ...]
+
+SIMILARITY = 0.5
+MAX_VALUES = 5
+MAX_CLUSTERS = 20_000
+_CACHE_LIMIT = 200_000
+
+
+class _Cluster:
+    """Messages of one length that agree on most positions; tracks the tokens seen per position."""
+
+    __slots__ = ("counts", "length", "values", "variable")
+
+    def __init__(self, signature: Signature) -> None:
+        self.length = len(signature)
+        self.values: list[set[str]] = [{token} for token in signature]
+        self.variable = [token == VARIABLE for token in signature]
+        self.counts: dict[Signature, int] = {}
+
+    def template_of(self, signature: Signature) -> Signature:
+        """Mask the positions this cluster has learned to be variable."""
+        variable = self.variable
+        return tuple(VARIABLE if variable[i] else token for i, token in enumerate(signature))
+
+
+class TemplateMiner:
+    """Incremental template miner: ``add`` a message, get its template; ``templates`` lists counts."""
+
+    def __init__(self, similarity: float = SIMILARITY, max_values: int = MAX_VALUES,
+                 max_clusters: int = MAX_CLUSTERS) -> None:
+        self.similarity = similarity
+        self.max_values = max_values
+        self.max_clusters = max_clusters
+        self._clusters: list[_Cluster] = []
+        self._index: dict[tuple[int, int, str], list[_Cluster]] = {}
+        self._routes: dict[Signature, _Cluster | None] = {}
+        self._masked: dict[str, Signature] = {}
+
+    def add(self, message: str) -> str:
+        """Learn from ``message`` and return its template as known so far."""
+        signature = self._signature(message)
+        cluster = self._route(signature)
+        if cluster is None:
+            return " ".join(signature)
+        self._learn(cluster, signature)
+        key = cluster.template_of(signature)
+        cluster.counts[key] = cluster.counts.get(key, 0) + 1
+        return " ".join(key)
+
+    def template(self, message: str) -> str:
+        """Return the current template of ``message`` without learning from it."""
+        signature = self._signature(message)
+        cluster = self._routes.get(signature) or self._find(signature)
+        return " ".join(signature if cluster is None else cluster.template_of(signature))
+
+    def templates(self) -> list[tuple[str, int]]:
+        """List (template, count) pairs, most frequent first, ties in first-seen order."""
+        merged: dict[str, int] = {}
+        for cluster in self._clusters:
+            for key, count in cluster.counts.items():
+                text = " ".join(key)
+                merged[text] = merged.get(text, 0) + count
+        return sorted(merged.items(), key=lambda item: -item[1])
+
+    # ------------------------------------------------------------------ internals
+    def _signature(self, message: str) -> Signature:
+        """Mask and split ``message`` (cached: logs repeat themselves)."""
+        cached = self._masked.get(message)
+        if cached is None:
+            if len(self._masked) >= _CACHE_LIMIT:
+                self._masked.clear()
+            cached = tuple(mask(message).split())
+            self._masked[message] = cached
+        return cached
+
+    def _route(self, signature: Signature) -> _Cluster | None:
+        """Find or create the cluster of ``signature``; ``None`` once the cluster cap is reached."""
+        if signature in self._routes:
+            return self._routes[signature]
+        cluster = self._find(signature)
+        if cluster is None and len(self._clusters) < self.max_clusters:
+            cluster = _Cluster(signature)
+            self._clusters.append(cluster)
+            self._index_cluster(cluster, signature)
+        if len(self._routes) >= _CACHE_LIMIT:
+            self._routes.clear()
+        self._routes[signature] = cluster
+        return cluster
+
+    def _find(self, signature: Signature) -> _Cluster | None:
+        """Return the most similar cluster of the same length, if similar enough."""
+        length = len(signature)
+        if length == 0:
+            return None
+        hits: dict[int, int] = {}
+        by_id: dict[int, _Cluster] = {}
+        index = self._index
+        for position, token in enumerate(signature):
+            for cluster in index.get((length, position, token), ()):
+                key = id(cluster)
+                hits[key] = hits.get(key, 0) + 1
+                by_id[key] = cluster
+        best, best_score = None, -1.0
+        for key in hits:
+            cluster = by_id[key]
+            values, variable = cluster.values, cluster.variable
+            same = sum(1 for i, token in enumerate(signature) if variable[i] or token in values[i])
+            score = same / length
+            if score > best_score:
+                best, best_score = cluster, score
+        return best if best_score >= self.similarity else None
+
+    def _learn(self, cluster: _Cluster, signature: Signature) -> None:
+        """Record the tokens of ``signature``; a position with too many distinct tokens turns variable."""
+        changed = False
+        for position, token in enumerate(signature):
+            if cluster.variable[position]:
+                continue
+            seen = cluster.values[position]
+            if token in seen:
+                continue
+            seen.add(token)
+            if len(seen) >= self.max_values:
+                cluster.variable[position] = True
+                cluster.values[position] = set()
+                changed = True
+            else:
+                self._index.setdefault((cluster.length, position, token), []).append(cluster)
+        if changed:
+            self._rekey(cluster)
+
+    def _index_cluster(self, cluster: _Cluster, signature: Signature) -> None:
+        """Make the tokens of a new cluster findable by position."""
+        for position, token in enumerate(signature):
+            self._index.setdefault((cluster.length, position, token), []).append(cluster)
+
+    def _rekey(self, cluster: _Cluster) -> None:
+        """Fold the per-template counts after a position became variable."""
+        folded: dict[Signature, int] = {}
+        for key, count in cluster.counts.items():
+            new_key = cluster.template_of(key)
+            folded[new_key] = folded.get(new_key, 0) + count
+        cluster.counts = folded
+
+
+def mine_templates(messages: list[str]) -> list[str]:
+    """Return one template per message, variables written ``<*>``, from the whole batch."""
+    miner = TemplateMiner()
+    signatures = [miner._signature(message) for message in messages]
+    unique = _first_seen(signatures)
+    routes = {}
+    for signature in unique:
+        cluster = miner._route(signature)
+        if cluster is not None:
+            miner._learn(cluster, signature)
+        routes[signature] = cluster
+    rendered: dict[Signature, str] = {}
+    out = []
+    for signature in signatures:
+        text = rendered.get(signature)
+        if text is None:
+            cluster = routes[signature]
+            text = " ".join(signature if cluster is None else cluster.template_of(signature))
+            rendered[signature] = text
+        out.append(text)
+    return out
+
+
+def _first_seen(items: Iterable[Signature]) -> list[Signature]:
+    """Deduplicate keeping first-seen order."""
+    return list(dict.fromkeys(items))
