@@ -14,25 +14,46 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
 _HEX = r"[0-9a-fA-F]"
 
-# Order matters: at one position the first rule that matches wins, so longer shapes come first.
-_RULES: tuple[tuple[str, str], ...] = (
-    ("url", r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
-    ("ctime", rf"\b{_WEEKDAY},?\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s+[A-Z]{{3}})?"
+_UNIT = r"(?:[KMGTP]i?B|bytes|B|ms|us|ns|sec|secs|mins?|hrs?)"
+
+# Rules grouped by the first character of the value; inside a group the first rule that matches
+# wins, so longer shapes come first. Every value starts at a word start (not after a letter or digit).
+_DIGIT_RULES: tuple[tuple[str, str], ...] = (
+    ("iso_time", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),
+    # numbers, hex (0x..), dotted addresses, versions, times, ids like 12ab-34: up to the next
+    # separator, a spaced unit included ("2.65 KB", "12 ms") and a restated size ("(1.86 KB)").
+    ("number", rf"\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b(?:\s\([^()\s]+\s?{_UNIT}\))?)?"),
+)
+_LETTER_RULES: tuple[tuple[str, str], ...] = (
+    ("url", r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
+    ("ctime", rf"{_WEEKDAY},?\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s+[A-Z]{{3}})?"
               r"(?:\s+\d{4})?"),
-    ("iso_time", r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),
-    ("uuid", rf"\b{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"),
+    ("uuid", rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"),
     ("kv_value", r"(?<=\w=)[^\s,;)\]}'\"]+"),
-    ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}\b"),
-    ("path", r"(?<![\w/.:])(?:\.{1,2})?(?:/[\w.@%+~,=-]*[\w.@%+~=-])+/?"),
-    ("hex_id", rf"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F]){_HEX}{{8,}}\b"),
-    ("size", r"(?<![A-Za-z0-9])\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|bytes|B)\b"
-             r"(?:\s\([^()\s]+\s?[KMGTP]i?B\))?"),
-    ("duration", r"(?<![A-Za-z0-9])[<>~]?\d+(?:\.\d+)?\s?(?:ms|us|ns|sec|secs|mins?|hrs?)\b"),
-    ("number", r"(?<![A-Za-z0-9])[-+<>~]?\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?"),
     ("quoted", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
+    ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}\b"),
+    ("hex_id", rf"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F]){_HEX}{{8,}}\b"),
+)
+_OTHER_RULES: tuple[tuple[str, str], ...] = (
+    ("path", r"(?<![\w/.:])\.{0,2}(?:/[\w.@%+~,=-]*[\w.@%+~=-])+/?"),
+    ("signed_number", rf"[-+<>~]\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b)?"),
+    ("quoted_other", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
 )
 
-_MASK = re.compile("|".join(f"(?:{pattern})" for _, pattern in _RULES))
+
+def _alternation(rules: tuple[tuple[str, str], ...]) -> str:
+    """Join rules into one non-capturing alternation."""
+    return "|".join(f"(?:{pattern})" for _, pattern in rules)
+
+
+# The leading checks let the scan skip mid-word positions and dispatch on the first character.
+_MASK = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    rf"(?=\d)(?:{_alternation(_DIGIT_RULES)})"
+    rf"|(?=[A-Za-z])(?:{_alternation(_LETTER_RULES)})"
+    rf"|(?![A-Za-z0-9\s])(?:{_alternation(_OTHER_RULES)})"
+    ")"
+)
 
 
 def mask(message: str) -> str:
@@ -42,4 +63,4 @@ def mask(message: str) -> str:
 
 def rule_names() -> list[str]:
     """Name the masking rules in the order they are tried (for documentation and tests)."""
-    return [name for name, _ in _RULES]
+    return [name for rules in (_DIGIT_RULES, _LETTER_RULES, _OTHER_RULES) for name, _ in rules]
