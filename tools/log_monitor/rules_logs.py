@@ -1,0 +1,296 @@
+"""Rules computed from log records: error rate, percentile, match, absence, new fingerprint, baseline.
+
+Each rule keeps its windows in a JSON-able `state` dict that the monitor commits with the offsets,
+so a restart neither loses a window nor counts a line twice. Windows are time buckets keyed by the
+records' own timestamps and evaluated against the injected clock.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tools.log_monitor import config as c
+from tools.log_monitor.records import TS_KEY
+from tools.log_monitor.records import field as get_field
+
+Record = dict[str, Any]
+
+
+@dataclass
+class Signal:
+    """One currently true condition of a rule, for one label set."""
+
+    labels: dict[str, str]
+    value: float
+    summary: str
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+class Rule(Protocol):
+    """Fold a batch of records into `state` and return the conditions true at `now`."""
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]: ...
+
+
+def _bucket_size(window: float) -> float:
+    return max(1.0, window / 60.0)
+
+
+def _key(rec: Record, by: list[str]) -> str:
+    return "|".join(str(get_field(rec, b)) for b in by)
+
+
+def _labels(key: str, by: list[str]) -> dict[str, str]:
+    return dict(zip(by, key.split("|"), strict=False))
+
+
+def _prune(buckets: dict[str, Any], oldest: float) -> None:
+    for b in [b for b in buckets if float(b) < oldest]:
+        del buckets[b]
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+class ErrorRateRule:
+    """Error share over a window, silent below a minimum volume (1 error of 1 request is no page)."""
+
+    def __init__(self, cfg: c.ErrorRateRule) -> None:
+        self.cfg, self.size = cfg, _bucket_size(cfg.window)
+        self.levels = frozenset(cfg.levels)
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        cfg, size, levels, by = self.cfg, self.size, self.levels, self.cfg.by
+        svc = cfg.service
+        acc: dict[tuple[str, str], list[int]] = {}
+        simple = by == ["service"]
+        for rec in records:
+            if svc is not None and rec.get("service") != svc:
+                continue
+            k = (str(rec.get("service")) if simple else _key(rec, by), str(int(rec[TS_KEY] // size) * size))
+            cell = acc.get(k)
+            if cell is None:
+                cell = acc[k] = [0, 0]
+            cell[0] += 1
+            if rec.get("level") in levels:
+                cell[1] += 1
+        groups = state.setdefault("groups", {})
+        for (g, b), (n, e) in acc.items():
+            cell = groups.setdefault(g, {}).setdefault(b, [0, 0])
+            cell[0] += n
+            cell[1] += e
+        out = []
+        for g, buckets in groups.items():
+            _prune(buckets, now - cfg.window)
+            total = sum(v[0] for v in buckets.values())
+            errors = sum(v[1] for v in buckets.values())
+            if total >= cfg.min_volume and errors / total > cfg.threshold:
+                rate = errors / total
+                out.append(Signal(_labels(g, by), rate, f"error rate {_pct(rate)} ({errors}/{total}) over "
+                                  f"{cfg.window:g}s is above {_pct(cfg.threshold)}"))
+        state["groups"] = {g: b for g, b in groups.items() if b}
+        return out
+
+
+_LOG_STEP = math.log(1.05)
+
+
+class PercentileRule:
+    """Windowed percentile from log-scale histograms (±2.5% of the true value)."""
+
+    def __init__(self, cfg: c.PercentileRule) -> None:
+        self.cfg, self.size = cfg, _bucket_size(cfg.window)
+        self.path = cfg.field.split(".")
+
+    def _value(self, rec: Record) -> Any:
+        cur: Any = rec
+        for part in self.path:
+            if not isinstance(cur, dict):
+                return None
+            cur = cur.get(part)
+        return cur
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        cfg, size, by = self.cfg, self.size, self.cfg.by
+        acc: dict[tuple[str, str, int], int] = {}
+        log = math.log
+        for rec in records:
+            if (cfg.service is not None and rec.get("service") != cfg.service) or (
+                cfg.event is not None and rec.get("event") != cfg.event
+            ):
+                continue
+            v = self._value(rec)
+            if not isinstance(v, int | float) or isinstance(v, bool):
+                continue
+            b = int(log(v) / _LOG_STEP) if v > 0 else -1000
+            k = (_key(rec, by), str(int(rec[TS_KEY] // size) * size), b)
+            acc[k] = acc.get(k, 0) + 1
+        groups = state.setdefault("groups", {})
+        for (g, t, b), n in acc.items():
+            hist = groups.setdefault(g, {}).setdefault(t, {})
+            hist[str(b)] = hist.get(str(b), 0) + n
+        out = []
+        for g, buckets in groups.items():
+            _prune(buckets, now - cfg.window)
+            value, count = _percentile(buckets.values(), cfg.percentile)
+            if count >= cfg.min_count and value > cfg.threshold:
+                out.append(Signal(_labels(g, by), value, f"p{cfg.percentile:g} {cfg.field} {value:.1f} over "
+                                  f"{cfg.window:g}s ({count} samples) is above {cfg.threshold:g}"))
+        state["groups"] = {g: b for g, b in groups.items() if b}
+        return out
+
+
+def _percentile(hists: Any, pct: float) -> tuple[float, int]:
+    """Return the percentile estimate (bin midpoint) and the sample count of merged histograms."""
+    merged: dict[int, int] = {}
+    for h in hists:
+        for b, n in h.items():
+            merged[int(b)] = merged.get(int(b), 0) + n
+    count = sum(merged.values())
+    if not count:
+        return 0.0, 0
+    rank, seen = math.ceil(pct / 100.0 * count), 0
+    for b in sorted(merged):
+        seen += merged[b]
+        if seen >= rank:
+            return (0.0 if b == -1000 else math.exp((b + 0.5) * _LOG_STEP)), count
+    return 0.0, count
+
+
+class MatchRule:
+    """Records matching fields and regexes, at least `min_count` within the window."""
+
+    def __init__(self, cfg: c.MatchRule) -> None:
+        self.cfg, self.size = cfg, _bucket_size(cfg.window)
+        self.where = [(k, frozenset(v) if isinstance(v, list) else frozenset([v])) for k, v in cfg.where.items()]
+        self.regex = [(k, re.compile(p)) for k, p in cfg.regex.items()]
+
+    def _hit(self, rec: Record) -> bool:
+        for k, allowed in self.where:
+            v = rec.get(k) if "." not in k else get_field(rec, k)
+            if v not in allowed:
+                return False
+        for k, rx in self.regex:
+            v = rec.get(k) if "." not in k else get_field(rec, k)
+            if v is None or not rx.search(str(v)):
+                return False
+        return True
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        cfg, size = self.cfg, self.size
+        groups = state.setdefault("groups", {})
+        samples = state.setdefault("sample", {})
+        for rec in records:
+            if self._hit(rec):
+                g = _key(rec, cfg.by)
+                b = str(int(rec[TS_KEY] // size) * size)
+                buckets = groups.setdefault(g, {})
+                buckets[b] = buckets.get(b, 0) + 1
+                samples[g] = str(rec.get("message", ""))[:300]
+        out = []
+        for g, buckets in groups.items():
+            _prune(buckets, now - cfg.window)
+            n = sum(buckets.values())
+            if n >= cfg.min_count:
+                out.append(Signal(_labels(g, cfg.by), n, f"{n} matching record(s) in {cfg.window:g}s",
+                                  {"sample": samples.get(g, "")}))
+        state["groups"] = {g: b for g, b in groups.items() if b}
+        state["sample"] = {g: s for g, s in samples.items() if g in state["groups"]}
+        return out
+
+
+class AbsenceRule:
+    """No record from a service for `seconds` (measured from monitor start if it never logged)."""
+
+    def __init__(self, cfg: c.AbsenceRule) -> None:
+        self.cfg = cfg
+        self.services = frozenset(cfg.services)
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        last = state.setdefault("last_seen", {})
+        started = state.setdefault("started", now)
+        for rec in records:
+            s = rec.get("service")
+            if s in self.services and rec[TS_KEY] > last.get(s, 0.0):
+                last[s] = rec[TS_KEY]
+        out = []
+        for s in self.cfg.services:
+            quiet = now - last.get(s, started)
+            if quiet > self.cfg.seconds:
+                out.append(Signal({"service": s}, quiet, f"no logs from {s} for {quiet:.0f}s "
+                                  f"(limit {self.cfg.seconds:g}s)"))
+        return out
+
+
+class NewFingerprintRule:
+    """An error fingerprint not seen before fires, then resolves after `hold`."""
+
+    def __init__(self, cfg: c.NewFingerprintRule) -> None:
+        self.cfg = cfg
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        known: dict[str, float] = state.setdefault("known", {})
+        fresh: dict[str, list[Any]] = state.setdefault("fresh", {})
+        learning = now - state.setdefault("started", now) < self.cfg.learn_for
+        for rec in records:
+            err = rec.get("error")
+            fp = err.get("fingerprint") if isinstance(err, dict) else None
+            if not fp:
+                continue
+            if fp not in known and not learning:
+                fresh[fp] = [now, rec.get("service", ""), str(err.get("type", "")),
+                             str(rec.get("message", ""))[:300]]
+            known[fp] = rec[TS_KEY]
+        if len(known) > self.cfg.max_known:
+            for fp, _ in sorted(known.items(), key=lambda kv: kv[1])[: len(known) - self.cfg.max_known]:
+                del known[fp]
+        out = []
+        for fp, (seen, svc, etype, msg) in list(fresh.items()):
+            if now - seen >= self.cfg.hold:
+                del fresh[fp]
+                continue
+            out.append(Signal({"service": svc, "error_fingerprint": fp}, 1.0,
+                              f"new error {etype or 'fingerprint'} {fp} in {svc}", {"sample": msg}))
+        return out
+
+
+class BaselineRule:
+    """Last hour's error rate against the same hour of day on previous days; says when history is short."""
+
+    def __init__(self, cfg: c.BaselineRule) -> None:
+        self.cfg = cfg
+        self.levels = frozenset(cfg.levels)
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        cfg = self.cfg
+        hours = state.setdefault("hours", {})
+        for rec in records:
+            if cfg.service is not None and rec.get("service") != cfg.service:
+                continue
+            cell = hours.setdefault(_key(rec, cfg.by), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
+            cell[0] += 1
+            cell[1] += rec.get("level") in self.levels
+        now_h = int(now // 3600)
+        out, notes = [], []
+        for g, by_hour in hours.items():
+            _prune(by_hour, now_h - cfg.history_days * 24)
+            past = [by_hour.get(str(now_h - 24 * d)) for d in range(1, cfg.history_days + 1)]
+            rates = [e / n for n, e in (p for p in past if p) if n]
+            if len(rates) < cfg.min_days:
+                notes.append(f"{g}: insufficient history ({len(rates)} of {cfg.min_days} days for this hour)")
+                continue
+            n, e = by_hour.get(str(now_h), [0, 0])
+            base = statistics.median(rates)
+            limit = max(base * cfg.factor, 1.0 / max(n, 1))
+            if e >= cfg.min_errors and n and e / n > limit:
+                out.append(Signal(_labels(g, cfg.by), e / n, f"error rate {_pct(e / n)} this hour vs "
+                                  f"baseline {_pct(base)} for this hour of day (x{cfg.factor:g} limit)"))
+            notes.append(f"{g}: baseline {_pct(base)} from {len(rates)} days")
+        state["status"] = "; ".join(notes) if notes else "insufficient history (no records yet)"
+        return out
