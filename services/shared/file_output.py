@@ -28,6 +28,7 @@ __all__ = ["RotatingFileOutput", "list_rotated", "read_lines", "rotated_name", "
 
 _RETRY_INTERVAL_S = 1.0
 _LOCK_ATTEMPTS = 3
+_LOCK_CHECK_INTERVAL_S = 1.0  # how stale the lock file's identity may be while the log is unchanged
 _RECORD_SIZE = 128
 
 Reporter = Callable[[str], None]
@@ -66,6 +67,8 @@ class RotatingFileOutput:
         self._ident = (0, 0)
         self._lock_fd = -1
         self._lock_ident = (0, 0)
+        self._lock_checked = 0.0
+        self._path_str = str(self._path)
         self._created_at = 0.0
         self._mutex = threading.Lock()
         self._failure: str | None = None
@@ -110,31 +113,32 @@ class RotatingFileOutput:
 
     def _write_locked(self, data: bytes, now: float) -> None:
         """Take the lock, follow another process's rotation, rotate if due, append."""
-        self._acquire_lock()
-        try:
-            size = self._active_size(now)
-            if self._rotation_due(size, len(data), now):
-                self._rotate(now)
-                size = 0
-            self._append(data, size)
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def _acquire_lock(self) -> None:
-        """Hold an exclusive flock on the lock file that is really at the lock path."""
         for _ in range(_LOCK_ATTEMPTS):
             if self._lock_fd < 0:
-                self._open_lock()
+                self._open_lock(now)
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            if _identity_at(self._lock_path) == self._lock_ident:
+            try:
+                st = _stat_or_none(self._path_str)
+                same = st is not None and self._fd >= 0 and (st.st_dev, st.st_ino) == self._ident
+                if not (same and 0 <= now - self._lock_checked < _LOCK_CHECK_INTERVAL_S):
+                    if _identity_at(self._lock_path) != self._lock_ident:
+                        # The lock file was deleted or replaced (the directory removed, say):
+                        # the other writers now lock the new one, so ours excludes nobody.
+                        self._close_lock()
+                        continue
+                    self._lock_checked = now
+                size = st.st_size if same and st is not None else self._reopen(now)
+                if self._rotation_due(size, len(data), now):
+                    self._rotate(now)
+                    size = 0
+                self._append(data, size)
                 return
-            # The lock file was deleted or replaced (say, the directory was removed): the
-            # other writers now lock the new one, so this lock excludes nobody.
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            self._close_lock()
+            finally:
+                if self._lock_fd >= 0:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         raise OSError(errno.ESTALE, f"lock file {self._lock_path} keeps being replaced")
 
-    def _open_lock(self) -> None:
+    def _open_lock(self, now: float) -> None:
         """Open (creating with its directory, if need be) the lock file beside the log."""
         _rotation.make_dirs(self._path.parent)
         flags = os.O_RDWR | os.O_CLOEXEC
@@ -145,16 +149,7 @@ class RotatingFileOutput:
             fd = os.open(self._lock_path, flags)
         st = os.fstat(fd)
         self._lock_fd, self._lock_ident = fd, (st.st_dev, st.st_ino)
-
-    def _active_size(self, now: float) -> int:
-        """Return the active file's size, reopening it first if it is not the one we hold."""
-        try:
-            st = os.stat(self._path)
-        except FileNotFoundError:
-            return self._reopen(now)
-        if self._fd < 0 or (st.st_dev, st.st_ino) != self._ident:
-            return self._reopen(now)
-        return st.st_size
+        self._lock_checked = now
 
     def _reopen(self, now: float) -> int:
         """Open the active file (creating it if missing) and learn its creation time; return its size."""
@@ -293,6 +288,14 @@ def _check_limits(max_bytes: int, max_age_s: float | None, backup_count: int) ->
         raise ValueError(f"max_age_s={max_age_s!r}: expected a number of seconds > 0, or None")
     if isinstance(backup_count, bool) or not isinstance(backup_count, int) or backup_count < 0:
         raise ValueError(f"backup_count={backup_count!r}: expected an int >= 0")
+
+
+def _stat_or_none(path: str) -> os.stat_result | None:
+    """Return the stat of ``path``, or None when nothing is there."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
 
 
 def _identity_at(path: Path) -> tuple[int, int] | None:
