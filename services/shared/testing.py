@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -57,3 +59,20 @@ def capture_logs(level: str = "DEBUG", settings: LogSettings | None = None) -> I
     finally:
         pipeline.flush()
         shutdown_logging()
+
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "log_record.schema.json"
+SEED_ORDER = ("timestamp", "service", "module", "level", "message", "context", "docker_container",
+              "git_commit", "environment", "performance")
+OPTIONAL_ORDER = ("event", "logger", "request_id", "trace_id", "span_id", "user", "error", "exception")
+
+
+def validate_record(record: dict[str, Any]) -> None:
+    """Raise if a record breaks the JSON Schema or the fixed key order (needs jsonschema)."""
+    import jsonschema
+
+    jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text())).validate(record)
+    keys = list(record)
+    expected = [k for k in SEED_ORDER if k in record] + [k for k in OPTIONAL_ORDER if k in record]
+    if keys != expected:
+        raise ValueError(f"keys out of order: {keys}, expected {expected}")
