@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from services.shared import _rotation
 from services.shared.file_output import RotatingFileOutput
 
 T0 = 1_736_937_000.0
@@ -146,3 +147,38 @@ def test_writing_after_close_drops_and_reports_once(tmp_path: Path) -> None:
     assert (tmp_path / "svc.log").read_bytes() == line(0)
     assert len(reports) == 1
     assert "closed" in reports[0]
+
+
+def test_a_deleted_lock_file_is_recreated_and_shared_again(tmp_path: Path) -> None:
+    """If only the lock file is deleted, writers notice within a second and meet on a new one."""
+    log = tmp_path / "svc.log"
+    clock = FakeClock()
+    first, second = (RotatingFileOutput(log, clock=clock) for _ in range(2))
+    first.write(line(0))
+    second.write(line(1))
+    lock = tmp_path / ".svc.log.lock"
+    lock.unlink()
+    clock.now += 1
+    first.write(line(2))
+    second.write(line(3))
+    assert first._lock_ident == second._lock_ident == (lock.stat().st_dev, lock.stat().st_ino)
+    first.close()
+    second.close()
+    assert log.read_bytes() == lines(0, 4)
+
+
+def test_a_rotated_file_left_plain_by_a_crashed_process_is_compressed_later(tmp_path: Path) -> None:
+    """A crash between rename and gzip leaves a plain rotated file and a partial .gz.tmp; the next
+    rotation's sweep compresses it properly and removes the leftovers."""
+    log = tmp_path / "svc.log"
+    orphan = tmp_path / "svc.log.20250115T103000.000Z"
+    orphan.write_bytes(lines(0, 3))
+    (tmp_path / (orphan.name + ".gz.tmp")).write_bytes(b"\x1f\x8b partial")
+    out = RotatingFileOutput(log, max_bytes=10)
+    out.write(lines(3, 5))
+    out.write(line(5))
+    out.close()
+    names = {p.name for p in tmp_path.iterdir()}
+    assert orphan.name + ".gz" in names
+    assert {n for n in names if n.startswith("svc.log.") and not n.endswith(".gz")} == set()
+    assert _rotation.read_lines(log) == [line(i) for i in range(6)]
