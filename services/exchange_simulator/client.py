@@ -67,5 +67,7 @@ def make_exchange(exchange_id: str, base_url: str | None = None, *, pro: bool = 
             f"unknown ccxt exchange id {exchange_id!r}; the simulator speaks {', '.join(PERPETUAL_OPTIONS)}"
         )
     options = {**PERPETUAL_OPTIONS.get(exchange_id, {}), **config.pop("options", {})}
+    if base_url:  # plain http on loopback: no TLS shutdown to wait for in close()
+        config.setdefault("timeout_on_exit", 0)
     exchange = cls({**config, "options": options})
     return point_at_simulator(exchange, base_url) if base_url else exchange
