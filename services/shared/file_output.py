@@ -13,7 +13,6 @@ import contextlib
 import errno
 import fcntl
 import os
-import sys
 import threading
 import time
 import weakref
@@ -22,22 +21,14 @@ from pathlib import Path
 
 from services.shared import _rotation
 from services.shared._compressor import Compressor
+from services.shared._outage import Outage
 from services.shared._rotation import list_rotated, read_lines, rotated_name, rotated_sort_key
 
 __all__ = ["RotatingFileOutput", "list_rotated", "read_lines", "rotated_name", "rotated_sort_key"]
 
-_RETRY_INTERVAL_S = 1.0
 _LOCK_ATTEMPTS = 3
 _LOCK_CHECK_INTERVAL_S = 1.0  # how stale the lock file's identity may be while the log is unchanged
 _RECORD_SIZE = 128
-
-Reporter = Callable[[str], None]
-
-
-def _stderr_report(message: str) -> None:
-    """Print a problem of the log file to stderr, the one place left when the file fails."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
 
 
 class RotatingFileOutput:
@@ -52,7 +43,7 @@ class RotatingFileOutput:
         backup_count: int = 10,
         compress: bool = True,
         clock: Callable[[], float] = time.time,
-        on_error: Reporter | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         """Validate the limits; the file itself is opened on the first write, never here."""
         _check_limits(max_bytes, max_age_s, backup_count)
@@ -61,8 +52,8 @@ class RotatingFileOutput:
         self._max_bytes = max_bytes
         self._max_age_s = max_age_s
         self._clock = clock
-        self._report_fn: Reporter = on_error or _stderr_report
-        self._compressor = Compressor(self._path, backup_count, compress, self._report)
+        self._outage = Outage(str(self._path), on_error)
+        self._compressor = Compressor(self._path, backup_count, compress, self._outage.report)
         self._fd = -1
         self._ident = (0, 0)
         self._lock_fd = -1
@@ -71,9 +62,6 @@ class RotatingFileOutput:
         self._path_str = str(self._path)
         self._created_at = 0.0
         self._mutex = threading.Lock()
-        self._failure: str | None = None
-        self._dropped = 0
-        self._next_retry = 0.0
         self._closed = False
         _LIVE.add(self)
 
@@ -88,16 +76,18 @@ class RotatingFileOutput:
             return
         with self._mutex:
             now = self._clock()
-            if self._closed or (self._failure is not None and now < self._next_retry):
-                self._drop(data, "the output is closed" if self._closed else None)
-                return
-            try:
-                self._write_locked(data, now)
-            except Exception as exc:  # never raise into the logging caller
-                self._fail(exc, data, now)
-                return
-            if self._failure is not None:
-                self._recover()
+            if self._closed:
+                self._outage.refuse(data, "the output is closed")
+            elif self._outage.waiting(now):
+                self._outage.drop(data)
+            else:
+                try:
+                    self._write_locked(data, now)
+                except Exception as exc:  # never raise into the logging caller
+                    self._close_fds()  # the next attempt reopens everything from the paths
+                    self._outage.fail(exc, data, now)
+                else:
+                    self._outage.succeeded()
 
     def flush(self) -> None:
         """Nothing to do: every batch went to the kernel in its own ``os.write``."""
@@ -215,41 +205,6 @@ class RotatingFileOutput:
         line = f"{self._ident[0]} {self._ident[1]} {now!r}\n".encode()
         os.ftruncate(self._lock_fd, 0)
         os.pwrite(self._lock_fd, line, 0)
-
-    # -- failure and recovery ---------------------------------------------------------------
-
-    def _fail(self, exc: Exception, data: bytes, now: float) -> None:
-        """Drop the batch, close what we hold, report the first failure of an outage."""
-        self._close_fds()
-        self._next_retry = now + _RETRY_INTERVAL_S
-        reason = f"{type(exc).__name__}: {exc}"
-        self._drop(data, None)
-        if self._failure is None:
-            self._failure = reason
-            self._report(
-                f"log file {self._path}: cannot write ({reason}); dropping log lines, "
-                f"retrying at most once every {_RETRY_INTERVAL_S:g} s"
-            )
-
-    def _drop(self, data: bytes, reason: str | None) -> None:
-        """Count the lines of a batch that will not reach the file."""
-        self._dropped += data.count(b"\n")
-        if reason is not None and self._failure is None:
-            self._failure = reason
-            self._report(f"log file {self._path}: {reason}; dropping log lines")
-
-    def _recover(self) -> None:
-        """Report, once, that writing works again and how many lines were lost meanwhile."""
-        self._report(
-            f"log file {self._path}: writing again after '{self._failure}'; "
-            f"{self._dropped} log lines were dropped meanwhile"
-        )
-        self._failure, self._dropped = None, 0
-
-    def _report(self, message: str) -> None:
-        """Hand a message to the reporter; a broken reporter must not break logging."""
-        with contextlib.suppress(Exception):
-            self._report_fn(message)
 
     # -- file descriptors -------------------------------------------------------------------
 

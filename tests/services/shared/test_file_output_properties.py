@@ -39,7 +39,7 @@ def numbered(writer: int, seq: int, width: int) -> bytes:
     return (head + "." * max(0, width - len(head) - 1) + "\n").encode()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     script=scripts,
     max_bytes=st.integers(0, 3000),

@@ -1,0 +1,74 @@
+"""Bookkeeping of a log file that cannot be written: report once, count drops, report recovery.
+
+A failing log file must neither raise into the service nor flood stderr: the first failure of
+an outage is reported with its reason, lines are counted as they are dropped, retries happen
+at most once a second by the injected clock, and the recovery is reported once with the count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+
+RETRY_INTERVAL_S = 1.0
+
+Reporter = Callable[[str], None]
+
+
+def stderr_report(message: str) -> None:
+    """Print a problem of the log file to stderr, the one place left when the file fails."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+class Outage:
+    """Track whether the file is failing, since when to retry, and how many lines were lost."""
+
+    def __init__(self, where: str, report: Reporter | None) -> None:
+        """Name the file in every message; report to ``report`` or, by default, stderr."""
+        self._where = where
+        self._report_fn: Reporter = report or stderr_report
+        self.reason: str | None = None
+        self.dropped = 0
+        self._next_retry = 0.0
+
+    def waiting(self, now: float) -> bool:
+        """Tell whether the file is failing and it is too soon to try it again."""
+        return self.reason is not None and now < self._next_retry
+
+    def drop(self, data: bytes) -> None:
+        """Count the lines of a batch that will not reach the file."""
+        self.dropped += data.count(b"\n")
+
+    def refuse(self, data: bytes, reason: str) -> None:
+        """Drop a batch for a lasting ``reason`` (say, the output is closed), reporting it once."""
+        self.drop(data)
+        if self.reason is None:
+            self.reason = reason
+            self.report(f"log file {self._where}: {reason}; dropping log lines")
+
+    def fail(self, exc: BaseException, data: bytes, now: float) -> None:
+        """Drop the batch that failed; report the first failure of an outage with its reason."""
+        self.drop(data)
+        self._next_retry = now + RETRY_INTERVAL_S
+        if self.reason is None:
+            self.reason = f"{type(exc).__name__}: {exc}"
+            self.report(
+                f"log file {self._where}: cannot write ({self.reason}); dropping log lines, "
+                f"retrying at most once every {RETRY_INTERVAL_S:g} s"
+            )
+
+    def succeeded(self) -> None:
+        """After a successful write, report the end of an outage once, with the lines it cost."""
+        if self.reason is not None:
+            self.report(
+                f"log file {self._where}: writing again after '{self.reason}'; "
+                f"{self.dropped} log lines were dropped meanwhile"
+            )
+            self.reason, self.dropped = None, 0
+
+    def report(self, message: str) -> None:
+        """Hand a message to the reporter; a broken reporter must not break logging."""
+        with contextlib.suppress(Exception):
+            self._report_fn(message)
