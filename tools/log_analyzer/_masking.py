@@ -46,11 +46,21 @@ def _alternation(rules: tuple[tuple[str, str], ...]) -> str:
     return "|".join(f"(?:{pattern})" for _, pattern in rules)
 
 
+_FAST_FAIL = ("ctime", "kv_value", "quoted")
+
+
+def _letter_alternation() -> str:
+    """Letter-start rules; the costly ones only run on words holding a digit or a colon."""
+    cheap = [(n, p) for n, p in _LETTER_RULES if n in _FAST_FAIL]
+    costly = [(n, p) for n, p in _LETTER_RULES if n not in _FAST_FAIL]
+    return f"{_alternation(tuple(cheap))}|(?=[\\w.+-]*[\\d:])(?:{_alternation(tuple(costly))})"
+
+
 # The leading checks let the scan skip mid-word positions and dispatch on the first character.
 _MASK = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     rf"(?=\d)(?:{_alternation(_DIGIT_RULES)})"
-    rf"|(?=[A-Za-z])(?:{_alternation(_LETTER_RULES)})"
+    rf"|(?=[A-Za-z])(?:{_letter_alternation()})"
     rf"|(?![A-Za-z0-9\s])(?:{_alternation(_OTHER_RULES)})"
     ")"
 )
