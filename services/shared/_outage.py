@@ -41,32 +41,39 @@ class Outage:
         """Count the lines of a batch that will not reach the file."""
         self.dropped += data.count(b"\n")
 
-    def refuse(self, data: bytes, reason: str) -> None:
-        """Drop a batch for a lasting ``reason`` (say, the output is closed), reporting it once."""
-        self.drop(data)
-        if self.reason is None:
-            self.reason = reason
-            self.report(f"log file {self._where}: {reason}; dropping log lines")
+    # The three methods below return the message to report (or None) instead of reporting it,
+    # so that the caller reports after releasing its lock: a reporter may well log.
 
-    def fail(self, exc: BaseException, data: bytes, now: float) -> None:
-        """Drop the batch that failed; report the first failure of an outage with its reason."""
+    def refuse(self, data: bytes, reason: str) -> str | None:
+        """Drop a batch for a lasting ``reason`` (say, the output is closed); a message the first time."""
+        self.drop(data)
+        if self.reason is not None:
+            return None
+        self.reason = reason
+        return f"log file {self._where}: {reason}; dropping log lines"
+
+    def fail(self, exc: BaseException, data: bytes, now: float) -> str | None:
+        """Drop the batch that failed; a message with the reason for the first failure of an outage."""
         self.drop(data)
         self._next_retry = now + RETRY_INTERVAL_S
-        if self.reason is None:
-            self.reason = f"{type(exc).__name__}: {exc}"
-            self.report(
-                f"log file {self._where}: cannot write ({self.reason}); dropping log lines, "
-                f"retrying at most once every {RETRY_INTERVAL_S:g} s"
-            )
-
-    def succeeded(self) -> None:
-        """After a successful write, report the end of an outage once, with the lines it cost."""
         if self.reason is not None:
-            self.report(
-                f"log file {self._where}: writing again after '{self.reason}'; "
-                f"{self.dropped} log lines were dropped meanwhile"
-            )
-            self.reason, self.dropped = None, 0
+            return None
+        self.reason = f"{type(exc).__name__}: {exc}"
+        return (
+            f"log file {self._where}: cannot write ({self.reason}); dropping log lines, "
+            f"retrying at most once every {RETRY_INTERVAL_S:g} s"
+        )
+
+    def succeeded(self) -> str | None:
+        """After a successful write, a message ending an outage, with the lines it cost."""
+        if self.reason is None:
+            return None
+        message = (
+            f"log file {self._where}: writing again after '{self.reason}'; "
+            f"{self.dropped} log lines were dropped meanwhile"
+        )
+        self.reason, self.dropped = None, 0
+        return message
 
     def report(self, message: str) -> None:
         """Hand a message to the reporter; a broken reporter must not break logging."""

@@ -74,10 +74,11 @@ class RotatingFileOutput:
         """Append ``data`` (whole lines) in one piece; on failure drop it and report once."""
         if not data:
             return
+        message = None
         with self._mutex:
             now = self._clock()
             if self._closed:
-                self._outage.refuse(data, "the output is closed")
+                message = self._outage.refuse(data, "the output is closed")
             elif self._outage.waiting(now):
                 self._outage.drop(data)
             else:
@@ -85,9 +86,11 @@ class RotatingFileOutput:
                     self._write_locked(data, now)
                 except Exception as exc:  # never raise into the logging caller
                     self._close_fds()  # the next attempt reopens everything from the paths
-                    self._outage.fail(exc, data, now)
+                    message = self._outage.fail(exc, data, now)
                 else:
-                    self._outage.succeeded()
+                    message = self._outage.succeeded()
+        if message is not None:  # outside the mutex: the reporter may log, even through us
+            self._outage.report(message)
 
     def flush(self) -> None:
         """Nothing to do: every batch went to the kernel in its own ``os.write``."""

@@ -182,3 +182,25 @@ def test_a_rotated_file_left_plain_by_a_crashed_process_is_compressed_later(tmp_
     assert orphan.name + ".gz" in names
     assert {n for n in names if n.startswith("svc.log.") and not n.endswith(".gz")} == set()
     assert _rotation.read_lines(log) == [line(i) for i in range(6)]
+
+
+def test_a_reporter_that_logs_through_the_same_output_does_not_deadlock(tmp_path: Path) -> None:
+    """Reports are made outside the output's lock, so a reporter may write to the output itself."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    clock = FakeClock()
+    out: RotatingFileOutput
+
+    def log_it(message: str) -> None:
+        out.write(f"report: {message}\n".encode())
+
+    out = RotatingFileOutput(blocker / "svc.log", clock=clock, on_error=log_it)
+    out.write(line(0))
+    blocker.unlink()
+    blocker.mkdir()
+    clock.now += 1
+    out.write(line(1))
+    out.close()
+    written = (blocker / "svc.log").read_bytes().splitlines()
+    assert written[0] == b"line 1"
+    assert written[1].startswith(b"report: ") and b"2 log lines were dropped" in written[1]
