@@ -1,0 +1,194 @@
+"""The monitor loop: follow -> parse -> rules -> alert lifecycle -> one SQLite commit -> deliver the outbox."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tools.log_monitor import config as c
+from tools.log_monitor.clock import system_clock
+from tools.log_monitor.engine import Engine
+from tools.log_monitor.follower import Follower
+from tools.log_monitor.notifiers import Notifier, build_notifiers
+from tools.log_monitor.records import RecordParser
+from tools.log_monitor.rules_logs import (
+    AbsenceRule,
+    BaselineRule,
+    ErrorRateRule,
+    MatchRule,
+    NewFingerprintRule,
+    PercentileRule,
+    Rule,
+)
+from tools.log_monitor.rules_system import HttpCheckRule, HttpGet, PredictRule, SystemRule, http_status
+from tools.log_monitor.sampler import Sampler
+from tools.log_monitor.sender import Sender
+from tools.log_monitor.store import Store
+
+
+def build_rules(cfg: c.MonitorConfig, *, sampler: Sampler | None = None,
+                http_get: HttpGet = http_status) -> dict[str, Rule]:
+    """Instantiate every configured rule by its `type`."""
+    out: dict[str, Rule] = {}
+    for rc in cfg.rules:
+        if isinstance(rc, c.ErrorRateRule):
+            out[rc.name] = ErrorRateRule(rc)
+        elif isinstance(rc, c.PercentileRule):
+            out[rc.name] = PercentileRule(rc)
+        elif isinstance(rc, c.MatchRule):
+            out[rc.name] = MatchRule(rc)
+        elif isinstance(rc, c.AbsenceRule):
+            out[rc.name] = AbsenceRule(rc)
+        elif isinstance(rc, c.NewFingerprintRule):
+            out[rc.name] = NewFingerprintRule(rc)
+        elif isinstance(rc, c.HttpCheckRule):
+            out[rc.name] = HttpCheckRule(rc, http_get)
+        elif isinstance(rc, c.SystemRule):
+            out[rc.name] = SystemRule(rc, sampler)
+        elif isinstance(rc, c.PredictRule):
+            out[rc.name] = PredictRule(rc, sampler)
+        else:
+            out[rc.name] = BaselineRule(rc)
+    return out
+
+
+@dataclass
+class RunSummary:
+    """What a `run` did, for the CLI to print."""
+
+    steps: int
+    lines: int
+    delivered: int
+
+
+class Monitor:
+    """Everything the monitor owns, rebuilt from the state database on start."""
+
+    def __init__(
+        self,
+        cfg: c.MonitorConfig,
+        *,
+        clock: Callable[[], float] = system_clock,
+        store: Store | None = None,
+        notifiers: dict[str, Notifier] | None = None,
+        rules: dict[str, Rule] | None = None,
+        sampler: Sampler | None = None,
+        http_get: HttpGet = http_status,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.cfg, self.clock = cfg, clock
+        self.store = store or Store(cfg.state_db)
+        self.follower = Follower(cfg.sources, start_at=cfg.start_at, max_line_bytes=cfg.max_line_bytes,
+                                 rotate_wait=cfg.rotate_wait, clock=clock)
+        snap = self.store.get("follower")
+        if snap:
+            self.follower.restore(snap)
+        self.parser = RecordParser()
+        self.selfmon: dict[str, Any] = self.store.get("self", {"lines": 0, "parse_errors": 0, "newest_ts": None})
+        self.parser.parse_errors = self.selfmon["parse_errors"]
+        self.rules = rules if rules is not None else build_rules(cfg, sampler=sampler, http_get=http_get)
+        self.states: dict[str, dict[str, Any]] = {n: self.store.get(f"rule:{n}", {}) for n in self.rules}
+        self.engine = Engine(cfg, self.store.alerts())
+        self.ack_cursor: int = self.store.get("ack_cursor", 0)
+        env = os.environ if environ is None else environ
+        self.sender = Sender(self.store, notifiers if notifiers is not None else build_notifiers(cfg, env), cfg, clock)
+
+    def process(self) -> int:
+        """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
+        now = self.clock()
+        lines = self.follower.poll(self.cfg.batch_lines)
+        records = self.parser.parse(lines)
+        results = {}
+        for name, rule in self.rules.items():
+            signals = rule.evaluate(records, now, self.states[name])
+            if name in self.engine.rules:
+                results[name] = signals
+        acks = self.store.acks_after(self.ack_cursor)
+        if acks:
+            by_id = {i: fp for fp, i in self.store.alert_ids().items()}
+            for ack in acks:
+                self.engine.apply_ack(by_id.get(ack["alert_id"], ""), ack)
+            self.ack_cursor = acks[-1]["id"]
+        self.engine.observe(results, now)
+        self.engine.notify(now, self.store.silences(now))
+        newest = self.parser.newest_ts or None
+        self.selfmon.update(
+            lines=self.selfmon["lines"] + len(lines), parse_errors=self.parser.parse_errors, newest_ts=newest,
+            lag=(now - newest) if newest else None, heartbeat=now, follower=self.follower.snapshot()["stats"],
+            files=len(self.follower.streams),
+        )
+        return len(lines)
+
+    def commit(self) -> None:
+        """Make offsets, rule windows, alerts, history and new outbox rows durable in one transaction."""
+        alerts, history, outbox = self.engine.drain()
+        kv = {"follower": self.follower.snapshot(), "self": self.selfmon, "ack_cursor": self.ack_cursor}
+        kv.update({f"rule:{n}": s for n, s in self.states.items()})
+        self.store.commit(kv, alerts, history, outbox)
+
+    def step(self) -> int:
+        """Process one batch and commit it; return the number of lines read."""
+        n = self.process()
+        self.commit()
+        return n
+
+    def deliver(self) -> int:
+        """Deliver due notifications; return how many succeeded."""
+        return self.sender.deliver_due()
+
+    def wait_probes(self, timeout: float = 10.0) -> None:
+        """Wait for in-flight HTTP checks (used by --once so a single pass sees their results)."""
+        for rule in self.rules.values():
+            if isinstance(rule, HttpCheckRule):
+                rule.wait(timeout)
+
+    def run(self, *, once: bool = False, duration: float | None = None,
+            sleep: Callable[[float], None] = time.sleep, stop: threading.Event | None = None) -> RunSummary:
+        """Loop until `duration` passes, `stop` is set, or after one pass with `once`."""
+        if once:
+            lines = self.step()
+            self.wait_probes()
+            lines += self.step()
+            return RunSummary(2, lines, self.deliver())
+        stop = stop or threading.Event()
+        wake = threading.Event()
+        counts = {"delivered": 0}
+        sender = threading.Thread(target=self._sender_loop, args=(stop, wake, counts), daemon=True)
+        sender.start()
+        start, steps, lines = self.clock(), 0, 0
+        try:
+            while not stop.is_set():
+                n = self.step()
+                steps, lines = steps + 1, lines + n
+                wake.set()
+                if duration is not None and self.clock() - start >= duration:
+                    break
+                if n < self.cfg.batch_lines:
+                    sleep(self.cfg.poll_interval)
+        finally:
+            stop.set()
+            wake.set()
+            sender.join(timeout=30)
+        return RunSummary(steps, lines, counts["delivered"])
+
+    def _sender_loop(self, stop: threading.Event, wake: threading.Event, counts: dict[str, int]) -> None:
+        store = Store(self.store.path)
+        sender = Sender(store, self.sender.notifiers, self.cfg, self.clock)
+        try:
+            while True:
+                counts["delivered"] += sender.deliver_due()
+                if stop.is_set():
+                    return
+                wake.wait(1.0)
+                wake.clear()
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        """Release files and the database."""
+        self.follower.close()
+        self.store.close()
