@@ -64,11 +64,12 @@ class RecordBuilder:
         """Assemble one record; optional keys appear only when they have a value."""
         redactor = self._redactor
         bound = entry.bound
-        context: dict[str, Any] = {}
+        context = entry.context
         if bound:
-            context.update((k, v) for k, v in bound.items() if k not in _TOP_LEVEL)
-        if entry.context:
-            context.update(entry.context)
+            merged = {k: v for k, v in bound.items() if k not in _TOP_LEVEL}
+            if context:
+                merged.update(context)
+            context = merged
         record: dict[str, Any] = {
             "timestamp": format_timestamp(entry.created),
             "service": entry.service,

@@ -104,10 +104,10 @@ def _exc_info(value: Any) -> tuple[type[BaseException], BaseException, Any] | No
     if isinstance(value, BaseException):
         return type(value), value, value.__traceback__
     if isinstance(value, tuple) and len(value) == 3 and value[0] is not None:
-        return value  # type: ignore[return-value]
+        return value
     if value:
         info = sys.exc_info()
-        return info if info[0] is not None else None  # type: ignore[return-value]
+        return info if info[0] is not None else None
     return None
 
 

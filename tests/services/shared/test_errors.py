@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import ccxt
 import httpx
 import pytest
@@ -27,7 +25,7 @@ from services.shared.errors import classify, error_info, fingerprint, message_te
     (telegram.error.RetryAfter(3), ("rate_limit", "low")),
     (telegram.error.TimedOut(), ("timeout", "medium")),
     (telegram.error.InvalidToken(), ("auth", "critical")),
-    (asyncio.TimeoutError(), ("timeout", "medium")),
+    (TimeoutError(), ("timeout", "medium")),
     (ConnectionRefusedError(), ("network", "medium")),
     (ValueError("bad"), ("validation", "low")),
     (KeyError("k"), ("internal", "high")),
