@@ -1,0 +1,69 @@
+"""A Parquet copy of each immutable rotated file, so later reports never parse its JSON again.
+
+Entries are keyed by path, size and mtime (and the cache format version): a file that changed,
+however unlikely for a rotated .gz, simply gets a new entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.log_analyzer.schema import CACHE_VERSION
+from tools.log_analyzer.sources import LogFile
+
+
+def default_cache_dir(environ: dict[str, str] | None = None) -> Path:
+    """Return ``$XDG_CACHE_HOME/log-analyzer`` (``~/.cache/log-analyzer`` by default)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "log-analyzer"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """A cached file: its Parquet rows and what was learned reading it (counts, bad lines)."""
+
+    parquet: Path
+    meta: dict[str, object]
+
+
+class ParquetCache:
+    """Directory of ``<key>.parquet`` + ``<key>.json`` pairs, written atomically."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def key(self, log_file: LogFile) -> str:
+        """Return the entry name for this exact version of the file."""
+        raw = f"{CACHE_VERSION}|{log_file.path}|{log_file.size}|{log_file.mtime_ns}|{log_file.docker}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+    def lookup(self, log_file: LogFile) -> CacheEntry | None:
+        """Return the entry for the file, or None when it was never read (or the entry is damaged)."""
+        key = self.key(log_file)
+        parquet, meta = self.directory / f"{key}.parquet", self.directory / f"{key}.json"
+        try:
+            return CacheEntry(parquet, json.loads(meta.read_text())) if parquet.exists() else None
+        except (OSError, ValueError):
+            return None
+
+    def store(self, log_file: LogFile, build: Callable[[Path], dict[str, object]]) -> CacheEntry:
+        """Let ``build`` write the Parquet to a temporary path, then publish it with its metadata."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = self.key(log_file)
+        parquet, meta_path = self.directory / f"{key}.parquet", self.directory / f"{key}.json"
+        tmp = self.directory / f".{key}.{os.getpid()}.parquet.tmp"
+        try:
+            meta = build(tmp)
+            os.replace(tmp, parquet)
+        finally:
+            tmp.unlink(missing_ok=True)
+        meta_tmp = meta_path.with_suffix(f".{os.getpid()}.tmp")
+        meta_tmp.write_text(json.dumps({"path": str(log_file.path), **meta}))
+        os.replace(meta_tmp, meta_path)
+        return CacheEntry(parquet, meta)

@@ -1,0 +1,46 @@
+"""The dashboard document: every analysis in one JSON-ready dict (the shape docs/log_analyzer.md describes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tools.log_analyzer._util import iso, time_range
+from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.error_patterns import analyze_errors
+from tools.log_analyzer.exchanges import analyze_exchanges
+from tools.log_analyzer.health import analyze_health
+from tools.log_analyzer.journeys import analyze_journeys
+from tools.log_analyzer.performance import analyze_performance
+from tools.log_analyzer.timeseries import analyze_timeseries
+
+SCHEMA_VERSION = 1
+
+
+def describe_input(ds: Dataset) -> dict[str, Any]:
+    """Return what was read: files, records, time range, filters and the malformed-line accounting."""
+    start, end = time_range(ds)
+    return {
+        "files": [str(f.path) for f in ds.files], "cached_files": ds.cached_files,
+        "records": int(ds.scalar("SELECT count(*) FROM records") or 0),
+        "records_before_filters": int(ds.scalar("SELECT count(*) FROM all_records") or 0),
+        "start": iso(start), "end": iso(end), "filters": ds.filters.describe(),
+        "malformed": {"count": ds.malformed_count, "by_file": ds.malformed_by_file,
+                      "lines": [m.to_dict() for m in ds.malformed]},
+    }
+
+
+def build_dashboard(ds: Dataset, now: datetime | None = None, top: int = 10) -> dict[str, Any]:
+    """Run every analysis over the dataset and return the dashboard document."""
+    now = now or datetime.now(UTC)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "input": describe_input(ds),
+        "health": analyze_health(ds, now),
+        "errors": analyze_errors(ds, top=max(top, 25)),
+        "performance": analyze_performance(ds),
+        "journeys": analyze_journeys(ds, top=top),
+        "exchanges": analyze_exchanges(ds),
+        "timeseries": analyze_timeseries(ds),
+    }

@@ -1,0 +1,88 @@
+"""Error patterns: WARNING+ messages grouped into templates, with trend and spike detection.
+
+Trend compares a pattern's count in the later half of the analysed range with the earlier half;
+a spike is a last window whose count is ``spike_factor`` times the pattern's average before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, time_range
+from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.patterns import mine_templates
+from tools.log_analyzer.redact import redact
+from tools.log_analyzer.schema import PROBLEM_LEVELS
+
+RISING, STEADY, FALLING = "rising", "steady", "falling"
+
+
+def trend(series: list[int], factor: float = 1.5, min_change: int = 3) -> str:
+    """Classify a window series as rising, steady or falling by comparing its two halves."""
+    half = len(series) // 2
+    early, late = sum(series[:half]), sum(series[len(series) - half:])
+    if late - early >= min_change and late > factor * early:
+        return RISING
+    if early - late >= min_change and early > factor * late:
+        return FALLING
+    return STEADY
+
+
+def spike(series: list[int], factor: float = 3.0, minimum: int = 5) -> tuple[bool, float | None]:
+    """Say whether the last window's count is ``factor`` x the average before it; return the ratio."""
+    if len(series) < 2:
+        return False, None
+    baseline = sum(series[:-1]) / (len(series) - 1)
+    last = series[-1]
+    value = round(last / baseline, 2) if baseline else None
+    return last >= minimum and (baseline == 0 or last >= factor * baseline), value
+
+
+def _template_table(ds: Dataset) -> int:
+    """Mine the distinct problem messages and store (message, template) as table ``tpl``."""
+    levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
+    messages = [row[0] for row in ds.rows(f"SELECT DISTINCT message FROM records WHERE level IN ({levels})")]
+    templates = mine_templates(messages) if messages else []
+    ds.con.execute("CREATE OR REPLACE TEMP TABLE tpl AS SELECT unnest(?::VARCHAR[]) AS message, "
+                   "unnest(?::VARCHAR[]) AS template", [messages, templates])
+    return len(messages)
+
+
+def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: float = 3.0,
+                   spike_minimum: int = 5) -> dict[str, Any]:
+    """Group WARNING+ records into message templates with counts, spread, trend and spikes."""
+    start, end = time_range(ds)
+    distinct = _template_table(ds)
+    levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
+    result: dict[str, Any] = {"windows": windows, "distinct_messages": distinct, "patterns": [], "spikes": [],
+                              "total": 0, "window_seconds": None}
+    if start is None or end is None or not distinct:
+        return result
+    width = bucket_width_seconds(start, end, windows)
+    result["window_seconds"] = width
+    base = (f"FROM records r JOIN tpl USING (message) WHERE r.level IN ({levels})")
+    summary = ds.dicts(f"""
+        SELECT template, count(*) AS count, min(ts) AS first_seen, max(ts) AS last_seen,
+               list(DISTINCT service ORDER BY service) AS services, list(DISTINCT module ORDER BY module) AS modules,
+               list(DISTINCT fingerprint ORDER BY fingerprint) FILTER (WHERE fingerprint IS NOT NULL) AS fingerprints,
+               count(*) FILTER (WHERE level = 'WARNING') AS warning, count(*) FILTER (WHERE level = 'ERROR') AS error,
+               count(*) FILTER (WHERE level = 'CRITICAL') AS critical, arg_max(message, ts) AS example
+        {base} GROUP BY template ORDER BY count DESC, template LIMIT {int(top)}""")
+    names = [row["template"] for row in summary]
+    series: dict[str, list[int]] = {name: [0] * windows for name in names}
+    for name, bucket, count in ds.rows(
+            f"SELECT template, {bucket_expr(start, width, windows)} AS b, count(*) {base} "
+            f"AND template IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL", [names]):
+        series[name][bucket] += count
+    result["total"] = int(ds.scalar(f"SELECT count(*) FROM records WHERE level IN ({levels})") or 0)
+    for row in summary:
+        counts = series[row["template"]]
+        is_spike, spike_ratio = spike(counts, spike_factor, spike_minimum)
+        row.update(first_seen=iso(row["first_seen"]), last_seen=iso(row["last_seen"]),
+                   fingerprints=row["fingerprints"] or [], example=redact(row["example"]),
+                   trend=trend(counts), spike=is_spike, spike_ratio=spike_ratio, series=counts)
+        result["patterns"].append(row)
+        if is_spike:
+            result["spikes"].append({"template": row["template"], "last_window": counts[-1],
+                                     "ratio": spike_ratio})
+    return result

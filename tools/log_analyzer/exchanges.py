@@ -1,0 +1,56 @@
+"""Exchange comparison: reliability, latency, rate limiting, error types and data quality, ranked.
+
+Ranking: higher success rate first, then lower p95 latency, then fewer rate-limit hits. A rate-limit
+hit is a ``rate_limit_hit`` event or a failed call with error_type rate_limit, whichever counts more.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from tools.log_analyzer._util import ratio, rnd
+from tools.log_analyzer.engine import Dataset
+
+
+def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for exchange, key, count in ds.rows(query):
+        out[exchange][key] = count
+    return out
+
+
+def analyze_exchanges(ds: Dataset) -> dict[str, Any]:
+    """Return one ranked row per exchange with its calls, success rate, p50/p95 and problems."""
+    rows = ds.dicts("""SELECT exchange, count(*) AS calls, count(*) FILTER (WHERE success) AS succeeded,
+                       quantile_cont(rt, 0.5) AS p50_ms, quantile_cont(rt, 0.95) AS p95_ms, max(rt) AS max_ms
+                       FROM records WHERE event = 'exchange_api_call' AND exchange IS NOT NULL GROUP BY 1""")
+    limits = dict(ds.rows("""SELECT exchange, greatest(count(*) FILTER (WHERE event = 'rate_limit_hit'),
+                             count(*) FILTER (WHERE event = 'exchange_api_call' AND error_type = 'rate_limit'))
+                             FROM records WHERE exchange IS NOT NULL GROUP BY 1"""))
+    errors = _by_exchange(ds, """SELECT exchange, coalesce(error_type, err_type, 'unknown'), count(*) FROM records
+                                 WHERE event = 'exchange_api_call' AND success = false AND exchange IS NOT NULL
+                                 GROUP BY ALL""")
+    quality = _by_exchange(ds, """SELECT exchange, flag, count(*) FROM (SELECT exchange, unnest(flags) AS flag
+                                  FROM records WHERE event = 'data_quality_issue' AND exchange IS NOT NULL)
+                                  GROUP BY ALL""")
+    health = dict(ds.rows("""SELECT substr(component, 10), avg(CASE WHEN healthy THEN 1.0 ELSE 0.0 END)
+                             FROM records WHERE event = 'health_check' AND component LIKE 'exchange:%'
+                             GROUP BY 1"""))
+    known = {r["exchange"] for r in rows}
+    for name in sorted((set(limits) | set(quality) | set(health)) - known):
+        rows.append({"exchange": name, "calls": 0, "succeeded": 0, "p50_ms": None, "p95_ms": None, "max_ms": None})
+    for row in rows:
+        name = row["exchange"]
+        row["success_rate"] = ratio(row["succeeded"], row["calls"])
+        row["rate_limit_hits"] = int(limits.get(name, 0))
+        row["errors_by_type"] = dict(sorted(errors.get(name, {}).items()))
+        row["data_quality_flags"] = dict(sorted(quality.get(name, {}).items()))
+        row["healthy_ratio"] = rnd(health.get(name), 4)
+        for key in ("p50_ms", "p95_ms", "max_ms"):
+            row[key] = rnd(row[key])
+    rows.sort(key=lambda r: (-(r["success_rate"] or 0.0), r["p95_ms"] if r["p95_ms"] is not None else 1e18,
+                             r["rate_limit_hits"], r["exchange"]))
+    for rank, row in enumerate(rows, start=1):
+        row["rank"] = rank
+    return {"exchanges": rows}

@@ -1,0 +1,71 @@
+"""Incidents and recovery time: runs of windows whose failure rate stands far above the usual.
+
+A failure is an ERROR/CRITICAL record or an outcome with ``success`` false. A window is abnormal when
+its failure rate exceeds ``max(factor x median rate, median + margin)`` with at least ``minimum``
+failures; consecutive abnormal windows (one quiet window tolerated) form an incident. Recovery time
+runs from the incident's first failure to the start of the first normal window after it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, timedelta
+from typing import Any
+
+from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, time_range
+from tools.log_analyzer.engine import Dataset
+
+FAILURE = "(level IN ('ERROR', 'CRITICAL') OR success = false)"
+
+
+def _runs(abnormal: list[bool], gap: int = 1) -> list[tuple[int, int]]:
+    """Return (first, last) indexes of abnormal runs, bridging up to ``gap`` normal windows."""
+    runs: list[tuple[int, int]] = []
+    for index, flag in enumerate(abnormal):
+        if not flag:
+            continue
+        if runs and index - runs[-1][1] <= gap + 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def find_incidents(ds: Dataset, buckets: int = 96, factor: float = 3.0, margin: float = 0.02,
+                   minimum: int = 3) -> list[dict[str, Any]]:
+    """Return the incidents in the records with start, recovery time, peak rate and main error types."""
+    start, end = time_range(ds)
+    if start is None or end is None:
+        return []
+    width = bucket_width_seconds(start, end, buckets)
+    totals, failures = [0] * buckets, [0] * buckets
+    first_failure: dict[int, datetime] = {}
+    for bucket, total, failed, first in ds.rows(
+            f"SELECT {bucket_expr(start, width, buckets)} AS b, count(*), count(*) FILTER (WHERE {FAILURE}), "
+            f"min(ts) FILTER (WHERE {FAILURE}) FROM records GROUP BY 1"):
+        totals[bucket], failures[bucket] = total, failed
+        if first is not None:
+            first_failure[bucket] = first
+    rates = [f / t if t else 0.0 for f, t in zip(failures, totals, strict=True)]
+    usual = statistics.median([r for r, t in zip(rates, totals, strict=True) if t]) if any(totals) else 0.0
+    threshold = max(factor * usual, usual + margin)
+    abnormal = [rate > threshold and fails >= minimum for rate, fails in zip(rates, failures, strict=True)]
+    incidents = []
+    for first, last in _runs(abnormal):
+        began = first_failure.get(first, start + timedelta(seconds=first * width))
+        ongoing = last >= buckets - 1
+        recovered = None if ongoing else start + timedelta(seconds=(last + 1) * width)
+        incidents.append({
+            "start": iso(began), "recovered_at": iso(recovered),
+            "recovery_seconds": round((recovered - began).total_seconds(), 1) if recovered else None,
+            "ongoing": ongoing, "failures": sum(failures[first:last + 1]),
+            "peak_failure_rate": round(max(rates[first:last + 1]), 4), "usual_failure_rate": round(usual, 4),
+            "top_causes": _causes(ds, began, recovered or end + timedelta(milliseconds=1)),
+        })
+    return incidents
+
+
+def _causes(ds: Dataset, begin: datetime, end: datetime, top: int = 3) -> list[dict[str, Any]]:
+    return ds.dicts(f"""SELECT coalesce(error_type, err_type, level) AS cause, exchange, count(*) AS count
+                        FROM records WHERE {FAILURE} AND ts >= ? AND ts < ?
+                        GROUP BY ALL ORDER BY count DESC, cause LIMIT {top}""", [begin, end])

@@ -1,0 +1,87 @@
+"""User journeys: records sharing a ``request_id``, followed across services in time order.
+
+A journey's duration is the larger of its span (last minus first timestamp) and the longest
+``response_time_ms`` inside it; it failed when any record is ERROR+ or its last outcome is a failure.
+Each step's time is the gap since the previous step, so the slowest step is where the time went.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.log_analyzer._util import iso, ratio, rnd
+from tools.log_analyzer.engine import Dataset
+
+_JOURNEYS = """
+CREATE OR REPLACE TEMP TABLE journeys AS
+SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
+       list(DISTINCT service ORDER BY service) AS services, max(command) AS command,
+       greatest(epoch_ms(max(ts)) - epoch_ms(min(ts)), coalesce(max(rt), 0)) AS duration_ms,
+       bool_or(level IN ('ERROR', 'CRITICAL'))
+         OR coalesce(NOT arg_max(success, ts) FILTER (WHERE success IS NOT NULL), false) AS failed
+FROM records WHERE request_id IS NOT NULL GROUP BY request_id
+"""
+
+
+def steps(ds: Dataset, request_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Return each journey's ordered steps with offset from its start and gap from the previous step."""
+    out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in request_ids}
+    rows = ds.dicts("""SELECT request_id, ts, service, event, level, message, rt, success FROM records
+                       WHERE request_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY request_id, ts, service""",
+                    [request_ids])
+    for row in rows:
+        journey = out[row.pop("request_id")]
+        moment = row.pop("ts")
+        first = journey[0]["_ts"] if journey else moment
+        previous = journey[-1]["_ts"] if journey else moment
+        row.update(_ts=moment, time=iso(moment), offset_ms=(moment - first).total_seconds() * 1000,
+                   gap_ms=(moment - previous).total_seconds() * 1000, response_time_ms=rnd(row.pop("rt")))
+        journey.append(row)
+    for journey in out.values():
+        for row in journey:
+            del row["_ts"]
+    return out
+
+
+def slowest_step(journey: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Return the step after the longest gap (where the journey spent most time), if any."""
+    later = journey[1:]
+    return max(later, key=lambda s: s["gap_ms"]) if later else None
+
+
+def _detail(ds: Dataset, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    details = steps(ds, [r["request_id"] for r in rows])
+    for row in rows:
+        row["start"], row["finish"] = iso(row["start"]), iso(row["finish"])
+        row["duration_ms"] = rnd(float(row["duration_ms"]))
+        row["steps"] = details[row["request_id"]]
+        worst = slowest_step(row["steps"])
+        row["slowest_step"] = (None if worst is None else
+                               {"event": worst["event"], "service": worst["service"], "gap_ms": worst["gap_ms"]})
+    return rows
+
+
+def analyze_journeys(ds: Dataset, top: int = 10, slow_ms: float | None = None) -> dict[str, Any]:
+    """Summarise journeys and return the slowest and the latest failed ones with their steps."""
+    ds.con.execute(_JOURNEYS)
+    total, failed, cross, p50, p95, p99 = ds.rows(
+        "SELECT count(*), count(*) FILTER (WHERE failed), count(*) FILTER (WHERE len(services) > 1), "
+        "quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95), quantile_cont(duration_ms, 0.99) "
+        "FROM journeys")[0]
+    threshold = float(slow_ms if slow_ms is not None else (p95 or 0.0))
+    slow = int(ds.scalar("SELECT count(*) FROM journeys WHERE duration_ms > ?", [threshold]) or 0)
+    columns = 'request_id, "user", command, services, events, start, finish, duration_ms, failed'
+    slowest = ds.dicts(f"SELECT {columns} FROM journeys ORDER BY duration_ms DESC, request_id LIMIT {int(top)}")
+    failures = ds.dicts(f"SELECT {columns} FROM journeys WHERE failed ORDER BY start DESC, request_id "
+                        f"LIMIT {int(top)}")
+    users = ds.dicts(f"""SELECT "user", count(*) AS journeys, count(*) FILTER (WHERE failed) AS failed,
+                         quantile_cont(duration_ms, 0.95) AS p95_ms FROM journeys WHERE "user" IS NOT NULL
+                         GROUP BY 1 ORDER BY failed DESC, journeys DESC, "user" LIMIT {int(top)}""")
+    for row in users:
+        row["p95_ms"] = rnd(row["p95_ms"])
+    return {
+        "total": total, "failed": failed, "failure_rate": ratio(failed, total), "cross_service": cross,
+        "slow_threshold_ms": rnd(threshold), "slow": slow,
+        "duration_ms": {"p50": rnd(p50), "p95": rnd(p95), "p99": rnd(p99)},
+        "slowest": _detail(ds, slowest), "failures": _detail(ds, failures), "users": users,
+    }

@@ -1,0 +1,96 @@
+"""Find, by file and line number, the lines that are not our records; never fatal.
+
+DuckDB tells us cheaply *how many* lines of a file failed; only then is the file walked in Python
+to say *which* ones, so clean files (the usual case) cost nothing extra.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from tools.log_analyzer.schema import LEVELS
+
+MAX_LISTED = 200
+_REQUIRED = ("timestamp", "service", "level", "message")
+
+
+@dataclass(frozen=True)
+class MalformedLine:
+    """One rejected line: where it is, why, and its start (never the whole line)."""
+
+    file: str
+    line: int
+    reason: str
+    excerpt: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _excerpt(raw: bytes) -> str:
+    text = raw[:80].decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
+
+
+def classify(raw: bytes, last: bool = False) -> str | None:
+    """Return why ``raw`` (one line, newline stripped) is not a record, or None when it is one."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        if last:
+            return "truncated last line"
+        return "not JSON" if raw.isascii() or _utf8(raw) else "binary or non-UTF-8 data"
+    if isinstance(obj, dict) and isinstance(obj.get("log"), str) and "timestamp" not in obj:
+        return classify(obj["log"].rstrip("\n").encode(), last)
+    if not isinstance(obj, dict):
+        return "JSON but not an object"
+    missing = [key for key in _REQUIRED if not isinstance(obj.get(key), str)]
+    if missing:
+        return "foreign JSON: missing " + ", ".join(missing)
+    if obj["level"] not in LEVELS:
+        return f"unknown level {obj['level']!r}"
+    try:
+        datetime.strptime(obj["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return f"bad timestamp {obj['timestamp'][:40]!r}"
+    return None
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _lines(path: Path, compressed: bool) -> Iterator[tuple[int, bytes, bool]]:
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            yield number, line.rstrip(b"\r\n"), not line.endswith(b"\n")
+
+
+def locate(path: Path, compressed: bool, limit: int = MAX_LISTED) -> tuple[int, list[MalformedLine]]:
+    """Walk one file and return (number of bad lines, the first ``limit`` of them)."""
+    count, listed = 0, []
+    try:
+        for number, raw, last in _lines(path, compressed):
+            if not raw.strip():
+                continue
+            reason = classify(raw, last)
+            if reason is None:
+                continue
+            count += 1
+            if len(listed) < limit:
+                listed.append(MalformedLine(str(path), number, reason, _excerpt(raw)))
+    except (OSError, EOFError) as exc:  # a truncated gzip stream is reported, not raised
+        count += 1
+        listed.append(MalformedLine(str(path), 0, f"unreadable: {exc}", ""))
+    return count, listed

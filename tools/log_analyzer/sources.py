@@ -1,0 +1,98 @@
+"""Turn the user's files, directories and globs into the list of log files to read, oldest first.
+
+A rotated ``<service>.log.<stamp>[-N].gz`` never changes after it is written, so it may be cached;
+the active ``<service>.log`` grows and is read afresh each run.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tools.log_analyzer.errors_base import InputError
+
+ROTATED = re.compile(r"\.log\.(\d{8}T\d{6}\.\d{3}Z)(-\d+)?(\.gz)?$")
+LOG_SUFFIXES = (".log", ".jsonl", ".ndjson", ".json", ".gz")
+
+
+@dataclass(frozen=True)
+class LogFile:
+    """One input file with the facts that decide how (and whether again) it is read."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    compressed: bool
+    docker: bool
+
+    @property
+    def immutable(self) -> bool:
+        """Say whether the file is a compressed rotated file, which by contract never changes."""
+        return self.compressed
+
+    @property
+    def sort_key(self) -> tuple[str, int, str]:
+        match = ROTATED.search(self.path.name)
+        base = self.path.name[: match.start()] if match else self.path.name.removesuffix(".log")
+        # rotated files carry their rotation time; the active file is the newest of its service
+        return (base, 0 if match else 1, match.group(1) + (match.group(2) or "") if match else "")
+
+
+def _is_log_name(path: Path) -> bool:
+    return path.name.endswith(LOG_SUFFIXES) or ROTATED.search(path.name) is not None
+
+
+def _expand(spec: str) -> list[Path]:
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and _is_log_name(p))
+    if path.is_file():
+        return [path]
+    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+    files = [p for p in matches if p.is_file()]
+    if not files:
+        raise InputError(f"no log files match {spec!r}: give files, directories or globs of *.log / *.gz")
+    return files
+
+
+def sniff_docker(path: Path, compressed: bool) -> bool:
+    """Say whether the file's first non-blank line is a Docker json-file line wrapping a record."""
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as handle:
+            for _ in range(20):
+                line = handle.readline(65536)
+                if not line:
+                    return False
+                if line.strip():
+                    return line.lstrip().startswith(b'{"log":')
+    except (OSError, EOFError):
+        return False
+    return False
+
+
+def _is_gzip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def resolve_inputs(specs: Iterable[str]) -> list[LogFile]:
+    """Expand files, directories and globs into distinct log files, each service's oldest first."""
+    seen: dict[Path, LogFile] = {}
+    for spec in specs:
+        for path in _expand(spec):
+            real = path.resolve()
+            if real in seen:
+                continue
+            stat = os.stat(real)
+            compressed = _is_gzip(real)
+            seen[real] = LogFile(real, stat.st_size, stat.st_mtime_ns, compressed, sniff_docker(real, compressed))
+    return sorted(seen.values(), key=lambda f: f.sort_key)
