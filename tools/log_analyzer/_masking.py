@@ -13,12 +13,14 @@ VARIABLE = "<*>"
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
 _HEX = r"[0-9a-fA-F]"
+_MAC = rf"{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{3,}}\b"
 
 _UNIT = r"(?:[KMGTP]i?B|bytes|B|ms|us|ns|sec|secs|mins?|hrs?)"
 
 # Rules grouped by the first character of the value; inside a group the first rule that matches
 # wins, so longer shapes come first. Every value starts at a word start (not after a letter or digit).
 _DIGIT_RULES: tuple[tuple[str, str], ...] = (
+    ("mac", _MAC),
     ("iso_time", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),
     # numbers, hex (0x..), dotted addresses, versions, times, ids like 12ab-34: up to the next
     # separator, a spaced unit included ("2.65 KB", "12 ms") and a restated size ("(1.86 KB)").
@@ -32,10 +34,12 @@ _LETTER_RULES: tuple[tuple[str, str], ...] = (
     ("kv_value", r"(?<=\w=)[^\s,;)\]}'\"]+"),
     ("quoted", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
     ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}\b"),
+    ("mac", _MAC),
+    ("snake_id", r"[A-Za-z]\w*?_-?\d[\w-]*"),
     ("hex_id", rf"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F]){_HEX}{{8,}}\b"),
 )
 _OTHER_RULES: tuple[tuple[str, str], ...] = (
-    ("path", r"(?<![\w/.:])\.{0,2}(?:/[\w.@%+~,=-]*[\w.@%+~=-])+/?"),
+    ("path", r"(?<![\w/.:])\.{0,2}(?:/+[\w.@%+~,=-]*[\w.@%+~=-])+/*"),
     ("signed_number", rf"[-+<>~]\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b)?"),
     ("quoted_other", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
 )

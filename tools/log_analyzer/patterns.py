@@ -123,11 +123,13 @@ class TemplateMiner:
                 hits[key] = hits.get(key, 0) + 1
                 by_id[key] = cluster
         best, best_score = None, -1.0
+        known = sum(1 for token in signature if token != VARIABLE) or length
         for key in hits:
             cluster = by_id[key]
             values, variable = cluster.values, cluster.variable
-            same = sum(1 for i, token in enumerate(signature) if variable[i] or token in values[i])
-            score = same / length
+            same = sum(1 for i, token in enumerate(signature)
+                       if token != VARIABLE and (variable[i] or token in values[i]))
+            score = same / known
             if score > best_score:
                 best, best_score = cluster, score
         return best if best_score >= self.similarity else None
@@ -142,7 +144,7 @@ class TemplateMiner:
             if token in seen:
                 continue
             seen.add(token)
-            if len(seen) >= self.max_values:
+            if len(seen) >= self.max_values and position > 0:
                 cluster.variable[position] = True
                 cluster.values[position] = set()
                 changed = True
