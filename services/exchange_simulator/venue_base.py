@@ -53,16 +53,16 @@ Handler = Callable[[Ctx, Mapping[str, str]], Reply]
 
 def interval_seconds(text: str) -> int:
     """Parse an interval as any of the three venues spell it (1m, 1H, 1Dutc, 60, D, 5min)."""
-    raw = text.strip()
-    if raw.endswith("utc"):
-        raw = raw[:-3]
-    if raw.isdigit():  # Bybit: minutes
-        return int(raw) * 60
+    raw = text.strip().removesuffix("utc")
     if raw in ("D", "W", "M"):  # Bybit
         raw = "1" + raw
-    match = _INTERVAL.match(raw) or _INTERVAL.match(raw[:-1] + raw[-1].lower())
+    elif raw.isascii() and raw.isdigit():  # Bybit: minutes
+        raw += "m"
+    if raw[-1:] in ("H", "D", "W"):  # OKX capitals; a capital M stays a month
+        raw = raw[:-1] + raw[-1].lower()
+    match = _INTERVAL.match(raw) if raw.isascii() else None
     if match is None or int(match.group(1)) == 0:
-        raise ValueError(f"unsupported interval {text!r}; use e.g. 1m, 5m, 1h, 4h, 1d (or 1H, 60, D, 5min)")
+        raise ValueError(f"unsupported interval {text.strip()!r}; use e.g. 1m, 5m, 1h, 4h, 1d (or 1H, 60, D, 5min)")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
