@@ -1,15 +1,19 @@
 """Group free-text log messages into templates (``<*>`` for variables) without any per-source tuning.
 
-Three steps, all with one global setting (see ``docs/pattern_miner.md``):
+Four steps, one global setting for every log source (see ``docs/pattern_miner.md``):
 
-1. mask value-shaped spans (numbers, ids, addresses, paths, ...; ``_masking.py``);
-2. put each masked token sequence into a cluster of the same length whose known tokens agree with
-   it on at least ``similarity`` of the positions (an inverted index finds candidates);
-3. inside a cluster, a position is a variable once it has shown ``max_values`` distinct tokens;
-   positions with fewer alternatives stay constant and split the cluster into templates.
+1. mask value-shaped spans (numbers, ids, addresses, paths, ...; ``_masking.py``) and split on
+   whitespace;
+2. put each masked token sequence into a cluster of the same length whose tokens agree with it on
+   at least ``similarity`` of its known (unmasked) tokens; an inverted index finds candidates;
+3. inside a cluster, a position turns variable once it has shown ``max_values`` distinct tokens
+   (never the first token: it usually names the event); positions with fewer alternatives stay
+   constant and split the cluster into templates;
+4. (``refine``, done by ``mine_templates``) positions whose alphabetic alternatives recur as
+   alternatives in another cluster turn variable: they name entities, not wording.
 
-Memory is bounded: at most ``max_clusters`` clusters, at most ``max_values`` remembered tokens per
-position, and bounded caches. Everything is deterministic (no hashing of randomised values).
+Memory is bounded: at most ``max_clusters`` clusters, fewer than ``max_values`` remembered tokens
+per position, and capped caches. Results do not depend on hash seeds or dictionary order.
 """
 
 from __future__ import annotations
@@ -158,6 +162,40 @@ class TemplateMiner:
         for position, token in enumerate(signature):
             self._index.setdefault((cluster.length, position, token), []).append(cluster)
 
+    def refine(self, min_shared: int = 2) -> int:
+        """Second pass: make variable the positions whose alternative words recur elsewhere.
+
+        A word taking the same few values in different kinds of message (user names) names an
+        entity, not wording; wording alternatives (Started/Stopped) stay put. Only alphabetic
+        tokens count (en0, x+ tend to be fixed device names). Returns the positions changed.
+        """
+        owners: dict[str, list[tuple[_Cluster, int]]] = {}
+        for cluster in self._clusters:
+            for position in range(1, cluster.length):
+                values = cluster.values[position]
+                if not cluster.variable[position] and len(values) >= 2:
+                    for token in values:
+                        if token.isalpha():
+                            owners.setdefault(token, []).append((cluster, position))
+        shared: dict[tuple[int, int], int] = {}
+        slots: dict[tuple[int, int], tuple[_Cluster, int]] = {}
+        for places in owners.values():
+            for first in places:
+                for second in places:
+                    if first[0] is not second[0]:
+                        key = (id(first[0]), first[1])
+                        shared[key] = shared.get(key, 0) + 1
+                        slots[key] = first
+        changed = 0
+        for key, count in shared.items():
+            if count >= min_shared:
+                cluster, position = slots[key]
+                cluster.variable[position] = True
+                cluster.values[position] = set()
+                self._rekey(cluster)
+                changed += 1
+        return changed
+
     def _rekey(self, cluster: _Cluster) -> None:
         """Fold the per-template counts after a position became variable."""
         folded: dict[Signature, int] = {}
@@ -178,6 +216,7 @@ def mine_templates(messages: list[str]) -> list[str]:
         if cluster is not None:
             miner._learn(cluster, signature)
         routes[signature] = cluster
+    miner.refine()
     rendered: dict[Signature, str] = {}
     out = []
     for signature in signatures:

@@ -77,6 +77,43 @@ def test_different_constant_words_give_different_templates() -> None:
     assert len(set(templates)) == len(messages)
 
 
+def test_event_name_in_first_position_is_never_merged_by_count() -> None:
+    """Six commands sharing a tail keep six templates: the first word names the event."""
+    commands = ["boot", "wait", "halt", "reboot", "shutdown", "probe"]
+    messages = [f"{command} (command {n})" for n in range(3) for command in commands]
+    assert len(set(mine_templates(messages))) == len(commands)
+
+
+def test_names_shared_by_two_kinds_of_message_become_variable() -> None:
+    """A few user names seen in two different messages are recognised as a variable slot."""
+    users = ["alice", "bob", "carol"]
+    messages = [f"session opened for user {u} by uid {n}" for n, u in enumerate(users)]
+    messages += [f"session closed for user {u}" for u in users]
+    assert set(mine_templates(messages)) == {
+        "session opened for user <*> by uid <*>", "session closed for user <*>"}
+
+
+def test_wording_alternatives_stay_constant() -> None:
+    """Words alternating in one kind of message only (Started/Stopped) are kept as constants."""
+    messages = [f"[instance: {n}] VM {state} (Lifecycle Event)"
+                for n in range(4) for state in ("Started", "Stopped", "Paused", "Resumed")]
+    assert len(set(mine_templates(messages))) == 4
+
+
+def test_seed_variables_are_masked() -> None:
+    """Ids, IPs, sizes, durations and snake-case ids of real logs are masked in place."""
+    templates = mine_templates([
+        "Received block blk_-1608999687919862906 of size 67108864 from /10.250.19.102",
+        "proxy.example.org:5070 close, 2717 bytes (2.65 KB) sent, 276 bytes received, lifetime <1 sec",
+        "Ido chip status changed: FF:F2:9F:16:EB:27:00:0D:60:E9:14:D8 ip=10.0.2.192",
+    ])
+    assert templates == [
+        "Received block <*> of size <*> from <*>",
+        "<*> close, <*> sent, <*> received, lifetime <*>",
+        "Ido chip status changed: <*> ip=<*>",
+    ]
+
+
 def test_one_template_per_message_in_order() -> None:
     """The output has one template per input line, aligned with the input."""
     messages = ["cache miss for key 12", "exchange timeout after 30 s", "cache miss for key 13"]
