@@ -17,7 +17,7 @@ from types import TracebackType
 
 CATEGORIES = (
     "rate_limit", "timeout", "network", "unavailable", "auth", "validation", "not_found",
-    "exchange", "dependency", "resource", "cancelled", "internal",
+    "exchange", "dependency", "resource", "cancelled", "internal", "unclassified",
 )
 SEVERITIES = ("low", "medium", "high", "critical")
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from .errors import ErrorInfo, error_info
+from .errors import SEVERITIES, ErrorInfo, error_info, fingerprint
 from .metadata import Metadata
 
 LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
@@ -37,7 +37,7 @@ class Entry(NamedTuple):
     exc_info: tuple[type[BaseException], BaseException, Any] | None = None
     event: str | None = None
     logger: str | None = None
-    error: ErrorInfo | None = None
+    error: ErrorInfo | tuple[str | None, str | None] | None = None  # full info, or (category, severity) overrides
 
 
 _second_cache: list[Any] = [-1, ""]
@@ -98,11 +98,28 @@ class RecordBuilder:
 
     def _add_error(self, record: dict[str, Any], entry: Entry) -> None:
         exc = entry.exc_info[1] if entry.exc_info else None
-        info = entry.error or (error_info(exc) if exc is not None else None)
+        info = _error_block(entry, exc)
         if info is not None:
             record["error"] = info.as_dict()
         if exc is not None and entry.exc_info is not None:
             record["exception"] = exception_block(entry.exc_info, self._redactor)
+
+
+def _error_block(entry: Entry, exc: BaseException | None) -> ErrorInfo | None:
+    """Classify: the exception's type decides unless the caller named a category or severity."""
+    error = entry.error
+    if isinstance(error, ErrorInfo):
+        return error
+    category, severity = error if error is not None else (None, None)
+    if severity not in SEVERITIES:
+        severity = None
+    if exc is not None:
+        return error_info(exc, category, severity)
+    if error is None:
+        return None
+    name = entry.event or "LoggedError"
+    return ErrorInfo(name, category or "unclassified", severity or ("critical" if entry.level >= 50 else "medium"),
+                     fingerprint(name, entry.message, entry.module))
 
 
 def _masked_user(value: Any, redactor: Any) -> str:

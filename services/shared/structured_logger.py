@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from ._events import EventMethods
 from .context import _CONTEXT
 from .errors import ErrorInfo
 from .logging_config import ensure_pipeline
@@ -23,7 +24,7 @@ DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 _now = time.time
 
 
-class StructuredLogger:
+class StructuredLogger(EventMethods):
     """Logs events for one (service, module); bind() returns a logger with more fixed context."""
 
     __slots__ = ("_bound", "_level", "_module", "_pipeline", "_service", "_submit")
@@ -69,24 +70,27 @@ class StructuredLogger:
         if self._level <= WARNING:
             self.log(WARNING, message, context)
 
-    def error(self, message: str, **context: Any) -> None:
-        """Log at ERROR; pass exc_info=True (or an exception) to attach and classify one."""
+    def error(self, message: str, *, category: str | None = None, severity: str | None = None,
+              **context: Any) -> None:
+        """Log at ERROR, classified: category and severity come from exc_info's type unless given."""
         if self._level <= ERROR:
-            self.log(ERROR, message, context)
+            self.log(ERROR, message, context, error=(category, severity))
 
-    def critical(self, message: str, **context: Any) -> None:
-        """Log at CRITICAL with keyword arguments as context."""
+    def critical(self, message: str, *, category: str | None = None, severity: str | None = None,
+                 **context: Any) -> None:
+        """Log at CRITICAL, classified like error()."""
         if self._level <= CRITICAL:
-            self.log(CRITICAL, message, context)
+            self.log(CRITICAL, message, context, error=(category, severity or "critical"))
 
-    def exception(self, message: str, **context: Any) -> None:
+    def exception(self, message: str, *, category: str | None = None, severity: str | None = None,
+                  **context: Any) -> None:
         """Log at ERROR with the exception being handled, classified."""
         context.setdefault("exc_info", True)
         if self._level <= ERROR:
-            self.log(ERROR, message, context)
+            self.log(ERROR, message, context, error=(category, severity))
 
     def log(self, level: int, message: str, context: dict[str, Any], *, event: str | None = None,
-            error: ErrorInfo | None = None) -> None:
+            error: ErrorInfo | tuple[str | None, str | None] | None = None) -> None:
         """Queue one record; never raises into the caller."""
         try:
             exc_info = None
@@ -98,6 +102,13 @@ class StructuredLogger:
                                _CONTEXT.get(), exc_info, event, None, error))
         except Exception as exc:
             self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
+
+
+    def _mask_user(self, identity: object) -> str:
+        return str(self._pipeline.redactor.mask_user(identity))
+
+    def _is_secret_key(self, key: str) -> bool:
+        return bool(self._pipeline.redactor.is_secret_key(key))
 
 
 def _exc_info(value: Any) -> tuple[type[BaseException], BaseException, Any] | None:
