@@ -49,7 +49,8 @@ class Timed:
                         tb: TracebackType | None) -> None:
         self._finish(exc_type, exc, tb)
 
-    def _finish(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def _finish(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                tb: TracebackType | None) -> None:
         elapsed = (_clock() - self._start) * 1000.0
         context = {"operation": self.operation, **self.context, "response_time_ms": round(elapsed, 3),
                    "success": exc is None}
