@@ -172,7 +172,7 @@ class Follower:
             head = cached[1]
         else:
             head = _read_gz_head(path) if gz else _pread_head(path)
-            if head is None:
+            if not head:
                 return None
             self._head_cache[path] = (key, head)
         return _Candidate(path, st.st_dev, st.st_ino, st.st_size, head, gz, active)

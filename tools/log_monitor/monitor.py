@@ -96,6 +96,9 @@ class Monitor:
         self.ack_cursor: int = self.store.get("ack_cursor", 0)
         env = os.environ if environ is None else environ
         self.sender = Sender(self.store, notifiers if notifiers is not None else build_notifiers(cfg, env), cfg, clock)
+        if not snap:  # first start: what exists now is the baseline, made durable before anything else
+            self.follower.poll(0)
+            self.commit()
 
     def process(self) -> int:
         """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
