@@ -36,6 +36,7 @@ FLAG_SETS = (["stale_price"], ["price_spike"], ["stale_price", "zero_volume"], [
 HANDLER_EXCEPTION = {"type": "KeyError", "message": "'chat'", "stacktrace": (
     'Traceback (most recent call last):\n  File "bot/handlers.py", line 88, in on_update\n'
     "KeyError: 'chat'")}
+PRIMARY_WEIGHTS = (0.4, 0.2, 0.2, 0.2)  # binance is the users' default exchange
 INCIDENT = (0.55, 0.65)
 RATE_LIMITED_EXCHANGE = "binance"
 SLOW_EXCHANGE = "kraken"
@@ -180,7 +181,7 @@ class _Generator:
                                event="cache_operation", **ids))
         ok, status = True, 200
         if not hit:
-            primary = rng.choice(EXCHANGES)
+            primary = rng.choices(EXCHANGES, weights=PRIMARY_WEIGHTS)[0]
             order = [primary, *[e for e in EXCHANGES if e != primary][:1]]
             for exchange in order:
                 ok = self._exchange_call(exchange, symbol, ids, out)

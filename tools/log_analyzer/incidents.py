@@ -1,9 +1,10 @@
 """Incidents and recovery time: runs of windows whose failure rate stands far above the usual.
 
-A failure is an ERROR/CRITICAL record or an outcome with ``success`` false. A window is abnormal when
-its failure rate exceeds ``max(factor x median rate, median + margin)`` with at least ``minimum``
-failures; consecutive abnormal windows (one quiet window tolerated) form an incident. Recovery time
-runs from the incident's first failure to the start of the first normal window after it.
+A failure is an ERROR/CRITICAL record, an outcome with ``success`` false, a failed health check or a
+rate-limit hit. A window is abnormal when its failure rate exceeds ``max(factor x median rate,
+median + margin)``, it has at least ``minimum`` failures, and more than ``sigmas`` standard deviations
+(Poisson) above what the median rate predicts for its volume; consecutive abnormal windows (two quiet
+windows tolerated) form an incident. Recovery time runs from the incident's first failure to the start of the first normal window after it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, time_range
 from tools.log_analyzer.engine import Dataset
 
-FAILURE = "(level IN ('ERROR', 'CRITICAL') OR success = false)"
+FAILURE = ("(level IN ('ERROR', 'CRITICAL') OR success = false OR healthy = false "
+           "OR event = 'rate_limit_hit')")
 
 
 def _runs(abnormal: list[bool], gap: int = 1) -> list[tuple[int, int]]:
@@ -31,8 +33,8 @@ def _runs(abnormal: list[bool], gap: int = 1) -> list[tuple[int, int]]:
     return runs
 
 
-def find_incidents(ds: Dataset, buckets: int = 96, factor: float = 3.0, margin: float = 0.02,
-                   minimum: int = 3) -> list[dict[str, Any]]:
+def find_incidents(ds: Dataset, buckets: int = 48, factor: float = 2.0, margin: float = 0.02,
+                   minimum: int = 5, sigmas: float = 4.0) -> list[dict[str, Any]]:
     """Return the incidents in the records with start, recovery time, peak rate and main error types."""
     start, end = time_range(ds)
     if start is None or end is None:
@@ -49,9 +51,10 @@ def find_incidents(ds: Dataset, buckets: int = 96, factor: float = 3.0, margin: 
     rates = [f / t if t else 0.0 for f, t in zip(failures, totals, strict=True)]
     usual = statistics.median([r for r, t in zip(rates, totals, strict=True) if t]) if any(totals) else 0.0
     threshold = max(factor * usual, usual + margin)
-    abnormal = [rate > threshold and fails >= minimum for rate, fails in zip(rates, failures, strict=True)]
+    abnormal = [rate > threshold and fails >= minimum and fails > usual * total + sigmas * (usual * total) ** 0.5
+                for rate, fails, total in zip(rates, failures, totals, strict=True)]
     incidents = []
-    for first, last in _runs(abnormal):
+    for first, last in _runs(abnormal, gap=2):
         began = first_failure.get(first, start + timedelta(seconds=first * width))
         ongoing = last >= buckets - 1
         recovered = None if ongoing else start + timedelta(seconds=(last + 1) * width)
@@ -66,6 +69,7 @@ def find_incidents(ds: Dataset, buckets: int = 96, factor: float = 3.0, margin: 
 
 
 def _causes(ds: Dataset, begin: datetime, end: datetime, top: int = 3) -> list[dict[str, Any]]:
-    return ds.dicts(f"""SELECT coalesce(error_type, err_type, level) AS cause, exchange, count(*) AS count
+    return ds.dicts(f"""SELECT coalesce(error_type, err_type, CASE WHEN event = 'rate_limit_hit' THEN 'rate_limit' END,
+                        level) AS cause, exchange, count(*) AS count
                         FROM records WHERE {FAILURE} AND ts >= ? AND ts < ?
                         GROUP BY ALL ORDER BY count DESC, cause LIMIT {top}""", [begin, end])

@@ -1,0 +1,89 @@
+"""The CLI: every subcommand in table and JSON form, export to CSV, errors, and python -m."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tools.log_analyzer.cli import main
+
+SUBCOMMANDS = ["errors", "performance", "journeys", "health", "exchanges", "report"]
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    """A click runner."""
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_subcommand_json_is_one_document(runner: CliRunner, log_dir: Path, tmp_path: Path, command: str) -> None:
+    """``<command> --format json`` prints one parseable JSON document and exits 0."""
+    result = runner.invoke(main, [command, str(log_dir), "--format", "json", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert isinstance(json.loads(result.stdout), dict)
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_subcommand_table_output(runner: CliRunner, log_dir: Path, tmp_path: Path, command: str) -> None:
+    """``<command>`` renders rich tables on stdout and exits 0."""
+    result = runner.invoke(main, [command, str(log_dir), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip()
+
+
+def test_report_json_has_the_documented_sections(runner: CliRunner, log_dir: Path, tmp_path: Path) -> None:
+    """The dashboard document has the sections docs/log_analyzer.md lists."""
+    result = runner.invoke(main, ["report", str(log_dir), "--format", "json", "--cache-dir", str(tmp_path)])
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["schema_version", "generated_at", "input", "health", "errors", "performance",
+                         "journeys", "exchanges", "timeseries"]
+
+
+def test_export_writes_one_csv_per_table(runner: CliRunner, log_dir: Path, tmp_path: Path) -> None:
+    """``export --out DIR`` writes CSV tables with headers plus dashboard.json."""
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["export", str(log_dir), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    with (out / "exchanges.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {"rank", "exchange", "success_rate"} <= set(rows[0]) and len(rows) == 4
+    assert (out / "performance_latency_by_service.csv").exists() and (out / "dashboard.json").exists()
+
+
+def test_malformed_lines_are_reported_on_stderr(runner: CliRunner, tmp_path: Path) -> None:
+    """Bad lines do not fail the command; stderr says how many and where."""
+    path = tmp_path / "svc.log"
+    path.write_bytes(b'{"broken": \nnot json\n')
+    result = runner.invoke(main, ["health", str(path), "--no-cache"])
+    assert result.exit_code == 0
+    assert "2 malformed line(s)" in result.stderr and "svc.log" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--since", "yesterday"], "--since 'yesterday'"), (["--level", "LOUD"], "--level 'LOUD'")])
+def test_bad_options_exit_2_naming_the_value(runner: CliRunner, log_dir: Path, args: list[str],
+                                             message: str) -> None:
+    """A bad filter value exits 2 with a message naming the option, the value and what is allowed."""
+    result = runner.invoke(main, ["errors", str(log_dir), "--no-cache", *args])
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_missing_input_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    """A path that matches nothing exits 2 and names it."""
+    result = runner.invoke(main, ["health", str(tmp_path / "none*.log")])
+    assert result.exit_code == 2 and "none*.log" in result.stderr
+
+
+def test_python_dash_m_runs_the_command(log_dir: Path) -> None:
+    """``python -m tools.log_analyzer`` is the same command."""
+    done = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "health", str(log_dir), "--no-cache",
+                           "--format", "json"], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "score" in json.loads(done.stdout)

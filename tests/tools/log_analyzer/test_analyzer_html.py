@@ -1,0 +1,46 @@
+"""The HTML report is one offline file whose SVG charts render in headless Chromium without errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from tools.log_analyzer.dashboard import build_dashboard
+from tools.log_analyzer.engine import load
+from tools.log_analyzer.html_report import write_html
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+def test_html_report_renders_charts_offline_in_chromium(log_dir: Path, tmp_path: Path) -> None:
+    """Charts have plotted series, the health score shows, no request leaves the file, no console errors."""
+    ds = load([str(log_dir)], cache_dir=tmp_path / "cache")
+    page_path = write_html(build_dashboard(ds), tmp_path / "report.html")
+    ds.close()
+    html = page_path.read_text()
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+    pw = sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page()
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("request", lambda req: requests.append(req.url))
+        page.goto(page_path.as_uri())
+        for chart in ("chart-error-rate", "chart-latency", "chart-exchanges"):
+            points = page.eval_on_selector_all(f"#{chart} polyline", "els => els.map(e => e.points.numberOfItems)")
+            assert points and sum(points) > 10, chart
+            box = page.locator(f"#{chart}").bounding_box()
+            assert box is not None and box["width"] > 100 and box["height"] > 50
+        assert page.locator("#health-score").inner_text().strip().replace(".", "").isdigit()
+        assert page.locator("#table-errors tbody tr").count() > 0
+        assert page.locator("#table-journeys tbody tr").count() > 0
+        browser.close()
+    finally:
+        pw.stop()
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []

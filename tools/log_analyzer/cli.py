@@ -1,0 +1,184 @@
+"""``log-analyzer``: click commands, each a thin layer that loads, calls one analysis, renders it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+from tools.log_analyzer.cache import default_cache_dir
+from tools.log_analyzer.dashboard import build_dashboard, describe_input
+from tools.log_analyzer.engine import Dataset, EngineSettings, load
+from tools.log_analyzer.error_patterns import analyze_errors
+from tools.log_analyzer.errors_base import AnalyzerError
+from tools.log_analyzer.exchanges import analyze_exchanges
+from tools.log_analyzer.export import export_csv
+from tools.log_analyzer.filters import Filters
+from tools.log_analyzer.health import analyze_health
+from tools.log_analyzer.html_report import write_html
+from tools.log_analyzer.journeys import analyze_journeys
+from tools.log_analyzer.performance import analyze_performance
+from tools.log_analyzer.render import (
+    render_errors,
+    render_exchanges,
+    render_health,
+    render_journeys,
+    render_malformed,
+    render_performance,
+    render_report,
+)
+from tools.log_analyzer.sources import resolve_inputs
+
+PROGRESS_BYTES = 64 << 20
+
+
+def _options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the input, filter, engine and format options every subcommand shares."""
+    decorators = [
+        click.argument("paths", nargs=-1),
+        click.option("--since", help="Keep records from this time: 30m, 24h, 7d or ISO 8601."),
+        click.option("--until", help="Keep records before this time (same forms as --since)."),
+        click.option("--service", "services", multiple=True, help="Keep this service (repeatable)."),
+        click.option("--level", "levels", multiple=True, help="Keep this level; LEVEL+ for it and above."),
+        click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache of rotated files "
+                     "[default: ~/.cache/log-analyzer]."),
+        click.option("--no-cache", is_flag=True, help="Read every file afresh; write no cache."),
+        click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit."),
+        click.option("--threads", type=click.IntRange(1, 64), default=None, help="DuckDB threads."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _progress(console: Console, paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None] | None:
+    if not console.is_terminal:
+        return None
+    total = sum(f.size for f in resolve_inputs(paths))
+    if total < PROGRESS_BYTES:
+        return None
+    bar = stack.enter_context(Progress("reading logs", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                       console=console, transient=True))
+    task = bar.add_task("read", total=total)
+    return lambda done: bar.advance(task, done)
+
+
+def _dataset(opts: dict[str, Any], stack: ExitStack) -> Dataset:
+    paths = tuple(opts["paths"]) or (os.environ.get("LOG_DIR", "logs"),)
+    filters = Filters.parse(opts["since"], opts["until"], opts["services"], opts["levels"])
+    cache_dir = None if opts["no_cache"] else (opts["cache_dir"] or default_cache_dir())
+    settings = EngineSettings(memory_limit=opts["memory_limit"], **({"threads": opts["threads"]}
+                                                                     if opts["threads"] else {}))
+    err = Console(stderr=True)
+    ds = load(paths, filters, cache_dir, settings, _progress(err, paths, stack))
+    stack.callback(ds.close)
+    return ds
+
+
+def _emit(opts: dict[str, Any], ds: Dataset, data: dict[str, Any], renderer: Callable[[Console, Any], None]) -> None:
+    if opts["fmt"] == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
+    else:
+        renderer(Console(), data)
+    render_malformed(Console(stderr=True), ds.malformed_count, [m.to_dict() for m in ds.malformed])
+
+
+def _command(func: Callable[..., dict[str, Any]]) -> Callable[..., None]:
+    """Turn ``func(ds, **opts) -> data`` into a command body with loading, errors and rendering."""
+    @functools.wraps(func)
+    def wrapper(**opts: Any) -> None:
+        try:
+            with ExitStack() as stack:
+                ds = _dataset(opts, stack)
+                func(ds, opts)
+        except AnalyzerError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from exc
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Analyse crypto-assistant JSON logs: what is broken, since when, for whom, on which exchange."""
+
+
+@main.command()
+@_options
+@click.option("--top", default=25, show_default=True, help="How many patterns to list.")
+@_command
+def errors(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Error patterns: templates, counts, trend, spikes, services affected."""
+    _emit(opts, ds, analyze_errors(ds, top=opts["top"]), render_errors)
+
+
+@main.command()
+@_options
+@_command
+def performance(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Latency percentiles, success rates, cache, error rates, resources and incidents."""
+    _emit(opts, ds, analyze_performance(ds), render_performance)
+
+
+@main.command()
+@_options
+@click.option("--top", default=10, show_default=True, help="How many journeys to list.")
+@click.option("--slow-ms", type=float, default=None, help="Slow threshold [default: p95 of durations].")
+@_command
+def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
+    """User journeys by request_id across services: slowest, failed, slowest step."""
+    _emit(opts, ds, analyze_journeys(ds, top=opts["top"], slow_ms=opts["slow_ms"]), render_journeys)
+
+
+@main.command()
+@_options
+@_command
+def health(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Health score 0-100 per service and overall, with its breakdown."""
+    _emit(opts, ds, analyze_health(ds), render_health)
+
+
+@main.command()
+@_options
+@_command
+def exchanges(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Exchange comparison: success rate, latency, rate limits, errors, data quality; ranked."""
+    _emit(opts, ds, analyze_exchanges(ds), render_exchanges)
+
+
+@main.command()
+@_options
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the self-contained HTML report here.")
+@_command
+def report(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Everything: the dashboard as tables or one JSON document, optionally an HTML file."""
+    doc = build_dashboard(ds)
+    if opts["html_path"]:
+        write_html(doc, opts["html_path"])
+        Console(stderr=True).print(f"HTML report: {opts['html_path']}")
+    _emit(opts, ds, doc, render_report)
+
+
+@main.command()
+@_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for one CSV per table (and dashboard.json).")
+@_command
+def export(ds: Dataset, opts: dict[str, Any]) -> None:
+    """Write every table as CSV, plus the dashboard JSON document."""
+    doc = build_dashboard(ds)
+    written = export_csv(doc, opts["out_dir"])
+    (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    Console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
+    render_malformed(Console(stderr=True), ds.malformed_count, describe_input(ds)["malformed"]["lines"])

@@ -1,0 +1,115 @@
+"""One self-contained HTML file (inline CSS and SVG, no scripts, no network) from the dashboard document."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from tools.log_analyzer.svg import bar_list, line_chart
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#111;padding:0 16px}
+h1{margin:0 0 4px} h2{margin-top:32px;border-bottom:1px solid #ddd}
+.score{font-size:56px;font-weight:700} .healthy{color:#16a34a} .degraded{color:#ea580c}
+.unhealthy{color:#dc2626} .unknown{color:#666}
+table{border-collapse:collapse;width:100%;margin:8px 0} td,th{border-bottom:1px solid #eee;padding:4px 6px;
+text-align:left;vertical-align:top} th{background:#f6f6f6} .chart,.bars{width:100%;max-width:720px;height:auto}
+.grid{stroke:#e5e7eb} .tick{font-size:11px;fill:#555} .legend{font-size:12px} code{font-size:12px}
+.muted{color:#666}
+"""
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], table_id: str) -> str:
+    if not rows:
+        return f'<p id="{table_id}" class="muted">none</p>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+                   for r in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def _charts(doc: dict[str, Any]) -> str:
+    ts = doc["timeseries"]
+    buckets = ts["buckets"]
+    labels = [b["start"] for b in buckets]
+    index = {b["bucket"]: i for i, b in enumerate(buckets)}
+    errors: dict[str, list[float | None]] = {"all": [b["error_rate"] for b in buckets]}
+    for service, points in ts["error_rate_by_service"].items():
+        errors[service] = [None] * len(buckets)
+        for point in points:
+            errors[service][index[point["bucket"]]] = point["error_rate"]
+    latency = {name: [b[f"{name}_ms"] for b in buckets] for name in ("p50", "p95", "p99")}
+    exchanges: dict[str, list[float | None]] = {}
+    for exchange, points in ts["exchange_success"].items():
+        exchanges[exchange] = [None] * len(buckets)
+        for point in points:
+            exchanges[exchange][index[point["bucket"]]] = point["success_rate"]
+    return "".join([
+        "<h2>Error rate over time</h2>", line_chart("chart-error-rate", "Share of ERROR+ records", labels, errors),
+        "<h2>Latency percentiles over time</h2>",
+        line_chart("chart-latency", "response_time_ms percentiles", labels, latency, " ms"),
+        "<h2>Exchange reliability over time</h2>",
+        line_chart("chart-exchanges", "Exchange call success rate", labels, exchanges, top=1.0),
+    ])
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    """Render the dashboard document as a complete HTML page."""
+    health, inp = doc["health"], doc["input"]
+    grade = health["grade"]
+    services = [{"service": s["service"], "score": s["score"], "grade": s["grade"], **s["components"]}
+                for s in health["services"]]
+    journeys = [{**j, "slowest_step": (f"{j['slowest_step']['service']} {j['slowest_step']['event']} "
+                                       f"(+{j['slowest_step']['gap_ms']:.0f} ms)") if j["slowest_step"] else ""}
+                for j in doc["journeys"]["slowest"]]
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
+        f"<title>log-analyzer report</title><style>{_CSS}</style></head><body>",
+        "<h1>crypto-assistant log report</h1>",
+        f'<p class="muted">{inp["records"]:,} records from {len(inp["files"])} files, {escape(str(inp["start"]))}'
+        f' to {escape(str(inp["end"]))}; {inp["malformed"]["count"]} malformed lines; '
+        f"generated {escape(doc['generated_at'])}</p>",
+        f'<h2>Health</h2><div id="health-score" class="score {grade}">{_cell(health["score"])}</div>'
+        f"<p>{escape(grade)} (0-100; formula in docs/log_analyzer.md)</p>",
+        bar_list("chart-health", health["components"]),
+        _table(services, ["service", "score", "grade", *health["weights"]], "table-health"),
+        _charts(doc),
+        "<h2>Top error patterns</h2>",
+        _table(doc["errors"]["patterns"][:15], ["template", "count", "trend", "spike", "services", "first_seen",
+                                                "last_seen", "example"], "table-errors"),
+        "<h2>Exchanges</h2>",
+        _table(doc["exchanges"]["exchanges"], ["rank", "exchange", "calls", "success_rate", "p50_ms", "p95_ms",
+                                               "rate_limit_hits", "errors_by_type", "data_quality_flags"],
+               "table-exchanges"),
+        "<h2>Slowest journeys</h2>",
+        _table(journeys, ["request_id", "user", "command", "services", "duration_ms", "failed", "slowest_step"],
+               "table-journeys"),
+        "<h2>Incidents</h2>",
+        _table(doc["performance"]["incidents"], ["start", "recovered_at", "recovery_seconds", "failures",
+                                                 "peak_failure_rate", "top_causes"], "table-incidents"),
+        "<h2>Malformed lines</h2>",
+        _table(inp["malformed"]["lines"][:50], ["file", "line", "reason", "excerpt"], "table-malformed"),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def write_html(doc: dict[str, Any], path: Path) -> Path:
+    """Write the report page to ``path`` (parents created) and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(doc), encoding="utf-8")
+    return path
