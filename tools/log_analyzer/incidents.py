@@ -4,7 +4,8 @@ A failure is an ERROR/CRITICAL record, an outcome with ``success`` false, a fail
 rate-limit hit. A window is abnormal when its failure rate exceeds ``max(factor x median rate,
 median + margin)``, it has at least ``minimum`` failures, and more than ``sigmas`` standard deviations
 (Poisson) above what the median rate predicts for its volume; consecutive abnormal windows (two quiet
-windows tolerated) form an incident. Recovery time runs from the incident's first failure to the start of the first normal window after it.
+windows tolerated) form an incident. Recovery time runs from the incident's first failure to the start
+of the first normal window after it.
 """
 
 from __future__ import annotations
