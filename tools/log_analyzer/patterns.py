@@ -26,7 +26,7 @@ __all__ = ["TemplateMiner", "mine_templates"]
 
 Signature = tuple[str, ...]
 
-SIMILARITY = 0.5
+SIMILARITY = 0.6
 MAX_VALUES = 5
 MAX_CLUSTERS = 20_000
 _CACHE_LIMIT = 200_000
@@ -35,18 +35,71 @@ _CACHE_LIMIT = 200_000
 class _Cluster:
     """Messages of one length that agree on most positions; tracks the tokens seen per position."""
 
-    __slots__ = ("counts", "length", "values", "variable")
+    __slots__ = ("affixes", "counts", "length", "values", "variable")
 
     def __init__(self, signature: Signature) -> None:
         self.length = len(signature)
         self.values: list[set[str]] = [{token} for token in signature]
         self.variable = [token == VARIABLE for token in signature]
+        self.affixes: dict[int, tuple[str, str]] = {}
         self.counts: dict[Signature, int] = {}
 
     def template_of(self, signature: Signature) -> Signature:
         """Mask the positions this cluster has learned to be variable."""
         variable = self.variable
         return tuple(VARIABLE if variable[i] else token for i, token in enumerate(signature))
+
+    def make_variable(self, position: int) -> None:
+        """Turn ``position`` variable, keeping the punctuation its tokens share, e.g. ``(<*>)``."""
+        tokens = sorted(self.values[position])
+        self.affixes[position] = (_common(_lead(t) for t in tokens), _common(_trail(t) for t in tokens))
+        self.variable[position] = True
+        self.values[position] = set()
+
+    def widen(self, position: int, token: str) -> None:
+        """Shrink the shared punctuation of a variable position to what ``token`` also has.
+
+        Affixes are kept as (prefix, reversed suffix) so both shrink by common prefix.
+        """
+        prefix, suffix = self.affixes.get(position, ("", ""))
+        if (prefix or suffix) and not (token.startswith(prefix) and token.endswith(suffix[::-1])
+                                       and len(token) >= len(prefix) + len(suffix)):
+            self.affixes[position] = (_common((prefix, _lead(token))), _common((suffix, _trail(token))))
+
+    def render(self, key: Signature) -> str:
+        """Write a template key as text, variables wrapped in their shared punctuation."""
+        if not self.affixes:
+            return " ".join(key)
+        affixes = self.affixes
+        return " ".join(
+            f"{affixes[i][0]}{VARIABLE}{affixes[i][1][::-1]}" if i in affixes and token == VARIABLE else token
+            for i, token in enumerate(key))
+
+
+def _lead(token: str) -> str:
+    """Return the run of punctuation that starts ``token`` (a ``<*>`` inside counts as a value)."""
+    token = token.replace(VARIABLE, "0")
+    end = 0
+    while end < len(token) and not token[end].isalnum():
+        end += 1
+    return token[:end]
+
+
+def _trail(token: str) -> str:
+    """Return the run of punctuation that ends ``token``, reversed so runs compare as prefixes."""
+    return _lead(token[::-1].replace(VARIABLE[::-1], "0"))
+
+
+def _common(parts: Iterable[str]) -> str:
+    """Return the longest common prefix of ``parts``."""
+    items = list(parts)
+    if not items:
+        return ""
+    first, last = min(items), max(items)
+    end = 0
+    while end < len(first) and first[end] == last[end]:
+        end += 1
+    return first[:end]
 
 
 class TemplateMiner:
@@ -71,20 +124,20 @@ class TemplateMiner:
         self._learn(cluster, signature)
         key = cluster.template_of(signature)
         cluster.counts[key] = cluster.counts.get(key, 0) + 1
-        return " ".join(key)
+        return cluster.render(key)
 
     def template(self, message: str) -> str:
         """Return the current template of ``message`` without learning from it."""
         signature = self._signature(message)
         cluster = self._routes.get(signature) or self._find(signature)
-        return " ".join(signature if cluster is None else cluster.template_of(signature))
+        return " ".join(signature) if cluster is None else cluster.render(cluster.template_of(signature))
 
     def templates(self) -> list[tuple[str, int]]:
         """List (template, count) pairs, most frequent first, ties in first-seen order."""
         merged: dict[str, int] = {}
         for cluster in self._clusters:
             for key, count in cluster.counts.items():
-                text = " ".join(key)
+                text = cluster.render(key)
                 merged[text] = merged.get(text, 0) + count
         return sorted(merged.items(), key=lambda item: -item[1])
 
@@ -143,14 +196,15 @@ class TemplateMiner:
         changed = False
         for position, token in enumerate(signature):
             if cluster.variable[position]:
+                if position in cluster.affixes:
+                    cluster.widen(position, token)
                 continue
             seen = cluster.values[position]
             if token in seen:
                 continue
             seen.add(token)
             if len(seen) >= self.max_values and position > 0:
-                cluster.variable[position] = True
-                cluster.values[position] = set()
+                cluster.make_variable(position)
                 changed = True
             else:
                 self._index.setdefault((cluster.length, position, token), []).append(cluster)
@@ -190,8 +244,7 @@ class TemplateMiner:
         for key, count in shared.items():
             if count >= min_shared:
                 cluster, position = slots[key]
-                cluster.variable[position] = True
-                cluster.values[position] = set()
+                cluster.make_variable(position)
                 self._rekey(cluster)
                 changed += 1
         return changed
@@ -223,7 +276,7 @@ def mine_templates(messages: list[str]) -> list[str]:
         text = rendered.get(signature)
         if text is None:
             cluster = routes[signature]
-            text = " ".join(signature if cluster is None else cluster.template_of(signature))
+            text = " ".join(signature) if cluster is None else cluster.render(cluster.template_of(signature))
             rendered[signature] = text
         out.append(text)
     return out
