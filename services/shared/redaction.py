@@ -1,0 +1,349 @@
+"""Redaction: no secret and no raw user identity reaches a log line, whatever road it took.
+
+The record pipeline calls one Redactor on every record, in the writer thread: the message,
+every string of the context (at any depth), exception messages and stack traces, and the
+lines of third-party libraries (httpx logs bot tokens in URLs, ccxt logs API-key headers and
+signed query strings at DEBUG). Secrets become ``MASK``; people become ``mask_user()``'s keyed
+hash, the same for the same person so journeys can still be followed.
+
+It is fast because it is lazy: non-string scalars pass untouched, key decisions are cached per
+distinct key, short strings are memoised, and a string with none of the characters a secret
+needs never reaches the regex. It never raises: a failure yields ``REDACTION_FAILED``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import hashlib
+import hmac
+import numbers
+import os
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from services.shared._redaction_patterns import (
+    AUTH_SCHEME_RE,
+    IDENTITY_HOLDER,
+    KV_HEAD_RE,
+    MASK,
+    MASKED_USER_RE,
+    PEM_LABEL_RE,
+    PLAIN,
+    QUERY_KEY,
+    SECRET,
+    USER,
+    build_secret_re,
+    classify_key,
+    normalise_key,
+    trigger_mask,
+)
+
+__all__ = ["CIRCULAR", "MASK", "REDACTION_FAILED", "TOO_DEEP", "Redactor"]
+
+REDACTION_FAILED: Final = "[redaction failed]"
+CIRCULAR: Final = "[circular]"
+TOO_DEEP: Final = "[too deep]"
+MAX_DEPTH: Final = 24
+_MEMO_MAX_LEN: Final = 256  # only strings this short are memoised
+_CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
+_RESCAN_DEPTH: Final = 16  # key=value nested inside values deeper than this is masked whole
+_LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddling it is still seen
+_MARKER_ROOM: Final = 40  # the marker's longest form fits here, so output never exceeds the limit
+_KIND_BITS: Final = 7
+_REWRITE_KEY: Final = 8  # flag in the key cache: the key's own text holds something to redact
+_REGEX_BY_TRIGGERS: dict[int, re.Pattern[str]] = {}  # at most 256 entries, one per trigger set
+_PASS_THROUGH: Final = frozenset(
+    {int, float, bool, type(None), decimal.Decimal, uuid.UUID,
+     datetime.datetime, datetime.date, datetime.time, datetime.timedelta}
+)  # fmt: skip
+
+
+class Redactor:
+    """Mask secrets and hash user identities in log text and context, never raising.
+
+    Without ``user_salt`` a random per-process salt is used: hashes are then stable within one
+    process only, so set LOG_USER_SALT for journeys that span restarts and services.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_salt: str | bytes | None = None,
+        extra_secret_keys: Iterable[str] = (),
+        max_field_chars: int = 8192,
+    ) -> None:
+        if isinstance(max_field_chars, bool) or not isinstance(max_field_chars, int) or max_field_chars < 64:
+            raise ValueError(f"max_field_chars={max_field_chars!r}: must be an integer >= 64")
+        if user_salt is None:
+            user_salt = os.urandom(32)
+        self._salt = user_salt.encode() if isinstance(user_salt, str) else bytes(user_salt)
+        self._extra = frozenset(normalise_key(k) for k in extra_secret_keys)
+        self._max = max_field_chars
+        self._key_kinds: dict[str, int] = {}
+        self._memo: dict[str, str] = {}
+        self._memo_len = min(_MEMO_MAX_LEN, max_field_chars)
+        self._users: dict[str, str] = {}
+
+    # -- public API -------------------------------------------------------------------------
+
+    def redact_text(self, text: str) -> str:
+        """Mask every secret shape in free text and hash emails and phone numbers in it."""
+        try:
+            if text.__class__ is not str:
+                text = str(text)
+            return self._text(text)
+        except Exception:
+            return REDACTION_FAILED
+
+    def redact_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
+        """Return a redacted copy of a context dict, at any depth; the input is never mutated."""
+        try:
+            if not isinstance(ctx, Mapping):
+                return {"context": self._value(ctx, 1, ())}
+            return self._dict(ctx, 0, (), False)
+        except Exception:
+            return {"context": REDACTION_FAILED}
+
+    def mask_user(self, identity: object) -> str:
+        """Return "u_" + 16 hex of HMAC-SHA256(salt, str(identity)): same person, same value."""
+        try:
+            raw = identity if identity.__class__ is str else str(identity)
+            assert isinstance(raw, str)
+            masked = self._users.get(raw)
+            if masked is None:
+                digest = hmac.new(self._salt, raw.encode("utf-8", "surrogatepass"), hashlib.sha256)
+                masked = "u_" + digest.hexdigest()[:16]
+                if len(self._users) >= _CACHE_SIZE:
+                    self._users.clear()
+                self._users[raw] = masked
+            return masked
+        except Exception:
+            return REDACTION_FAILED
+
+    def is_secret_key(self, key: str) -> bool:
+        """Tell whether values under this key name are secrets (any case, any separators)."""
+        return self._kind(key) == SECRET
+
+    def is_user_key(self, key: str) -> bool:
+        """Tell whether values under this key name identify a person."""
+        return self._kind(key) == USER
+
+    # -- structures -------------------------------------------------------------------------
+
+    def _kind(self, key: str) -> int:
+        return self._key_entry(key) & _KIND_BITS
+
+    def _key_entry(self, key: str) -> int:
+        """Classify a key once and remember it, with a flag when its own text needs redacting."""
+        entry = self._key_kinds.get(key)
+        if entry is None:
+            entry = classify_key(key, self._extra)
+            if self._text(key) != key:
+                entry |= _REWRITE_KEY
+            if len(self._key_kinds) >= _CACHE_SIZE:
+                self._key_kinds.clear()
+            self._key_kinds[key] = entry
+        return entry
+
+    def _dict(self, d: Mapping[Any, Any], depth: int, path: tuple[int, ...], holder: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        entries = self._key_kinds
+        for key, value in d.items():
+            out_key = REDACTION_FAILED
+            try:
+                if key.__class__ is str:
+                    kind = entries.get(key)
+                    if kind is None:
+                        kind = self._key_entry(key)
+                    if kind & _REWRITE_KEY:
+                        key = self._text(key)
+                        kind &= _KIND_BITS
+                else:
+                    key = self._text(_as_text(key))
+                    kind = self._kind(key)
+                out_key = key
+                cls = value.__class__
+                if kind <= QUERY_KEY:  # plain in a structure
+                    if holder and key == "id":
+                        kind = USER
+                    elif cls in _PASS_THROUGH:
+                        out[key] = value
+                        continue
+                    elif cls is str:
+                        out[key] = self._text(value)
+                        continue
+                if kind == SECRET:
+                    out[key] = self._secret(value)
+                elif kind == USER and not isinstance(value, Mapping):
+                    out[key] = self._user(value)
+                else:
+                    holding = kind in (USER, IDENTITY_HOLDER)
+                    out[key] = self._value(value, depth + 1, (*path, id(d)), holding)
+            except Exception:
+                out[out_key] = REDACTION_FAILED
+        return out
+
+    def _value(self, value: Any, depth: int, path: tuple[int, ...], holder: bool = False) -> Any:
+        cls = value.__class__
+        if cls is str:
+            return self._text(value)
+        if cls in _PASS_THROUGH or isinstance(value, numbers.Number):
+            return value
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            if id(value) in path:
+                return CIRCULAR
+            if depth > MAX_DEPTH:
+                return TOO_DEEP
+            if isinstance(value, Mapping):
+                return self._dict(value, depth, path, holder)
+            inner = (*path, id(value))
+            items = [self._value(item, depth + 1, inner, holder) for item in value]
+            return tuple(items) if cls is tuple else items
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+            return self._value(fields, depth, path, holder)
+        if isinstance(value, bytes | bytearray | memoryview):
+            return self._text(bytes(value).decode("utf-8", "replace"))
+        return self._text(_as_text(value))
+
+    def _secret(self, value: Any) -> Any:
+        if value is None or value.__class__ is bool:
+            return value
+        return _mask_secret_text(value) if value.__class__ is str else MASK
+
+    def _user(self, value: Any) -> Any:
+        if value is None or value.__class__ is bool:
+            return value
+        if value.__class__ is str and MASKED_USER_RE.fullmatch(value):
+            return value
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._user(item) for item in value]
+        return self.mask_user(value)
+
+    # -- text -------------------------------------------------------------------------------
+
+    def _text(self, text: str) -> str:
+        if len(text) <= self._memo_len:
+            memo = self._memo
+            done = memo.get(text)
+            if done is None:
+                done = self._scan(text, 0)
+                if len(done) > self._max:
+                    done = self._long_text(text)
+                if len(memo) >= _CACHE_SIZE:
+                    memo.clear()
+                memo[text] = done
+            return done
+        return self._long_text(text)
+
+    def _long_text(self, text: str) -> str:
+        """Redact a long field, then cut it to max_field_chars with a marker saying how much went."""
+        head = text[: self._max + _LOOKAHEAD_CHARS]
+        done = self._scan(head, 0)
+        dropped = len(text) - len(head)
+        if not dropped and len(done) <= self._max:
+            return done
+        keep = self._max - _MARKER_ROOM
+        return done[:keep] + f"…[truncated {len(done) - keep + dropped} chars]"
+
+    def _scan(self, text: str, depth: int) -> str:
+        mask = trigger_mask(text)
+        if not mask:
+            return text
+        regex = _REGEX_BY_TRIGGERS.get(mask)
+        if regex is None:
+            regex = _REGEX_BY_TRIGGERS[mask] = build_secret_re(mask)
+        parts: list[str] = []
+        pos = 0
+        kinds = self._key_kinds
+        for match in regex.finditer(text):
+            if match.lastgroup == "kv":  # fast path: an ordinary key=value is left as it is
+                kind = kinds.get(text[match.start() : match.start("kvs")])
+                plain = kind is not None and (kind & _KIND_BITS) == PLAIN
+                if plain and not trigger_mask(text[match.start("kvv") : match.end()]):
+                    continue
+            parts.append(text[pos : match.start()])
+            parts.append(self._replace(match, depth))
+            pos = match.end()
+        if not parts:
+            return text
+        parts.append(text[pos:])
+        return "".join(parts)
+
+    def _replace(self, m: re.Match[str], depth: int) -> str:
+        kind = m.lastgroup
+        found = m.group()
+        if kind in ("kv", "kvq", "kve"):
+            return self._replace_kv(m, depth)
+        if kind == "email":
+            return self.mask_user(found)
+        if kind == "phone":
+            digits = sum(ch.isdigit() for ch in found)
+            return self.mask_user(found) if 8 <= digits <= 15 else found
+        if kind == "url":
+            return found[: found.index("://") + 3] + MASK + "@"
+        if kind == "botpath":
+            return "/bot" + MASK
+        if kind == "bearer":
+            return found[:6] + " " + MASK
+        if kind == "pem":
+            head = PEM_LABEL_RE.match(found)
+            label = head.group(1) if head else "PRIVATE KEY"
+            return f"-----BEGIN{label}-----{MASK}-----END{label}-----"
+        return MASK
+
+    def _replace_kv(self, m: re.Match[str], depth: int) -> str:
+        found = m.group()
+        head_match = KV_HEAD_RE.match(found)
+        if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
+            return MASK
+        key = head_match.group(2)
+        kind = self._kind(key)
+        if kind == QUERY_KEY:  # ?key=... in a query string is an API key; a bare "key" is not
+            kind = SECRET if m.string[m.start() - 1 : m.start()] in ("?", "&", ";") else PLAIN
+        head, val = found[: head_match.end()], found[head_match.end() :]
+        if kind == PLAIN and not trigger_mask(val):
+            return found  # the common case: an ordinary key with an ordinary value
+        opener = _quote_of(val)
+        inner = val[len(opener) : len(val) - len(opener)] if opener else val
+        if kind == SECRET:
+            new = _mask_secret_text(inner)
+        elif kind == USER:
+            new = inner if MASKED_USER_RE.fullmatch(inner) else self.mask_user(inner)
+        elif depth >= _RESCAN_DEPTH:
+            new = MASK
+        else:
+            return head + opener + self._scan(inner, depth + 1) + opener
+        key_quote = head_match.group(1)
+        if not opener and key_quote.endswith('"'):
+            opener = key_quote  # keep JSON valid: "chat_id": 555 -> "chat_id": "u_..."
+        return head + opener + new + opener
+
+
+def _mask_secret_text(value: str) -> str:
+    """Mask a secret, keeping an auth scheme word so "Bearer ***" still says what it was."""
+    scheme = AUTH_SCHEME_RE.match(value)
+    return scheme.group(0) + MASK if scheme else MASK
+
+
+def _quote_of(val: str) -> str:
+    if val[:2] in ('\\"', "\\'") and len(val) >= 4:
+        return val[:2]
+    if val[:1] in ('"', "'") and len(val) >= 2:
+        return val[:1]
+    return ""
+
+
+def _as_text(value: object) -> str:
+    """Render an unknown object as text, the form in which it would otherwise reach the log."""
+    try:
+        return str(value)
+    except Exception:
+        try:
+            return repr(value)
+        except Exception:
+            return f"<unrepresentable {type(value).__name__}>"
