@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -58,16 +59,16 @@ class WebhookDeliverer:
         headers = {SECRET_HEADER: secret} if secret else {}
         try:
             async with session.post(url, json=update, headers=headers) as response:
-                status, reason = response.status, response.reason or ""
+                status = response.status
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            status, reason = 0, _describe(exc)
+            status, failure = 0, _describe(exc)
         ok = 200 <= status < 300
         self._config.deliveries.append({"update_id": update["update_id"], "url": url, "status": status})
         if ok:
             self._queue.remove(update["update_id"])
             self._queue.notify()
             return True
-        message = f"Wrong response from the webhook: {status} {reason}" if status else reason
+        message = f"Wrong response from the webhook: {status} {_phrase(status)}" if status else failure
         self._config.last_error_date = int(self._clock())
         self._config.last_error_message = message
         log.debug("webhook delivery of update %s failed: %s", update["update_id"], message)
@@ -80,6 +81,13 @@ class WebhookDeliverer:
         deadline = loop.time() + delay
         while (remaining := deadline - loop.time()) > 0 and self._config.version == version:
             await self._queue.wait_changed(remaining)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def _describe(exc: BaseException) -> str:
