@@ -1,0 +1,1 @@
+"""The market-data service ("market-data"): FastAPI over ccxt, with its MarketLogger."""

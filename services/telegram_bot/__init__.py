@@ -1,0 +1,1 @@
+"""The Telegram bot service ("telegram-bot"): python-telegram-bot, with its BotLogger."""
