@@ -73,6 +73,7 @@ class UpdateQueue:
         """Apply getUpdates' offset: positive drops ids below it, negative keeps the last -offset."""
         if offset > 0:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self._next_id = max(self._next_id, offset)  # ids below a confirmed offset are never issued
         elif offset < 0:
             self._pending = self._pending[offset:]
 
