@@ -27,16 +27,16 @@ _DIGIT_RULES: tuple[tuple[str, str], ...] = (
     ("number", rf"\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b(?:\s\([^()\s]+\s?{_UNIT}\))?)?"),
 )
 _LETTER_RULES: tuple[tuple[str, str], ...] = (
-    ("url", r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>()\[\]{}]+"),
+    ("url", r"[A-Za-z][A-Za-z0-9+.-]*+://[^\s\"'<>()\[\]{}]+"),
     ("ctime", rf"{_WEEKDAY},?\s+{_MONTH}\s+\d{{1,2}},?\s+\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:\s+[A-Z]{{3}})?"
               r"(?:\s+\d{4})?"),
     ("uuid", rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}\b"),
     ("kv_value", r"(?<=\w=)[^\s,;)\]}'\"]+"),
     ("quoted", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
-    ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*(?:\.[\w-]+)+:\d{1,5}\b"),
+    ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*+(?:\.[\w-]++)++:\d{1,5}\b"),
     ("mac", _MAC),
     ("snake_id", r"[A-Za-z]\w*?_-?\d[\w-]*"),
-    ("hex_id", rf"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F]){_HEX}{{8,}}\b"),
+    ("hex_id", rf"(?=[a-fA-F]*+\d)(?=\d*+[a-fA-F]){_HEX}{{8,}}\b"),
 )
 _OTHER_RULES: tuple[tuple[str, str], ...] = (
     ("path", r"(?<![\w/.:])\.{0,2}(?:/+[\w.@%+~,=-]*[\w.@%+~=-])+/*(?::\d+\b)?"),
@@ -57,7 +57,8 @@ def _letter_alternation() -> str:
     """Letter-start rules; the costly ones only run on words holding a digit or a colon."""
     cheap = [(n, p) for n, p in _LETTER_RULES if n in _FAST_FAIL]
     costly = [(n, p) for n, p in _LETTER_RULES if n not in _FAST_FAIL]
-    return f"{_alternation(tuple(cheap))}|(?=[\\w.+-]*[\\d:])(?:{_alternation(tuple(costly))})"
+    # possessive scan to the first digit or colon of the word: no backtracking on plain words
+    return f"{_alternation(tuple(cheap))}|(?=[A-Za-z_.+-]*+[\\d:])(?:{_alternation(tuple(costly))})"
 
 
 # The leading checks let the scan skip mid-word positions and dispatch on the first character.
