@@ -16,8 +16,9 @@ from tools.log_monitor.config import load_config
 from tools.log_monitor.errors import MonitorError
 from tools.log_monitor.store import Store
 
-_CONFIG = click.option("--config", "config_path", default="config/monitor.yml", show_default=True,
-                       help="monitor config file")
+_CONFIG = click.option(
+    "--config", "config_path", default="config/monitor.yml", show_default=True, help="monitor config file"
+)
 _DB = click.option("--db", default=None, help="state database (default: the config's state_db)")
 
 
@@ -61,17 +62,21 @@ def status(config_path: str, db: str | None) -> None:
     st = commands.status(_store(config_path, db))
     con = Console()
     hb, lag = st["heartbeat_age_s"], st["lag_s"]
-    con.print(f"heartbeat: {'never' if hb is None else f'{hb:.1f}s ago'}   lag: "
-              f"{'-' if lag is None else f'{lag:.1f}s'}   lines: {st['lines']}   parse errors: {st['parse_errors']}"
-              f"   files: {st['files']}   follower: {st['follower']}   outbox: {st['outbox']}", markup=False)
+    con.print(
+        f"heartbeat: {'never' if hb is None else f'{hb:.1f}s ago'}   lag: "
+        f"{'-' if lag is None else f'{lag:.1f}s'}   lines: {st['lines']}   parse errors: {st['parse_errors']}"
+        f"   files: {st['files']}   follower: {st['follower']}   outbox: {st['outbox']}",
+        markup=False,
+    )
     table = Table("id", "state", "alert", "labels", "since", "note")
     for a in st["alerts"]:
         note = "flapping " if a["flapping"] else ""
         note += f"acked by {a['acked']['by']} " if a.get("acked") else ""
         note += a.get("suppressed") or ""
         labels = ", ".join(f"{k}={v}" for k, v in a["labels"].items() if k not in ("alertname", "rule_type"))
-        table.add_row(str(a["id"]), a["state"], a["rule"], labels, _when(a["started_at"] or a["active_since"]),
-                      note.strip())
+        table.add_row(
+            str(a["id"]), a["state"], a["rule"], labels, _when(a["started_at"] or a["active_since"]), note.strip()
+        )
     con.print(table)
     for name, note in st["rules"].items():
         con.print(f"{name}: {note}", markup=False)
@@ -110,8 +115,7 @@ def ack(config_path: str, db: str | None, alert_id: int, comment: str, by: str |
 @click.option("--for", "duration", required=True, help="e.g. 30m, 2h")
 @click.option("--comment", default="")
 @click.option("--by", default=None)
-def silence_cmd(config_path: str, db: str | None, matchers: str, duration: str, comment: str,
-                by: str | None) -> None:
+def silence_cmd(config_path: str, db: str | None, matchers: str, duration: str, comment: str, by: str | None) -> None:
     """Silence alerts matching MATCHERS (label=value,label=~regex) for a while."""
     s = commands.silence(_store(config_path, db), matchers, duration, by=by or getpass.getuser(), comment=comment)
     click.echo(f"silence #{s['id']} until {_when(s['ends_at'])} UTC")

@@ -23,8 +23,10 @@ def parse_matchers(text: str) -> list[list[str]]:
     for part in [p for p in text.split(",") if p.strip()]:
         m = _MATCHER.match(part)
         if not m:
-            raise ConfigError(f"matcher {part!r} is not valid; use label=value, label!=value, label=~regex or "
-                              "label!~regex, separated by commas")
+            raise ConfigError(
+                f"matcher {part!r} is not valid; use label=value, label!=value, label=~regex or "
+                "label!~regex, separated by commas"
+            )
         if m.group(2) in ("=~", "!~"):
             try:
                 re.compile(m.group(3))
@@ -36,8 +38,9 @@ def parse_matchers(text: str) -> list[list[str]]:
     return out
 
 
-def silence(store: Store, matchers: str, duration: str, *, by: str, comment: str,
-            clock: Callable[[], float] = system_clock) -> dict[str, Any]:
+def silence(
+    store: Store, matchers: str, duration: str, *, by: str, comment: str, clock: Callable[[], float] = system_clock
+) -> dict[str, Any]:
     """Create a silence for `duration` (e.g. '2h') and return it."""
     try:
         seconds = float(parse_duration(duration))
@@ -61,7 +64,7 @@ def status(store: Store, clock: Callable[[], float] = system_clock) -> dict[str,
     hb = selfmon.get("heartbeat")
     newest = selfmon.get("newest_ts")
     rules = {}
-    for key, in store.db.execute("SELECT key FROM kv WHERE key LIKE 'rule:%'"):
+    for (key,) in store.db.execute("SELECT key FROM kv WHERE key LIKE 'rule:%'"):
         note = (store.get(key) or {}).get("status")
         if note:
             rules[key[5:]] = note
@@ -69,10 +72,14 @@ def status(store: Store, clock: Callable[[], float] = system_clock) -> dict[str,
     return {
         "heartbeat_age_s": None if hb is None else now - hb,
         "lag_s": None if newest is None else (hb or now) - newest,
-        "lines": selfmon.get("lines", 0), "parse_errors": selfmon.get("parse_errors", 0),
-        "files": selfmon.get("files", 0), "follower": selfmon.get("follower", {}),
+        "lines": selfmon.get("lines", 0),
+        "parse_errors": selfmon.get("parse_errors", 0),
+        "files": selfmon.get("files", 0),
+        "follower": selfmon.get("follower", {}),
         "alerts": [a for a in store.alerts() if a["state"] in ("pending", "firing")],
-        "rules": rules, "outbox": counts, "silences": store.silences(now),
+        "rules": rules,
+        "outbox": counts,
+        "silences": store.silences(now),
     }
 
 
@@ -81,18 +88,37 @@ def history(store: Store, limit: int = 50, alert_id: int | None = None) -> list[
     return store.history(limit, alert_id)
 
 
-def test_notify(cfg: c.MonitorConfig, channel: str, environ: Mapping[str, str] | None = None,
-                notifiers: dict[str, Notifier] | None = None) -> DeliveryResult:
+def test_notify(
+    cfg: c.MonitorConfig,
+    channel: str,
+    environ: Mapping[str, str] | None = None,
+    notifiers: dict[str, Notifier] | None = None,
+) -> DeliveryResult:
     """Send a sample notification through one channel right now."""
     if channel not in cfg.channels:
         raise NotifyError(f"channel {channel!r} is not configured; configured: {', '.join(sorted(cfg.channels))}")
     built = notifiers or build_notifiers(cfg, os.environ if environ is None else environ)
     sample = {
-        "version": "1", "channel": channel, "status": "firing", "notification_reason": "test",
-        "groupKey": "test", "commonLabels": {"alertname": "log_monitor_test"}, "idempotency_key": os.urandom(8).hex(),
-        "alerts": [{"status": "firing", "labels": {"alertname": "log_monitor_test", "severity": "info"},
-                    "annotations": {"summary": "test notification from log-monitor"}, "startsAt": None,
-                    "endsAt": None, "fingerprint": "test", "id": 0, "flapping": False, "value": None}],
+        "version": "1",
+        "channel": channel,
+        "status": "firing",
+        "notification_reason": "test",
+        "groupKey": "test",
+        "commonLabels": {"alertname": "log_monitor_test"},
+        "idempotency_key": os.urandom(8).hex(),
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "log_monitor_test", "severity": "info"},
+                "annotations": {"summary": "test notification from log-monitor"},
+                "startsAt": None,
+                "endsAt": None,
+                "fingerprint": "test",
+                "id": 0,
+                "flapping": False,
+                "value": None,
+            }
+        ],
     }
     return built[channel].send(sample)
 

@@ -165,12 +165,28 @@ class BaselineRule(RuleBase):
 
 
 RuleConfig = Annotated[
-    ErrorRateRule | PercentileRule | MatchRule | AbsenceRule | NewFingerprintRule | HttpCheckRule
-    | SystemRule | PredictRule | BaselineRule,
+    ErrorRateRule
+    | PercentileRule
+    | MatchRule
+    | AbsenceRule
+    | NewFingerprintRule
+    | HttpCheckRule
+    | SystemRule
+    | PredictRule
+    | BaselineRule,
     Field(discriminator="type"),
 ]
-RULE_TYPES = ["error_rate", "percentile", "match", "absence", "new_fingerprint", "http_check", "system",
-              "predict_full", "error_baseline"]
+RULE_TYPES = [
+    "error_rate",
+    "percentile",
+    "match",
+    "absence",
+    "new_fingerprint",
+    "http_check",
+    "system",
+    "predict_full",
+    "error_baseline",
+]
 
 
 class RateLimit(_Model):
@@ -217,9 +233,7 @@ class ConsoleChannel(ChannelBase):
     type: Literal["console"]
 
 
-ChannelConfig = Annotated[
-    WebhookChannel | EmailChannel | TelegramChannel | ConsoleChannel, Field(discriminator="type")
-]
+ChannelConfig = Annotated[WebhookChannel | EmailChannel | TelegramChannel | ConsoleChannel, Field(discriminator="type")]
 
 
 class Defaults(_Model):

@@ -93,16 +93,18 @@ class Engine:
             rc = self.rules[name]
             seen = set()
             for sig in signals:
-                labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels,
-                          **sig.labels}
+                labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels, **sig.labels}
                 fp = fingerprint(labels)
                 seen.add(fp)
                 a = self.alerts.get(fp)
                 if a is None:
                     a = self.alerts[fp] = self._new(fp, name, labels)
                 a["value"] = sig.value
-                a["annotations"] = {**rc.annotations, **{k: redact(v) for k, v in sig.annotations.items()},
-                                    "summary": redact(sig.summary)}
+                a["annotations"] = {
+                    **rc.annotations,
+                    **{k: redact(v) for k, v in sig.annotations.items()},
+                    "summary": redact(sig.summary),
+                }
                 self._step(a, True, now, rc)
             for fp, a in self.alerts.items():
                 if a["rule"] == name and fp not in seen and (a["state"] in ("pending", "firing") or a["raw"]):
@@ -110,10 +112,27 @@ class Engine:
 
     @staticmethod
     def _new(fp: str, rule: str, labels: dict[str, str]) -> dict[str, Any]:
-        return {"fingerprint": fp, "rule": rule, "labels": labels, "annotations": {}, "state": "inactive",
-                "value": None, "raw": False, "raw_changed": 0.0, "active_since": None, "started_at": None,
-                "ended_at": None, "last_active": None, "changes": [], "flapping": False, "flap_noticed": False,
-                "acked": None, "notified": None, "last_notified_at": None, "suppressed": None}
+        return {
+            "fingerprint": fp,
+            "rule": rule,
+            "labels": labels,
+            "annotations": {},
+            "state": "inactive",
+            "value": None,
+            "raw": False,
+            "raw_changed": 0.0,
+            "active_since": None,
+            "started_at": None,
+            "ended_at": None,
+            "last_active": None,
+            "changes": [],
+            "flapping": False,
+            "flap_noticed": False,
+            "acked": None,
+            "notified": None,
+            "last_notified_at": None,
+            "suppressed": None,
+        }
 
     def _step(self, a: dict[str, Any], active: bool, now: float, rc: Any) -> None:
         self.dirty.add(a["fingerprint"])
@@ -143,8 +162,7 @@ class Engine:
 
     def _move(self, a: dict[str, Any], new: str, now: float) -> None:
         old, a["state"], a["acked"] = a["state"], new, None
-        self._log(now, a, "transition", old=old, new=new, value=a["value"],
-                  summary=a["annotations"].get("summary", ""))
+        self._log(now, a, "transition", old=old, new=new, value=a["value"], summary=a["annotations"].get("summary", ""))
         if new == "firing":
             a["started_at"], a["ended_at"] = now, None
         if new == "resolved":
@@ -205,15 +223,22 @@ class Engine:
         return None
 
     def _inhibitors(self) -> list[tuple[c.Inhibit, dict[str, Any]]]:
-        return [(rule, a) for rule in self.cfg.inhibit for a in self.alerts.values()
-                if a["state"] == "firing" and _selector_match(a["labels"], rule.source)]
+        return [
+            (rule, a)
+            for rule in self.cfg.inhibit
+            for a in self.alerts.values()
+            if a["state"] == "firing" and _selector_match(a["labels"], rule.source)
+        ]
 
-    def _suppressed_by(self, a: dict[str, Any], inhibitors: list[tuple[c.Inhibit, dict[str, Any]]],
-                       silences: list[dict[str, Any]]) -> str | None:
+    def _suppressed_by(
+        self, a: dict[str, Any], inhibitors: list[tuple[c.Inhibit, dict[str, Any]]], silences: list[dict[str, Any]]
+    ) -> str | None:
         labels = a["labels"]
         for rule, src in inhibitors:
-            if src is not a and _selector_match(labels, rule.target) and all(
-                labels.get(k) == src["labels"].get(k) for k in rule.equal
+            if (
+                src is not a
+                and _selector_match(labels, rule.target)
+                and all(labels.get(k) == src["labels"].get(k) for k in rule.equal)
             ):
                 return f"inhibited by {src['labels']['alertname']} ({src['annotations'].get('summary', '')})"
         for s in silences:
@@ -222,15 +247,27 @@ class Engine:
         return None
 
     def _payload(self, ch: str, gkey: str, reason: str, alerts: list[dict[str, Any]], now: float) -> dict[str, Any]:
-        items = [{
-            "status": "firing" if a["state"] == "firing" else "resolved",
-            "labels": a["labels"], "annotations": a["annotations"], "startsAt": _iso(a["started_at"]),
-            "endsAt": _iso(a["ended_at"]), "fingerprint": a["fingerprint"], "value": a["value"],
-            "flapping": a["flapping"],
-        } for a in alerts]
+        items = [
+            {
+                "status": "firing" if a["state"] == "firing" else "resolved",
+                "labels": a["labels"],
+                "annotations": a["annotations"],
+                "startsAt": _iso(a["started_at"]),
+                "endsAt": _iso(a["ended_at"]),
+                "fingerprint": a["fingerprint"],
+                "value": a["value"],
+                "flapping": a["flapping"],
+            }
+            for a in alerts
+        ]
         common = {k: v for k, v in items[0]["labels"].items() if all(i["labels"].get(k) == v for i in items)}
         return {
-            "version": "1", "channel": ch, "status": "firing" if any(i["status"] == "firing" for i in items)
-            else "resolved", "notification_reason": reason, "groupKey": gkey, "commonLabels": common,
-            "alerts": items, "created_at": _iso(now),
+            "version": "1",
+            "channel": ch,
+            "status": "firing" if any(i["status"] == "firing" for i in items) else "resolved",
+            "notification_reason": reason,
+            "groupKey": gkey,
+            "commonLabels": common,
+            "alerts": items,
+            "created_at": _iso(now),
         }

@@ -1,9 +1,9 @@
 """The monitor's exception hierarchy, so callers and the CLI can tell config, state and delivery failures apart.
 
-    MonitorError                 base; carries an exit code for the CLI
-    ├── ConfigError              a config file is missing, unparsable or invalid (names key path, value, allowed)
-    ├── StateError               the SQLite state is unusable or an ID does not exist
-    └── NotifyError              a channel is unknown or cannot be built
+MonitorError                 base; carries an exit code for the CLI
+├── ConfigError              a config file is missing, unparsable or invalid (names key path, value, allowed)
+├── StateError               the SQLite state is unusable or an ID does not exist
+└── NotifyError              a channel is unknown or cannot be built
 """
 
 from __future__ import annotations

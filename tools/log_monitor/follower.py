@@ -255,7 +255,7 @@ class Follower:
     def _attach(self, s: Stream, c: _Candidate) -> None:
         handle = _Open(last_growth=self.clock())
         if c.gz:
-            gzf = gzip.open(c.path, "rb")
+            gzf = gzip.open(c.path, "rb")  # noqa: SIM115 - the handle outlives this call; closed by _Open.close()
             assert isinstance(gzf, gzip.GzipFile)
             try:
                 gzf.seek(s.offset)

@@ -30,8 +30,9 @@ from tools.log_monitor.sender import Sender
 from tools.log_monitor.store import Store
 
 
-def build_rules(cfg: c.MonitorConfig, *, sampler: Sampler | None = None,
-                http_get: HttpGet = http_status) -> dict[str, Rule]:
+def build_rules(
+    cfg: c.MonitorConfig, *, sampler: Sampler | None = None, http_get: HttpGet = http_status
+) -> dict[str, Rule]:
     """Instantiate every configured rule by its `type`."""
     out: dict[str, Rule] = {}
     for rc in cfg.rules:
@@ -82,8 +83,13 @@ class Monitor:
     ) -> None:
         self.cfg, self.clock = cfg, clock
         self.store = store or Store(cfg.state_db)
-        self.follower = Follower(cfg.sources, start_at=cfg.start_at, max_line_bytes=cfg.max_line_bytes,
-                                 rotate_wait=cfg.rotate_wait, clock=clock)
+        self.follower = Follower(
+            cfg.sources,
+            start_at=cfg.start_at,
+            max_line_bytes=cfg.max_line_bytes,
+            rotate_wait=cfg.rotate_wait,
+            clock=clock,
+        )
         snap = self.store.get("follower")
         if snap:
             self.follower.restore(snap)
@@ -120,8 +126,12 @@ class Monitor:
         self.engine.notify(now, self.store.silences(now))
         newest = self.parser.newest_ts or None
         self.selfmon.update(
-            lines=self.selfmon["lines"] + len(lines), parse_errors=self.parser.parse_errors, newest_ts=newest,
-            lag=(now - newest) if newest else None, heartbeat=now, follower=self.follower.snapshot()["stats"],
+            lines=self.selfmon["lines"] + len(lines),
+            parse_errors=self.parser.parse_errors,
+            newest_ts=newest,
+            lag=(now - newest) if newest else None,
+            heartbeat=now,
+            follower=self.follower.snapshot()["stats"],
             files=len(self.follower.streams),
         )
         return len(lines)
@@ -149,8 +159,14 @@ class Monitor:
             if isinstance(rule, HttpCheckRule):
                 rule.wait(timeout)
 
-    def run(self, *, once: bool = False, duration: float | None = None,
-            sleep: Callable[[float], None] = time.sleep, stop: threading.Event | None = None) -> RunSummary:
+    def run(
+        self,
+        *,
+        once: bool = False,
+        duration: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        stop: threading.Event | None = None,
+    ) -> RunSummary:
         """Loop until `duration` passes, `stop` is set, or after one pass with `once`."""
         if once:
             lines = self.step()

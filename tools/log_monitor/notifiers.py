@@ -47,8 +47,10 @@ def render_text(n: Notification) -> str:
         lab = a["labels"]
         where = ", ".join(f"{k}={v}" for k, v in lab.items() if k not in ("alertname", "rule_type", "severity"))
         flap = " (flapping)" if a.get("flapping") else ""
-        lines.append(f"- {a['status']}{flap} #{a.get('id')} {lab.get('alertname')} [{lab.get('severity')}]"
-                     f" {where}: {a['annotations'].get('summary', '')}")
+        lines.append(
+            f"- {a['status']}{flap} #{a.get('id')} {lab.get('alertname')} [{lab.get('severity')}]"
+            f" {where}: {a['annotations'].get('summary', '')}"
+        )
     if len(n.get("alerts", [])) > 20:
         lines.append(f"... and {len(n['alerts']) - 20} more")
     return redact("\n".join(lines))
@@ -117,8 +119,10 @@ class EmailNotifier:
         cfg = self.cfg
         msg = EmailMessage()
         first = notification.get("alerts", [{}])[0].get("labels", {})
-        msg["Subject"] = redact(f"[{notification['notification_reason']}] {notification['status']}: "
-                                f"{first.get('alertname', 'alert')} {first.get('service', '')}".strip())
+        msg["Subject"] = redact(
+            f"[{notification['notification_reason']}] {notification['status']}: "
+            f"{first.get('alertname', 'alert')} {first.get('service', '')}".strip()
+        )
         msg["From"], msg["To"] = cfg.sender, ", ".join(cfg.to)
         msg["Message-ID"] = f"<{notification['idempotency_key']}@log-monitor>"
         msg.set_content(render_text(notification))
@@ -130,8 +134,7 @@ class EmailNotifier:
                     smtp.login(cfg.username, self.password or "")
                 smtp.send_message(msg)
         except smtplib.SMTPResponseException as exc:
-            return DeliveryResult(False, exc.smtp_code >= 400 and exc.smtp_code < 500, None,
-                                  f"SMTP {exc.smtp_code}")
+            return DeliveryResult(False, exc.smtp_code >= 400 and exc.smtp_code < 500, None, f"SMTP {exc.smtp_code}")
         except (OSError, smtplib.SMTPException) as exc:
             return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
         return DeliveryResult(True, detail="250")
@@ -147,7 +150,8 @@ class ConsoleNotifier:
         from rich.console import Console
 
         Console(file=self.stream or sys.stderr, highlight=False, soft_wrap=True).print(
-            render_text(notification), markup=False)
+            render_text(notification), markup=False
+        )
         return DeliveryResult(True)
 
 

@@ -92,8 +92,14 @@ class ErrorRateRule:
             errors = sum(v[1] for v in buckets.values())
             if total >= cfg.min_volume and errors / total > cfg.threshold:
                 rate = errors / total
-                out.append(Signal(_labels(g, by), rate, f"error rate {_pct(rate)} ({errors}/{total}) over "
-                                  f"{cfg.window:g}s is above {_pct(cfg.threshold)}"))
+                out.append(
+                    Signal(
+                        _labels(g, by),
+                        rate,
+                        f"error rate {_pct(rate)} ({errors}/{total}) over "
+                        f"{cfg.window:g}s is above {_pct(cfg.threshold)}",
+                    )
+                )
         state["groups"] = {g: b for g, b in groups.items() if b}
         return out
 
@@ -140,8 +146,14 @@ class PercentileRule:
             _prune(buckets, now - cfg.window)
             value, count = _percentile(buckets.values(), cfg.percentile)
             if count >= cfg.min_count and value > cfg.threshold:
-                out.append(Signal(_labels(g, by), value, f"p{cfg.percentile:g} {cfg.field} {value:.1f} over "
-                                  f"{cfg.window:g}s ({count} samples) is above {cfg.threshold:g}"))
+                out.append(
+                    Signal(
+                        _labels(g, by),
+                        value,
+                        f"p{cfg.percentile:g} {cfg.field} {value:.1f} over "
+                        f"{cfg.window:g}s ({count} samples) is above {cfg.threshold:g}",
+                    )
+                )
         state["groups"] = {g: b for g, b in groups.items() if b}
         return out
 
@@ -198,8 +210,14 @@ class MatchRule:
             _prune(buckets, now - cfg.window)
             n = sum(buckets.values())
             if n >= cfg.min_count:
-                out.append(Signal(_labels(g, cfg.by), n, f"{n} matching record(s) in {cfg.window:g}s",
-                                  {"sample": samples.get(g, "")}))
+                out.append(
+                    Signal(
+                        _labels(g, cfg.by),
+                        n,
+                        f"{n} matching record(s) in {cfg.window:g}s",
+                        {"sample": samples.get(g, "")},
+                    )
+                )
         state["groups"] = {g: b for g, b in groups.items() if b}
         state["sample"] = {g: s for g, s in samples.items() if g in state["groups"]}
         return out
@@ -223,8 +241,9 @@ class AbsenceRule:
         for s in self.cfg.services:
             quiet = now - last.get(s, started)
             if quiet > self.cfg.seconds:
-                out.append(Signal({"service": s}, quiet, f"no logs from {s} for {quiet:.0f}s "
-                                  f"(limit {self.cfg.seconds:g}s)"))
+                out.append(
+                    Signal({"service": s}, quiet, f"no logs from {s} for {quiet:.0f}s (limit {self.cfg.seconds:g}s)")
+                )
         return out
 
 
@@ -244,8 +263,7 @@ class NewFingerprintRule:
             if not fp:
                 continue
             if fp not in known and not learning:
-                fresh[fp] = [now, rec.get("service", ""), str(err.get("type", "")),
-                             str(rec.get("message", ""))[:300]]
+                fresh[fp] = [now, rec.get("service", ""), str(err.get("type", "")), str(rec.get("message", ""))[:300]]
             known[fp] = rec[TS_KEY]
         if len(known) > self.cfg.max_known:
             for fp, _ in sorted(known.items(), key=lambda kv: kv[1])[: len(known) - self.cfg.max_known]:
@@ -255,8 +273,14 @@ class NewFingerprintRule:
             if now - seen >= self.cfg.hold:
                 del fresh[fp]
                 continue
-            out.append(Signal({"service": svc, "error_fingerprint": fp}, 1.0,
-                              f"new error {etype or 'fingerprint'} {fp} in {svc}", {"sample": msg}))
+            out.append(
+                Signal(
+                    {"service": svc, "error_fingerprint": fp},
+                    1.0,
+                    f"new error {etype or 'fingerprint'} {fp} in {svc}",
+                    {"sample": msg},
+                )
+            )
         return out
 
 
@@ -289,8 +313,14 @@ class BaselineRule:
             base = statistics.median(rates)
             limit = max(base * cfg.factor, 1.0 / max(n, 1))
             if e >= cfg.min_errors and n and e / n > limit:
-                out.append(Signal(_labels(g, cfg.by), e / n, f"error rate {_pct(e / n)} this hour vs "
-                                  f"baseline {_pct(base)} for this hour of day (x{cfg.factor:g} limit)"))
+                out.append(
+                    Signal(
+                        _labels(g, cfg.by),
+                        e / n,
+                        f"error rate {_pct(e / n)} this hour vs "
+                        f"baseline {_pct(base)} for this hour of day (x{cfg.factor:g} limit)",
+                    )
+                )
             notes.append(f"{g}: baseline {_pct(base)} from {len(rates)} days")
         state["status"] = "; ".join(notes) if notes else "insufficient history (no records yet)"
         return out

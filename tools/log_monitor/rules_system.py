@@ -61,8 +61,13 @@ class HttpCheckRule:
         last = state.get("last", {})
         if state.get("failures", 0) >= cfg.failures:
             got = last.get("error") or f"status {last.get('status')}"
-            return [Signal({"service": cfg.service, "url": cfg.url}, float(last.get("status", 0)),
-                           f"{cfg.service} health check {cfg.url} failed: {got} (expected {cfg.expected_status})")]
+            return [
+                Signal(
+                    {"service": cfg.service, "url": cfg.url},
+                    float(last.get("status", 0)),
+                    f"{cfg.service} health check {cfg.url} failed: {got} (expected {cfg.expected_status})",
+                )
+            ]
         return []
 
     def wait(self, timeout: float = 10.0) -> None:
@@ -86,8 +91,13 @@ class SystemRule:
                 state["value"] = value
         value = state.get("value")
         if value is not None and value > cfg.threshold:
-            return [Signal({"metric": cfg.metric, "host": os.uname().nodename}, value,
-                           f"{cfg.metric} {value:.1f} is above {cfg.threshold:g}")]
+            return [
+                Signal(
+                    {"metric": cfg.metric, "host": os.uname().nodename},
+                    value,
+                    f"{cfg.metric} {value:.1f} is above {cfg.threshold:g}",
+                )
+            ]
         return []
 
 
@@ -127,6 +137,12 @@ class PredictRule:
         eta = (100.0 - current) / slope
         state["status"] = f"{cfg.metric} {current:.1f}%, full in {eta / 3600:.1f}h at the current trend"
         if eta <= cfg.horizon:
-            return [Signal({"metric": cfg.metric}, eta, f"{cfg.metric} will reach 100% in about "
-                           f"{eta / 3600:.1f}h (now {current:.1f}%, +{slope * 3600:.2f} points/h)")]
+            return [
+                Signal(
+                    {"metric": cfg.metric},
+                    eta,
+                    f"{cfg.metric} will reach 100% in about "
+                    f"{eta / 3600:.1f}h (now {current:.1f}%, +{slope * 3600:.2f} points/h)",
+                )
+            ]
         return []

@@ -49,18 +49,28 @@ def digest_payload(channel: str, rows: list[dict[str, Any]], now_iso: str | None
     """Fold several notifications into one digest notification."""
     alerts = [a for r in rows for a in r["payload"].get("alerts", [])]
     return {
-        "version": "1", "channel": channel, "notification_reason": "digest",
+        "version": "1",
+        "channel": channel,
+        "notification_reason": "digest",
         "status": "firing" if any(a["status"] == "firing" for a in alerts) else "resolved",
-        "groupKey": f"digest of {len(rows)} notifications", "commonLabels": {}, "alerts": alerts,
-        "digest_of": [r["idempotency_key"] for r in rows], "created_at": now_iso,
+        "groupKey": f"digest of {len(rows)} notifications",
+        "commonLabels": {},
+        "alerts": alerts,
+        "digest_of": [r["idempotency_key"] for r in rows],
+        "created_at": now_iso,
     }
 
 
 class Sender:
     """Drains due outbox rows through the channels' notifiers."""
 
-    def __init__(self, store: Store, notifiers: dict[str, Notifier], cfg: c.MonitorConfig,
-                 clock: Callable[[], float] = system_clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        notifiers: dict[str, Notifier],
+        cfg: c.MonitorConfig,
+        clock: Callable[[], float] = system_clock,
+    ) -> None:
         self.store, self.notifiers, self.cfg, self.clock = store, notifiers, cfg, clock
         self.buckets: dict[str, TokenBucket] = {}
 
@@ -87,7 +97,7 @@ class Sender:
                 if len(rows) > avail:
                     from tools.log_monitor.engine import _iso
 
-                    folded = rows[avail - 1:]
+                    folded = rows[avail - 1 :]
                     self.store.fold_digest(ch, [r["id"] for r in folded], digest_payload(ch, folded, _iso(now)), now)
                     rows = [r for r in self.store.due(now) if r["channel"] == ch]
             for row in rows:
@@ -115,10 +125,22 @@ class Sender:
             status, next_at = "pending", now + max(result.retry_after or 0.0, backoff(attempts))
         else:
             status, next_at = "dead", row["next_attempt_at"]
-        detail = {"outbox_id": row["id"], "channel": row["channel"], "reason": payload.get("notification_reason"),
-                  "status": status, "attempt": attempts, "detail": result.detail,
-                  "idempotency_key": row["idempotency_key"]}
-        self.store.mark(row["id"], status, attempts=attempts, next_at=next_at,
-                        error=None if result.ok else result.detail, sent_at=now if result.ok else None,
-                        history=(now, "delivery", detail))
+        detail = {
+            "outbox_id": row["id"],
+            "channel": row["channel"],
+            "reason": payload.get("notification_reason"),
+            "status": status,
+            "attempt": attempts,
+            "detail": result.detail,
+            "idempotency_key": row["idempotency_key"],
+        }
+        self.store.mark(
+            row["id"],
+            status,
+            attempts=attempts,
+            next_at=next_at,
+            error=None if result.ok else result.detail,
+            sent_at=now if result.ok else None,
+            history=(now, "delivery", detail),
+        )
         return int(result.ok)

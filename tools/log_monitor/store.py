@@ -100,11 +100,20 @@ class Store:
     def outbox(self, status: str | None = None) -> list[dict[str, Any]]:
         """Return outbox rows (optionally of one status), oldest first."""
         sql = "SELECT id, idempotency_key, channel, payload, status, attempts, next_attempt_at, last_error FROM outbox"
-        rows = self.db.execute(sql + (" WHERE status=?" if status else "") + " ORDER BY id",
-                               (status,) if status else ()).fetchall()
+        rows = self.db.execute(
+            sql + (" WHERE status=?" if status else "") + " ORDER BY id", (status,) if status else ()
+        ).fetchall()
         return [
-            {"id": i, "idempotency_key": k, "channel": ch, "payload": orjson.loads(p), "status": st,
-             "attempts": n, "next_attempt_at": nx, "last_error": e}
+            {
+                "id": i,
+                "idempotency_key": k,
+                "channel": ch,
+                "payload": orjson.loads(p),
+                "status": st,
+                "attempts": n,
+                "next_attempt_at": nx,
+                "last_error": e,
+            }
             for i, k, ch, p, st, n, nx, e in rows
         ]
 
@@ -127,8 +136,9 @@ class Store:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)",
-                           [(k, _dumps(v)) for k, v in kv.items()])
+            db.executemany(
+                "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [(k, _dumps(v)) for k, v in kv.items()]
+            )
             for a in alerts:
                 data = _dumps({k: v for k, v in a.items() if k != "id"})
                 db.execute(
@@ -163,8 +173,17 @@ class Store:
         """Map alert fingerprints to their stable integer ids."""
         return self._ids(self.db)
 
-    def mark(self, row_id: int, status: str, *, attempts: int, next_at: float, error: str | None,
-             sent_at: float | None, history: tuple[float, str, dict[str, Any]] | None = None) -> None:
+    def mark(
+        self,
+        row_id: int,
+        status: str,
+        *,
+        attempts: int,
+        next_at: float,
+        error: str | None,
+        sent_at: float | None,
+        history: tuple[float, str, dict[str, Any]] | None = None,
+    ) -> None:
         """Record a delivery attempt's outcome (and its history line) atomically."""
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute(
@@ -172,8 +191,10 @@ class Store:
             (status, attempts, next_at, error, sent_at, row_id),
         )
         if history:
-            self.db.execute("INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, ?, ?)",
-                            (history[0], history[1], _dumps(history[2])))
+            self.db.execute(
+                "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, ?, ?)",
+                (history[0], history[1], _dumps(history[2])),
+            )
         self.db.execute("COMMIT")
 
     def fold_digest(self, channel: str, row_ids: list[int], payload: dict[str, Any], now: float) -> None:
@@ -193,9 +214,21 @@ class Store:
             "INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment) VALUES (?,?,?,?,?)",
             (_dumps(matchers), starts_at, ends_at, by, comment),
         )
-        self.db.execute("INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'silence', ?)",
-                        (starts_at, _dumps({"silence_id": cur.lastrowid, "matchers": matchers,
-                                            "ends_at": ends_at, "by": by, "comment": comment})))
+        self.db.execute(
+            "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'silence', ?)",
+            (
+                starts_at,
+                _dumps(
+                    {
+                        "silence_id": cur.lastrowid,
+                        "matchers": matchers,
+                        "ends_at": ends_at,
+                        "by": by,
+                        "comment": comment,
+                    }
+                ),
+            ),
+        )
         return int(cur.lastrowid or 0)
 
     def add_ack(self, alert_id: int, ts: float, by: str, comment: str) -> int:
@@ -203,6 +236,7 @@ class Store:
         if not self.db.execute("SELECT 1 FROM alerts WHERE id=?", (alert_id,)).fetchone():
             known = [str(i) for (i,) in self.db.execute("SELECT id FROM alerts ORDER BY id")]
             raise StateError(f"no alert with id {alert_id}; known ids: {', '.join(known) or 'none'}")
-        cur = self.db.execute("INSERT INTO acks (alert_id, ts, by, comment) VALUES (?,?,?,?)",
-                              (alert_id, ts, by, comment))
+        cur = self.db.execute(
+            "INSERT INTO acks (alert_id, ts, by, comment) VALUES (?,?,?,?)", (alert_id, ts, by, comment)
+        )
         return int(cur.lastrowid or 0)

@@ -28,8 +28,10 @@ class Collect:
 
 
 def _line(i: int) -> bytes:
-    return (b'{"timestamp":"2025-01-15T10:30:00.000Z","service":"s","module":"m","level":"INFO",'
-            b'"message":"L%06d","context":{}}\n' % i)
+    return (
+        b'{"timestamp":"2025-01-15T10:30:00.000Z","service":"s","module":"m","level":"INFO",'
+        b'"message":"L%06d","context":{}}\n' % i
+    )
 
 
 class World:
@@ -37,8 +39,15 @@ class World:
 
     def __init__(self, root: Path) -> None:
         self.root, self.log, self.clock = root, root / "a.log", FakeClock()
-        self.cfg = parse_config({"state_db": str(root / "state.db"), "sources": [str(self.log)],
-                                 "start_at": "beginning", "rotate_wait": 1, "batch_lines": 7})
+        self.cfg = parse_config(
+            {
+                "state_db": str(root / "state.db"),
+                "sources": [str(self.log)],
+                "start_at": "beginning",
+                "rotate_wait": 1,
+                "batch_lines": 7,
+            }
+        )
         self.written: list[str] = []
         self.partial = b""
         self.n = self.rot = 0

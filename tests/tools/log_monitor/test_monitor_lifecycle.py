@@ -20,15 +20,33 @@ T0 = 1_736_937_000.0  # 2025-01-15T10:30:00Z
 
 
 def _line(level: str, service: str = "market-data") -> bytes:
-    return orjson.dumps({"timestamp": "2025-01-15T10:30:00.000Z", "service": service, "module": "m",
-                         "level": level, "message": "boom api_key=SECRET", "context": {}}) + b"\n"
+    return (
+        orjson.dumps(
+            {
+                "timestamp": "2025-01-15T10:30:00.000Z",
+                "service": service,
+                "module": "m",
+                "level": level,
+                "message": "boom api_key=SECRET",
+                "context": {},
+            }
+        )
+        + b"\n"
+    )
 
 
 def _monitor(tmp_path: Path, rec: RecordingNotifier, clock: FakeClock, **extra: Any) -> Monitor:
-    cfg = parse_config({"state_db": str(tmp_path / "s.db"), "sources": [str(tmp_path / "*.log")],
-                        "start_at": "beginning", "flap": {"window": "10m", "threshold": 4},
-                        "rules": [{"name": "errors", "type": "match", "where": {"level": "ERROR"},
-                                   "window": "1m", "for": "30s", **extra}]})
+    cfg = parse_config(
+        {
+            "state_db": str(tmp_path / "s.db"),
+            "sources": [str(tmp_path / "*.log")],
+            "start_at": "beginning",
+            "flap": {"window": "10m", "threshold": 4},
+            "rules": [
+                {"name": "errors", "type": "match", "where": {"level": "ERROR"}, "window": "1m", "for": "30s", **extra}
+            ],
+        }
+    )
     return Monitor(cfg, clock=clock, notifiers={"console": rec})
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,10 +25,24 @@ from tools.log_monitor.notifiers import EmailNotifier, TelegramNotifier, Webhook
 from tools.log_monitor.sender import Sender
 from tools.log_monitor.store import Store
 
-PAYLOAD = {"version": "1", "status": "firing", "notification_reason": "firing", "groupKey": "alertname=x",
-           "idempotency_key": "k1", "alerts": [{"status": "firing", "labels": {"alertname": "x", "service": "s"},
-                                                "annotations": {"summary": "token=abc123 leaked"}, "id": 1,
-                                                "startsAt": None, "endsAt": None, "fingerprint": "f"}]}
+PAYLOAD = {
+    "version": "1",
+    "status": "firing",
+    "notification_reason": "firing",
+    "groupKey": "alertname=x",
+    "idempotency_key": "k1",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "x", "service": "s"},
+            "annotations": {"summary": "token=abc123 leaked"},
+            "id": 1,
+            "startsAt": None,
+            "endsAt": None,
+            "fingerprint": "f",
+        }
+    ],
+}
 
 
 class Receiver:
@@ -90,8 +104,12 @@ def test_webhook_retries_after_429_honouring_retry_after(tmp_path: Path, receive
 def test_rate_limit_folds_overflow_into_one_digest(tmp_path: Path, receiver: Receiver) -> None:
     """Beyond the channel's rate limit, notifications are folded into a digest, not dropped."""
     receiver.script = []
-    cfg = c.parse_config({"sources": ["x"], "channels": {"hook": {
-        "type": "webhook", "url": receiver.url, "rate_limit": {"count": 3, "per": "1m"}}}})
+    cfg = c.parse_config(
+        {
+            "sources": ["x"],
+            "channels": {"hook": {"type": "webhook", "url": receiver.url, "rate_limit": {"count": 3, "per": "1m"}}},
+        }
+    )
     store, clock = Store(tmp_path / "s.db"), FakeClock()
     store.commit({}, outbox=[("hook", dict(PAYLOAD, idempotency_key=f"k{i}"), clock()) for i in range(10)])
     sender = Sender(store, {"hook": WebhookNotifier(cfg.channels["hook"])}, cfg, clock)  # type: ignore[arg-type]
@@ -117,15 +135,25 @@ def _cert(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
     cpath, kpath = tmp_path / "cert.pem", tmp_path / "key.pem"
     cpath.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    kpath.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
+    kpath.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cpath, kpath
 
 
@@ -133,7 +161,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((envelope.mail_from, envelope.content, session.ssl is not None))
         return "250 OK"
 
@@ -152,9 +180,16 @@ def test_email_uses_starttls_against_real_smtp_server(tmp_path: Path) -> None:
     ctl = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True)
     ctl.start()
     try:
-        cfg = c.EmailChannel.model_validate({"type": "email", "host": "127.0.0.1", "port": port,
-                                             "from": "monitor@example.org", "to": ["ops@example.org"],
-                                             "cafile": str(cpath)})
+        cfg = c.EmailChannel.model_validate(
+            {
+                "type": "email",
+                "host": "127.0.0.1",
+                "port": port,
+                "from": "monitor@example.org",
+                "to": ["ops@example.org"],
+                "cafile": str(cpath),
+            }
+        )
         result = EmailNotifier(cfg).send(PAYLOAD)
     finally:
         ctl.stop()
