@@ -15,14 +15,17 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import venue_binance, venue_bybit, venue_okx, ws_binance
+from . import venue_binance, venue_bybit, venue_okx, ws_feed
 from .faults import Fault, FaultBook, FaultError
 from .instruments import HOSTS, VENUES
 from .market_model import MarketModel
 from .venue_base import Ctx, Reply, VenueError
+from .ws_binance import BinanceFeed
+from .ws_bybit_okx import BybitFeed, OkxFeed
 
 log = logging.getLogger("services.exchange_simulator")
 
+FEEDS: dict[str, type[ws_feed.Feed]] = {"binanceusdm": BinanceFeed, "bybit": BybitFeed, "okx": OkxFeed}
 VENUE_MODULES: dict[str, ModuleType] = {"binanceusdm": venue_binance, "bybit": venue_bybit, "okx": venue_okx}
 
 _HTML_200 = (
@@ -133,9 +136,7 @@ async def _venue_request(request: web.Request) -> web.StreamResponse:
     if failed is not None:
         return failed
     if request.headers.get("Upgrade", "").lower() == "websocket":
-        if exchange != "binanceusdm":
-            return _json({"error": f"no WebSocket feed simulated for {exchange}"}, 404)
-        return await ws_binance.serve(request, lambda: _ctx(sim, exchange, fired), sim.ws_interval)
+        return await ws_feed.serve(request, FEEDS[exchange], lambda: _ctx(sim, exchange, fired), sim.ws_interval)
     handler = venue.ROUTES.get(path)
     if handler is None:
         return _json(

@@ -107,10 +107,10 @@ def tickers(ctx: Ctx, query: Mapping[str, str]) -> Reply:
     """GET /v5/market/tickers: one symbol, or all of the category."""
     _linear(query)
     coins = [_coin(query)] if query.get("symbol") else list(COINS)
-    return envelope(ctx, {"category": "linear", "list": [_ticker(ctx, c) for c in coins]})
+    return envelope(ctx, {"category": "linear", "list": [ticker_entry(ctx, c) for c in coins]})
 
 
-def _ticker(ctx: Ctx, coin: Coin) -> dict[str, Any]:
+def ticker_entry(ctx: Ctx, coin: Coin) -> dict[str, Any]:
     """Build one linear ticker entry."""
     opening, high, low, last = ctx.model.stats_24h(NAME, coin, ctx.now)
     (bid, bid_size), (ask, ask_size) = (side[0] for side in book_levels(ctx, coin, 1))

@@ -100,7 +100,7 @@ def instruments(ctx: Ctx, query: Mapping[str, str]) -> Reply:
     return envelope([_instrument(c) for c in COINS] if kind == "SWAP" else [])
 
 
-def _ticker(ctx: Ctx, coin: Coin) -> dict[str, Any]:
+def ticker_entry(ctx: Ctx, coin: Coin) -> dict[str, Any]:
     """Build one SWAP ticker entry."""
     opening, high, low, last = ctx.model.stats_24h(NAME, coin, ctx.now)
     (bid, bid_size), (ask, ask_size) = (side[0] for side in book_levels(ctx, coin, 1))
@@ -127,12 +127,12 @@ def _ticker(ctx: Ctx, coin: Coin) -> dict[str, Any]:
 
 def ticker(ctx: Ctx, query: Mapping[str, str]) -> Reply:
     """GET /api/v5/market/ticker."""
-    return envelope([_ticker(ctx, _coin(query))])
+    return envelope([ticker_entry(ctx, _coin(query))])
 
 
 def tickers(ctx: Ctx, query: Mapping[str, str]) -> Reply:
     """GET /api/v5/market/tickers?instType=SWAP."""
-    return envelope([_ticker(ctx, c) for c in COINS] if query.get("instType") == "SWAP" else [])
+    return envelope([ticker_entry(ctx, c) for c in COINS] if query.get("instType") == "SWAP" else [])
 
 
 def books(ctx: Ctx, query: Mapping[str, str]) -> Reply:

@@ -1,4 +1,4 @@
-"""Binance USDⓈ-M market streams over WebSocket (what ccxt.pro `binanceusdm.watch_ticker` and friends use).
+"""Binance USDⓈ-M market streams over WebSocket (what ccxt.pro `binanceusdm.watch_ticker` uses).
 
 A client connects to /fstream.binance.com/<category>/ws/<n>, sends
 {"method": "SUBSCRIBE", "params": ["btcusdt@ticker"], "id": 1}, gets {"result": null, "id": 1},
@@ -9,20 +9,15 @@ Streams: <pair>@ticker, <pair>@miniTicker, <pair>@bookTicker, <pair>@markPrice[@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-from aiohttp import WSMsgType, web
 
 from .instruments import BY_PAIR, COINS, Coin, fmt
 from .venue_base import Ctx, book_levels
 from .venue_binance import NAME
-
-log = logging.getLogger(__name__)
+from .ws_feed import Feed
 
 
 def _mini(ctx: Ctx, coin: Coin) -> dict[str, Any]:
@@ -113,28 +108,12 @@ def event_for(stream: str, ctx: Ctx) -> Any:
     return None if coin is None or builder is None else builder(ctx, coin)
 
 
-class BinanceStream:
-    """One client connection: its subscriptions and the loop that pushes their events."""
+class BinanceFeed(Feed):
+    """Binance's SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS protocol."""
 
-    def __init__(self, ws: web.WebSocketResponse, ctx_factory: Callable[[], Ctx], interval: float) -> None:
-        self.ws = ws
-        self.ctx_factory = ctx_factory
-        self.interval = interval
-        self.streams: list[str] = []
-
-    async def push(self, streams: list[str]) -> None:
-        """Send the current event of each stream."""
-        ctx = self.ctx_factory()
-        for stream in streams:
-            payload = event_for(stream, ctx)
-            if payload is not None and not self.ws.closed:
-                await self.ws.send_bytes(orjson.dumps(payload))
-
-    async def pump(self) -> None:
-        """Push every subscription each `interval` seconds until the socket closes."""
-        while not self.ws.closed:
-            await asyncio.sleep(self.interval)
-            await self.push(list(self.streams))
+    def event(self, stream: str, ctx: Ctx) -> Any:
+        """Return the Binance event for a stream name."""
+        return event_for(stream, ctx)
 
     async def on_message(self, text: str) -> None:
         """Handle SUBSCRIBE, UNSUBSCRIBE and LIST_SUBSCRIPTIONS requests."""
@@ -142,40 +121,17 @@ class BinanceStream:
             request = orjson.loads(text)
             method, params, rid = request.get("method"), list(request.get("params") or []), request.get("id")
         except (orjson.JSONDecodeError, AttributeError, TypeError):
-            await self.ws.send_bytes(orjson.dumps({"error": {"code": 3, "msg": "Invalid JSON"}, "id": None}))
+            await self.send({"error": {"code": 3, "msg": "Invalid JSON"}, "id": None})
             return
         if method == "SUBSCRIBE":
             fresh = [s for s in params if s not in self.streams]
             self.streams.extend(fresh)
-            await self.ws.send_bytes(orjson.dumps({"result": None, "id": rid}))
+            await self.send({"result": None, "id": rid})
             await self.push(fresh)
         elif method == "UNSUBSCRIBE":
             self.streams = [s for s in self.streams if s not in params]
-            await self.ws.send_bytes(orjson.dumps({"result": None, "id": rid}))
+            await self.send({"result": None, "id": rid})
         elif method == "LIST_SUBSCRIPTIONS":
-            await self.ws.send_bytes(orjson.dumps({"result": self.streams, "id": rid}))
+            await self.send({"result": self.streams, "id": rid})
         else:
-            await self.ws.send_bytes(
-                orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: {method}"}, "id": rid})
-            )
-
-
-async def serve(
-    request: web.Request, ctx_factory: Callable[[], Ctx], interval: float
-) -> web.WebSocketResponse:
-    """Run one Binance market-stream connection to its end."""
-    ws = web.WebSocketResponse(autoping=True)
-    await ws.prepare(request)
-    stream = BinanceStream(ws, ctx_factory, interval)
-    pump = asyncio.create_task(stream.pump())
-    try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT:
-                await stream.on_message(msg.data)
-            elif msg.type == WSMsgType.ERROR:
-                log.debug("websocket error: %s", ws.exception())
-    finally:
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
-    return ws
+            await self.send({"error": {"code": 2, "msg": f"Invalid request: {method}"}, "id": rid})
