@@ -63,12 +63,17 @@ class ThreadedTelegramSimulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _submit(self, coro: Any, timeout: float | None = 30.0) -> Any:
+    def _require_started(self) -> None:
         if self._loop is None:
             raise RuntimeError("ThreadedTelegramSimulator is not started; call start() or use 'with'")
+
+    def _submit(self, coro: Any, timeout: float | None = 30.0) -> Any:
+        assert self._loop is not None, "callers check _require_started() before building the coroutine"
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def _call(self, fn: Callable[[], T]) -> T:
+        self._require_started()
+
         async def run() -> T:
             return fn()
 

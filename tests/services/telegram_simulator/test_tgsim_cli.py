@@ -1,0 +1,62 @@
+"""`python -m services.telegram_simulator`: the process a demo starts and drives over HTTP."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.telegram_simulator.cli import parse_duration
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("2m", 120), ("90", 90), ("500ms", 0.5), ("1.5h", 5400)])
+def test_parse_duration(text: str, seconds: float) -> None:
+    """Durations take ms, s, m or h, or plain seconds."""
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0s", "-1s", "10 minutes", "s"])
+def test_parse_duration_rejects(text: str) -> None:
+    """A bad duration names itself and the allowed units."""
+    with pytest.raises(argparse.ArgumentTypeError, match="ms, s, m or h"):
+        parse_duration(text)
+
+
+def test_process_serves_plays_traffic_and_exits() -> None:
+    """The process prints a ready line with its URL and users, serves the API, plays traffic and exits 0."""
+    command = [sys.executable, "-m", "services.telegram_simulator", "--port", "0", "--token", "42:cli-token",
+               "--traffic", "1s", "--traffic-delay", "300ms", "--rate", "10", "--users", "6",
+               "--exit-after-traffic", "--log-level", "WARNING"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            ready = json.loads(proc.stdout.readline())
+            assert ready["event"] == "telegram_simulator_ready"
+            assert [u["role"] for u in ready["users"]].count("stranger") == 1
+            me = httpx.post(f"{ready['base_url']}42:cli-token/getMe", timeout=5).json()
+            assert me["result"]["id"] == 42
+            finished = json.loads(proc.stdout.readline())
+            stopped = json.loads(proc.stdout.readline())
+            assert proc.wait(timeout=10) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert finished["event"] == "traffic_finished" and finished["sent"] > 0
+    assert stopped == {"event": "telegram_simulator_stopped"}
+
+
+def test_bad_token_is_a_clear_error() -> None:
+    """A malformed --token exits 2 with a message saying what a token looks like."""
+    result = subprocess.run(
+        [sys.executable, "-m", "services.telegram_simulator", "--token", "nonsense"],
+        cwd=ROOT, capture_output=True, text=True, timeout=20, check=False,
+    )
+    assert result.returncode == 2
+    assert "must look like '<digits>:" in result.stderr
