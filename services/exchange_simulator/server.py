@@ -7,13 +7,15 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from .app import SIM_KEY, SimState, build_app
 from .faults import Fault
 from .market_model import MarketModel
+
+T = TypeVar("T")
 
 
 class FakeClock:
@@ -136,10 +138,10 @@ class ThreadedSimulator:
         self._thread = threading.Thread(target=self._loop.run_forever, name="exchange-simulator", daemon=True)
         self.server: SimulatorServer | None = None
 
-    def _call(self, fn: Callable[[], Any]) -> Any:
+    def _call(self, fn: Callable[[], T]) -> T:
         """Run fn on the simulator's loop and return its result."""
 
-        async def call() -> Any:
+        async def call() -> T:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout=10)
