@@ -1,0 +1,140 @@
+"""log-analyzer beside its anchors, in one run: DuckDB's raw read, jq, and itself on a second run.
+
+    python -m benchmarks.bench_analyzer [--records N] [--quick] [--repeat R] [--workdir DIR]
+
+Rows (each command runs in a child process; wall time median of R runs, peak RSS from wait4):
+  anchor   DuckDB raw typed read_ndjson + one aggregate over the same files
+  report   ``log-analyzer report --format json`` with an empty cache   goal <= 2 x anchor, peak <= 1 GiB
+  report2  the same after appending 1 % more lines (warm cache)       goal <= 0.2 x report
+  jq       the equivalent jq pipeline for error patterns (zcat | jq | sort | uniq -c), skipped without jq
+  errors   ``log-analyzer errors --format json --no-cache``             goal >= 20 x faster than jq
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.record_generator import DEFAULT_START, SERVICES, generate_records, write_log_files
+
+GIB = 1 << 30
+ANCHOR = """
+import duckdb, sys
+from tools.log_analyzer.schema import columns_literal, TIMESTAMP_FORMAT
+files = sys.argv[1:]
+con = duckdb.connect(config={"memory_limit": "1GB"})
+lst = "[" + ", ".join("'" + f + "'" for f in files) + "]"
+print(con.execute(f"SELECT service, count(*), avg(context.response_time_ms) FROM read_ndjson({lst}, "
+                  f"columns={columns_literal()}, timestampformat='{TIMESTAMP_FORMAT}', ignore_errors=true) "
+                  "GROUP BY 1").fetchall())
+"""
+JQ = ("zcat -f {files} | jq -r 'select(.level == \"WARNING\" or .level == \"ERROR\" or .level == \"CRITICAL\") "
+      "| .message' | sort | uniq -c | sort -rn | head -25")
+
+
+def run(argv: list[str], shell: bool = False) -> tuple[float, int]:
+    """Run a child process to completion; return (wall seconds, peak RSS bytes)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv if not shell else argv[0], shell=shell, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{argv[0][:80]} failed: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def measure(argv: list[str], repeat: int, shell: bool = False, before: object = None) -> tuple[float, int]:
+    """Return the median wall time and the largest peak RSS over ``repeat`` runs."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        if callable(before):
+            before()
+        elapsed, peak = run(argv, shell)
+        times.append(elapsed)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks)
+
+
+def prepare(workdir: Path, records: int) -> Path:
+    """Write (once per size) the benchmark logs: rotated .gz files plus a small active file per service."""
+    data = workdir / f"logs-{records}"
+    if not (data / "DONE").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        per_file = max(1000, records // len(SERVICES) // 10)
+        write_log_files(data, records, seed=0, rotate_every=per_file, compresslevel=1)
+        (data / "DONE").write_text("ok")
+    return data
+
+
+def append_more(data: Path, records: int) -> None:
+    """Append 1 % more records (later timestamps) to the active files, as a running service would."""
+    import orjson
+
+    start = DEFAULT_START.replace(year=2025, day=DEFAULT_START.day + 3)
+    handles = {s: open(data / f"{s}.log", "ab") for s in SERVICES}  # noqa: SIM115 - closed below
+    try:
+        for rec in generate_records(max(100, records // 100), seed=1, start=start):
+            handles[str(rec["service"])].write(orjson.dumps(rec) + b"\n")
+    finally:
+        for handle in handles.values():
+            handle.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every row, print the table of medians, ratios and peaks, and return 0."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=5_000_000)
+    parser.add_argument("--quick", action="store_true", help="200,000 records")
+    parser.add_argument("--repeat", type=int, default=None, help="runs per row [3 quick, 1 full]")
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "bench-analyzer")
+    args = parser.parse_args(argv)
+    records = 200_000 if args.quick else args.records
+    repeat = args.repeat or (3 if args.quick else 1)
+    t0 = time.perf_counter()
+    data = prepare(args.workdir, records)
+    print(f"data: {records:,} records in {data} ({sum(p.stat().st_size for p in data.iterdir()) >> 20} MB on disk,"
+          f" prepared in {time.perf_counter() - t0:.1f} s); {repeat} run(s) per row, median shown")
+    files = sorted(str(p) for p in data.iterdir() if p.name != "DONE")
+    py = sys.executable
+    cache = args.workdir / "cache"
+    cli = [py, "-m", "tools.log_analyzer"]
+    rows: dict[str, tuple[float, int]] = {}
+    rows["anchor: duckdb raw read + aggregate"] = measure([py, "-c", ANCHOR, *files], repeat)
+    rows["report (empty cache)"] = measure([*cli, "report", str(data), "--format", "json", "--cache-dir",
+                                            str(cache)], repeat, before=lambda: shutil.rmtree(cache, True))
+    append_more(data, records)
+    rows["report again after append (warm cache)"] = measure(
+        [*cli, "report", str(data), "--format", "json", "--cache-dir", str(cache)], repeat)
+    rows["errors (--no-cache)"] = measure([*cli, "errors", str(data), "--format", "json", "--no-cache"], repeat)
+    if shutil.which("jq"):
+        rows["anchor: zcat | jq | sort | uniq -c"] = measure([JQ.format(files=" ".join(files))], 1, shell=True)
+    else:
+        print("jq not on PATH: skipping the jq row (apt-get install -y jq)")
+    anchor = rows["anchor: duckdb raw read + aggregate"][0]
+    first = rows["report (empty cache)"][0]
+    print(f"\n{'row':42} {'median s':>9} {'ratio':>22} {'peak MB':>8}")
+    for name, (seconds, peak) in rows.items():
+        if name.startswith("report again"):
+            note = f"{seconds / first:.3f} x report"
+        elif name.startswith("report"):
+            note = f"{seconds / anchor:.2f} x anchor"
+        elif name.startswith("errors") and "anchor: zcat | jq | sort | uniq -c" in rows:
+            note = f"jq / errors = {rows['anchor: zcat | jq | sort | uniq -c'][0] / seconds:.1f}"
+        else:
+            note = "-"
+        print(f"{name:42} {seconds:9.2f} {note:>22} {peak / (1 << 20):8.0f}")
+    report_peak = rows["report (empty cache)"][1]
+    print(f"\ngoals: report <= 2 x anchor: {first / anchor <= 2}; peak <= 1 GiB: {report_peak <= GIB}; "
+          f"second report <= 0.2 x first: {rows['report again after append (warm cache)'][0] / first <= 0.2}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
