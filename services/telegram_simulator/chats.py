@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import bad_request, forbidden
+from .formatting import visible_text
 from .users import SimulatedUser, command_entities
 
 MAX_TEXT = 4096
@@ -90,7 +91,7 @@ class ChatStore:
 
     def bot_message(self, user: SimulatedUser, text: str | None, extras: dict[str, Any]) -> dict[str, Any]:
         """Record a message from the bot to a user and return it as the API does."""
-        check_text(text)
+        check_text(text, extras.get("parse_mode"))
         message: dict[str, Any] = {
             "message_id": self._next_message_id(user.id),
             "from": self.bot_user,
@@ -111,13 +112,14 @@ class ChatStore:
 
     def edit(self, message: dict[str, Any], text: str | None, extras: dict[str, Any]) -> dict[str, Any]:
         """Replace a bot message's text in place, refusing a no-op edit as Telegram does."""
-        check_text(text)
+        check_text(text, extras.get("parse_mode"))
         unchanged = message["text"] == text and all(message.get(k) == v for k, v in extras.items())
         if unchanged:
             raise bad_request(
                 "message is not modified: specified new message content and reply markup are exactly "
                 "the same as a current content and reply markup of the message"
             )
+        message.pop("parse_mode", None)  # an edit's text is plain unless the edit names a parse_mode
         message.update(text=text, edit_date=self.now(), **extras)
         return message
 
@@ -135,11 +137,14 @@ class ChatStore:
         return {chat: self.messages_for(chat) for chat in self._sent}
 
 
-def check_text(text: str | None) -> None:
-    """Apply Telegram's limits on message text."""
+def check_text(text: str | None, parse_mode: str | None = None) -> None:
+    """Apply Telegram's checks on message text: present, well-formed markup, at most 4096 visible characters."""
     if text is None or not text.strip():
         raise bad_request("message text is empty")
-    if len(text) > MAX_TEXT:
+    visible = visible_text(text, parse_mode)
+    if not visible.strip():
+        raise bad_request("text must be non-empty")
+    if len(visible) > MAX_TEXT:
         raise bad_request("message is too long")
 
 

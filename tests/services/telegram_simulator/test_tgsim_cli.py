@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,19 @@ def test_bad_token_is_a_clear_error() -> None:
     )
     assert result.returncode == 2
     assert "must look like '<digits>:" in result.stderr
+
+
+def test_sigterm_stops_cleanly() -> None:
+    """SIGTERM (what a demo sends) stops the server, prints a stopped line and exits 0."""
+    command = [sys.executable, "-m", "services.telegram_simulator", "--log-level", "WARNING"]
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            ready = json.loads(proc.stdout.readline())
+            assert httpx.get(f"{ready['server_url']}/_admin/health", timeout=5).json()["ok"] is True
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+            assert json.loads(proc.stdout.readline()) == {"event": "telegram_simulator_stopped"}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
