@@ -15,6 +15,8 @@ _WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*"
 _HEX = r"[0-9a-fA-F]"
 _MAC = rf"{_HEX}{{2}}(?:[:-]{_HEX}{{2}}){{3,}}\b"
 
+# the rest of a number-like word: letters, digits, joiners followed by more, ":" before a digit
+_RUN = r"(?:[A-Za-z0-9]|[_.-]++(?=[A-Za-z0-9])|:(?=\d))*+"
 _UNIT = r"(?:[KMGTP]i?B|bytes|B|ms|us|ns|sec|secs|mins?|hrs?)"
 
 # Rules grouped by the first character of the value; inside a group the first rule that matches
@@ -24,7 +26,7 @@ _DIGIT_RULES: tuple[tuple[str, str], ...] = (
     ("iso_time", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"),
     # numbers, hex (0x..), dotted addresses, versions, times, ids like 12ab-34: up to the next
     # separator, a spaced unit included ("2.65 KB", "12 ms") and a restated size ("(1.86 KB)").
-    ("number", rf"\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b(?:\s\([^()\s]+\s?{_UNIT}\))?)?"),
+    ("number", rf"\d{_RUN}(?:\s{_UNIT}\b(?:\s\([^()\s]+\s?{_UNIT}\))?)?"),
 )
 _LETTER_RULES: tuple[tuple[str, str], ...] = (
     ("url", r"[A-Za-z][A-Za-z0-9+.-]*+://[^\s\"'<>()\[\]{}]+"),
@@ -35,12 +37,12 @@ _LETTER_RULES: tuple[tuple[str, str], ...] = (
     ("quoted", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
     ("host_port", r"(?<![\w.-])[A-Za-z][\w-]*+(?:\.[\w-]++)++:\d{1,5}\b"),
     ("mac", _MAC),
-    ("snake_id", r"[A-Za-z]\w*?_-?\d[\w-]*"),
+    ("snake_id", r"[A-Za-z][A-Za-z0-9]*+(?:_[A-Za-z][A-Za-z0-9]*+)*+_-?\d[\w-]*+"),
     ("hex_id", rf"(?=[a-fA-F]*+\d)(?=\d*+[a-fA-F]){_HEX}{{8,}}\b"),
 )
 _OTHER_RULES: tuple[tuple[str, str], ...] = (
     ("path", r"(?<![\w/.:])\.{0,2}(?:/+[\w.@%+~,=-]*[\w.@%+~=-])+/*(?::\d+\b)?"),
-    ("signed_number", rf"[-+<>~]\d(?:(?:[\w.-]|:(?=\d))*[A-Za-z0-9])?(?:\s{_UNIT}\b)?"),
+    ("signed_number", rf"[-+<>~]\d{_RUN}(?:\s{_UNIT}\b)?"),
     ("quoted_other", r"(?<=')[^'\s]+(?=')|(?<=\")[^\"\s]+(?=\")"),
 )
 
@@ -57,8 +59,10 @@ def _letter_alternation() -> str:
     """Letter-start rules; the costly ones only run on words holding a digit or a colon."""
     cheap = [(n, p) for n, p in _LETTER_RULES if n in _FAST_FAIL]
     costly = [(n, p) for n, p in _LETTER_RULES if n not in _FAST_FAIL]
-    # possessive scan to the first digit or colon of the word: no backtracking on plain words
-    return f"{_alternation(tuple(cheap))}|(?=[A-Za-z_.+-]*+[\\d:])(?:{_alternation(tuple(costly))})"
+    # only at the start of a whole word (not after _ . + -), and only if a digit or colon follows
+    # before the next separator: possessive scans, so plain words cost one pass each
+    return (f"{_alternation(tuple(cheap))}"
+            f"|(?<![_.+-])(?=[A-Za-z_.+-]*+[\\d:])(?:{_alternation(tuple(costly))})")
 
 
 # The leading checks let the scan skip mid-word positions and dispatch on the first character.
