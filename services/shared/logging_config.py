@@ -81,6 +81,14 @@ def root_handler(service: str) -> logging.Handler:
     return _handler
 
 
+class _DropLoggedAsgiErrors(logging.Filter):
+    """uvicorn logs 'Exception in ASGI application' for errors our middleware already logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (exc is not None and exc.__dict__.get("_logged_by_request_middleware"))
+
+
 class _DropColorMessage(logging.Filter):
     """uvicorn puts an ANSI-coloured copy of each message in extra; keep it out of the JSON."""
 
@@ -98,12 +106,13 @@ def uvicorn_log_config(service: str, level: str | None = None, *, access_log: bo
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"drop_color_message": {"()": _DropColorMessage}},
+        "filters": {"drop_color_message": {"()": _DropColorMessage},
+                    "drop_logged_asgi_errors": {"()": _DropLoggedAsgiErrors}},
         "handlers": {"service": {"()": root_handler, "service": service, "filters": ["drop_color_message"]}},
         "root": {"level": chosen, "handlers": ["service"]},
         "loggers": {
             "uvicorn": logger,
-            "uvicorn.error": logger,
+            "uvicorn.error": {**logger, "filters": ["drop_color_message", "drop_logged_asgi_errors"]},
             "uvicorn.access": {**logger, "level": chosen if access_log else "WARNING"},
         },
     }
