@@ -56,7 +56,11 @@ class BotApi:
 
     async def _send_message(self, params: Params) -> Result:
         user = self.chats.chat_for(params.get_str("chat_id"))
-        return public(self.chats.bot_message(user, params.get_str("text"), _extras(params))), None
+        extras = _extras(params)
+        replied = self.chats.replied_message(user.id, _reply_parameters(params))
+        if replied is not None:
+            extras["reply_to_message"] = public(replied)
+        return public(self.chats.bot_message(user, params.get_str("text"), extras)), None
 
     async def _edit_message_text(self, params: Params) -> Result:
         if params.has("inline_message_id"):
@@ -147,6 +151,18 @@ def _extras(params: Params) -> dict[str, Any]:
     if params.has("parse_mode"):
         out["parse_mode"] = params.get_str("parse_mode")
     return out
+
+
+def _reply_parameters(params: Params) -> dict[str, Any] | None:
+    """reply_parameters, or the older reply_to_message_id / allow_sending_without_reply pair."""
+    if params.has("reply_parameters"):
+        return params.get_json("reply_parameters")  # type: ignore[no-any-return]
+    if params.has("reply_to_message_id"):
+        return {
+            "message_id": params.get_int("reply_to_message_id"),
+            "allow_sending_without_reply": params.get_bool("allow_sending_without_reply"),
+        }
+    return None
 
 
 def _scope_key(params: Params) -> tuple[str, str]:

@@ -26,6 +26,7 @@ class ChatStore:
         self.users: dict[int, SimulatedUser] = {}
         self._last_message_id: dict[int, int] = {}
         self._sent: dict[int, list[dict[str, Any]]] = {}
+        self._received: dict[int, dict[int, dict[str, Any]]] = {}  # chat -> message id -> user message
         self.actions: dict[int, list[str]] = {}
         self.callback_queries: dict[str, dict[str, Any]] = {}
         self._query_ids = itertools.count(1)
@@ -57,7 +58,22 @@ class ChatStore:
         entities = command_entities(text)
         if entities:
             message["entities"] = entities
+        self._received.setdefault(user.id, {})[message["message_id"]] = message
         return message
+
+    def replied_message(self, chat_id: int, reply: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Resolve reply_parameters to the message replied to, failing as Telegram does when it is gone."""
+        if not reply:
+            return None
+        if not isinstance(reply, dict) or "message_id" not in reply:
+            raise bad_request("can't parse reply parameters JSON object")
+        message_id = reply["message_id"]
+        found = self._received.get(chat_id, {}).get(message_id) or next(
+            (m for m in self._sent.get(chat_id, []) if m["message_id"] == message_id), None
+        )
+        if found is None and not reply.get("allow_sending_without_reply"):
+            raise bad_request("message to be replied not found")
+        return found
 
     def callback_query(self, user: SimulatedUser, message: dict[str, Any], data: str) -> dict[str, Any]:
         """Build the CallbackQuery of a user pressing an inline button under a bot message."""

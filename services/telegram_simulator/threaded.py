@@ -32,7 +32,11 @@ class ThreadedTelegramSimulator:
         self._thread.start()
         if not ready.wait(timeout):
             raise TimeoutError(f"telegram simulator did not start within {timeout}s")
-        self._sim = self._submit(self._start_sim())
+        try:
+            self._sim = self._submit(self._start_sim())
+        except BaseException:
+            self.stop()  # a bad argument must not leave the loop thread running
+            raise
 
     def _run(self, ready: threading.Event) -> None:
         assert self._loop is not None

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from telegram.error import BadRequest
 
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 
@@ -171,3 +172,17 @@ async def test_webhook_info_and_get_updates_conflict(sim: TelegramSimulator, htt
 async def test_close_and_log_out(sim: TelegramSimulator, http: aiohttp.ClientSession, method: str) -> None:
     """close and logOut answer true."""
     assert await call(http, sim.api_url + method) == (200, {"ok": True, "result": True})
+
+
+async def test_replies_quote_the_user_message(
+    sim: TelegramSimulator, make_app: Any, alice: SimulatedUser
+) -> None:
+    """A reply to the user's message carries reply_to_message; a reply to a missing one is a 400."""
+    update = sim.send_command(alice, "/price btc")
+    async with make_app() as app:
+        sent = await app.bot.send_message(alice.id, "BTC: 1", reply_to_message_id=update["message"]["message_id"])
+        assert sent.reply_to_message is not None and sent.reply_to_message.text == "/price btc"
+        with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
+            await app.bot.send_message(alice.id, "x", reply_to_message_id=999)
+        await app.bot.send_message(alice.id, "y", reply_to_message_id=999, allow_sending_without_reply=True)
+    assert [m["text"] for m in sim.messages_for(alice.id)] == ["BTC: 1", "y"]

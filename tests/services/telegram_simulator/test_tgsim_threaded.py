@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 
@@ -28,3 +30,11 @@ def test_methods_before_start_say_so() -> None:
     """Using the threaded simulator before start() fails with a clear message."""
     with pytest.raises(RuntimeError, match="not started"):
         ThreadedTelegramSimulator().messages_for(1)
+
+
+def test_bad_arguments_fail_start_without_leaving_a_thread() -> None:
+    """A bad token fails start() with the simulator's message, and the loop thread is gone."""
+    sim = ThreadedTelegramSimulator(token="bad")
+    with pytest.raises(ValueError, match="must look like"):
+        sim.start()
+    assert "telegram-simulator" not in {t.name for t in threading.enumerate()}
