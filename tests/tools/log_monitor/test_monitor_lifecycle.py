@@ -131,3 +131,47 @@ def test_default_config_is_valid() -> None:
     """The shipped config/monitor.yml validates."""
     cfg = commands.check_config("config/monitor.yml", {"LOG_DIR": "logs"})
     assert {r.type for r in cfg.rules} >= {"absence", "error_rate", "percentile", "match", "new_fingerprint"}
+
+
+def test_service_down_inhibits_its_error_alerts_and_says_so(tmp_path: Path) -> None:
+    """A silent (down) service's error-rate alert is not sent; history names the inhibiting alert."""
+    clock, rec = FakeClock(T0), RecordingNotifier()
+    cfg = parse_config(
+        {
+            "state_db": str(tmp_path / "s.db"),
+            "sources": [str(tmp_path / "a.log")],
+            "start_at": "beginning",
+            "rules": [
+                {
+                    "name": "service_silent",
+                    "type": "absence",
+                    "services": ["market-data", "telegram-bot"],
+                    "seconds": 60,
+                },
+                {"name": "errors", "type": "error_rate", "min_volume": 5, "window": "5m", "for": "60s"},
+            ],
+            "inhibit": [
+                {"source": {"alertname": "service_silent"}, "target": {"rule_type": "error_rate"}, "equal": ["service"]}
+            ],
+        }
+    )
+    m = Monitor(cfg, clock=clock, notifiers={"console": rec})
+    (tmp_path / "a.log").write_bytes(_line("ERROR") * 10 + _line("INFO", "telegram-bot"))
+    m.step(), m.deliver()
+    with open(tmp_path / "a.log", "ab") as f:
+        f.write(_line("INFO", "telegram-bot").replace(b"10:30:00", b"10:31:00"))
+    clock.advance(61)
+    m.step(), m.deliver()
+    sent = [
+        (n["notification_reason"], a["labels"]["alertname"], a["labels"]["service"])
+        for n in rec.sent
+        for a in n["alerts"]
+    ]
+    assert sent == [("firing", "service_silent", "market-data")]
+    errors = next(a for a in m.engine.alerts.values() if a["rule"] == "errors")
+    assert errors["state"] == "firing"
+    suppressed = [h["detail"] for h in commands.history(m.store) if h["kind"] == "suppressed"]
+    assert len(suppressed) == 1
+    assert suppressed[0]["by"].startswith("inhibited by service_silent (no logs from market-data for 61s")
+    shown = {a["rule"]: a["suppressed"] for a in commands.status(m.store, clock=clock)["alerts"]}
+    assert shown["errors"] == suppressed[0]["by"] and shown["service_silent"] is None
