@@ -21,6 +21,7 @@ def add_admin_routes(app: web.Application) -> None:
     app.router.add_delete("/_admin/faults", clear_faults)
     app.router.add_get("/_admin/webhook", webhook)
     app.router.add_get("/_admin/users", users)
+    app.router.add_get("/_admin/stats", stats)
     app.router.add_post("/_admin/traffic", start_traffic)
     app.router.add_get("/_admin/traffic", traffic_status)
 
@@ -114,6 +115,11 @@ async def users(request: web.Request) -> web.Response:
     """Every user who has a chat with the bot."""
     sim = request.app[SIM_KEY]
     return _ok([{**u.user_dict(), "role": u.role} for u in sim.chats.users.values()])
+
+
+async def stats(request: web.Request) -> web.Response:
+    """Totals for a demo's summary: updates, replies, chats, calls by method and status."""
+    return _ok(request.app[SIM_KEY].stats())
 
 
 async def start_traffic(request: web.Request) -> web.Response:

@@ -203,6 +203,22 @@ class TelegramSimulator:
         self.calls.append({"method": method, "params": params, "status": status, "at": self.clock()})
         self.queue.notify()
 
+    def stats(self) -> dict[str, Any]:
+        """A summary for demos: updates, replies, chats and Bot API calls by method and status."""
+        by_method: dict[str, dict[str, int]] = {}
+        for call in self.calls:
+            statuses = by_method.setdefault(call["method"], {})
+            statuses[str(call["status"])] = statuses.get(str(call["status"]), 0) + 1
+        sent = self.chats.all_messages()
+        return {
+            "updates_queued": self.queue.issued,
+            "updates_pending": len(self.queue.pending),
+            "messages_sent": sum(len(m) for m in sent.values()),
+            "chats_answered": sum(1 for m in sent.values() if m),
+            "calls": by_method,
+            "faults_armed": self.faults.armed,
+        }
+
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         """The recorded calls of one method (case-insensitive), oldest first."""
         return [c for c in self.calls if c["method"].lower() == method.lower()]

@@ -28,11 +28,13 @@ class UpdateQueue:
         self._poll_generation = 0
         self._changed = asyncio.Event()
         self._closed = False
+        self.issued = 0  # updates ever pushed
 
     def push(self, body: dict[str, Any]) -> dict[str, Any]:
         """Append an update (body without update_id), giving it the next increasing id."""
         update = {"update_id": self._next_id, **body}
         self._next_id += 1
+        self.issued += 1
         self._pending.append(update)
         self.notify()
         return update

@@ -41,6 +41,9 @@ async def test_send_then_read_replies_over_http(sim: TelegramSimulator, make_app
     assert list(everything["result"]) == ["555"]
     _, calls = await admin("GET", "/_admin/calls", params={"method": "sendMessage"})
     assert [c["status"] for c in calls["result"]] == [200]
+    _, stats = await admin("GET", "/_admin/stats")
+    assert stats["result"]["updates_queued"] == stats["result"]["messages_sent"] == 1
+    assert stats["result"]["calls"]["sendMessage"] == {"200": 1}
 
 
 @pytest.mark.parametrize(
