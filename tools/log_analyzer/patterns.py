@@ -217,11 +217,13 @@ class TemplateMiner:
             self._index.setdefault((cluster.length, position, token), []).append(cluster)
 
     def refine(self, min_shared: int = 2) -> int:
-        """Second pass: make variable the positions whose alternative words recur elsewhere.
+        """Second pass: turn variable the positions sharing alternative words with another cluster.
 
-        A word taking the same few values in different kinds of message (user names) names an
-        entity, not wording; wording alternatives (Started/Stopped) stay put. Only alphabetic
-        tokens count (en0, x+ tend to be fixed device names). Returns the positions changed.
+        A position changes when ``min_shared`` of its alternatives are also alternatives at one
+        position of another cluster: a word taking the same few values in different kinds of
+        message (user names) names an entity, not wording, while wording alternatives
+        (Started/Stopped) belong to one kind of message. Only alphabetic tokens count (en0, x+
+        tend to be fixed device names). Returns the number of positions changed.
         """
         owners: dict[str, list[tuple[_Cluster, int]]] = {}
         for cluster in self._clusters:
@@ -231,22 +233,22 @@ class TemplateMiner:
                     for token in values:
                         if token.isalpha():
                             owners.setdefault(token, []).append((cluster, position))
-        shared: dict[tuple[int, int], int] = {}
+        shared: dict[tuple[int, int, int, int], int] = {}
         slots: dict[tuple[int, int], tuple[_Cluster, int]] = {}
         for places in owners.values():
-            for first in places:
-                for second in places:
-                    if first[0] is not second[0]:
-                        key = (id(first[0]), first[1])
-                        shared[key] = shared.get(key, 0) + 1
-                        slots[key] = first
+            for first, at in places:
+                for second, other in places:
+                    if first is not second:
+                        pair = (id(first), at, id(second), other)
+                        shared[pair] = shared.get(pair, 0) + 1
+                        slots[(id(first), at)] = (first, at)
+        entities = {(pair[0], pair[1]) for pair, count in shared.items() if count >= min_shared}
         changed = 0
-        for key, count in shared.items():
-            if count >= min_shared:
-                cluster, position = slots[key]
-                cluster.make_variable(position)
-                self._rekey(cluster)
-                changed += 1
+        for key in entities:
+            cluster, position = slots[key]
+            cluster.make_variable(position)
+            self._rekey(cluster)
+            changed += 1
         return changed
 
     def _rekey(self, cluster: _Cluster) -> None:
