@@ -15,6 +15,7 @@ def add_admin_routes(app: web.Application) -> None:
     """Mount the admin endpoints on the simulator's application."""
     app.router.add_get("/_admin/health", health)
     app.router.add_get("/_admin/messages", messages)
+    app.router.add_get("/_admin/wait_for_reply", wait_for_reply)
     app.router.add_post("/_admin/send", send)
     app.router.add_get("/_admin/calls", calls)
     app.router.add_post("/_admin/faults", arm_fault)
@@ -60,6 +61,23 @@ async def messages(request: web.Request) -> web.Response:
         return _ok(sim.messages_for(int(chat_id)))
     except ValueError:
         return _fail(f"chat_id must be an integer, got {chat_id!r}")
+
+
+async def wait_for_reply(request: web.Request) -> web.Response:
+    """Long-poll ?chat_id=N&count=K&timeout=S until the bot sent N at least K messages; 408 on timeout."""
+    sim = request.app[SIM_KEY]
+    try:
+        chat_id = int(request.query["chat_id"])
+        count = int(request.query.get("count", "1"))
+        timeout = float(request.query.get("timeout", "5"))
+    except (KeyError, ValueError):
+        return _fail("chat_id (int) is required; count (int) and timeout (seconds) are optional")
+    if not 0 < timeout <= 60:
+        return _fail(f"timeout must be > 0 and <= 60 seconds, got {timeout}")
+    try:
+        return _ok(await sim.wait_for_reply(chat_id, count, timeout))
+    except TimeoutError as exc:
+        return _fail(str(exc), status=408)
 
 
 async def send(request: web.Request) -> web.Response:

@@ -113,7 +113,7 @@ def _event(
     if kind == "flood":
         step = FLOOD_SPAN_S / FLOOD_SIZE
         return [PlannedMessage(t + i * step, user, _market_command(rng), kind) for i in range(FLOOD_SIZE)]
-    text = {
+    makers: dict[str, Callable[[], str]] = {
         "command": lambda: _market_command(rng),
         "unauthorised": lambda: _market_command(rng),
         "start_help": lambda: rng.choice(("/start", "/help")),
@@ -121,8 +121,8 @@ def _event(
         "bad_symbol": lambda: f"{rng.choice(MARKET_COMMANDS)} {rng.choice(BAD_SYMBOLS)}",
         "missing_argument": lambda: rng.choice(MARKET_COMMANDS),
         "chatter": lambda: rng.choice(CHATTER),
-    }[kind]()
-    return [PlannedMessage(t, user, text, kind)]
+    }
+    return [PlannedMessage(t, user, makers[kind](), kind)]
 
 
 def _market_command(rng: random.Random) -> str:

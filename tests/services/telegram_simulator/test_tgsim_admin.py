@@ -41,6 +41,11 @@ async def test_send_then_read_replies_over_http(sim: TelegramSimulator, make_app
     assert list(everything["result"]) == ["555"]
     _, calls = await admin("GET", "/_admin/calls", params={"method": "sendMessage"})
     assert [c["status"] for c in calls["result"]] == [200]
+    status, waited = await admin("GET", "/_admin/wait_for_reply", params={"chat_id": "555", "timeout": "1"})
+    assert (status, waited["result"][0]["text"]) == (200, "ETH: 42000 USD")
+    status, waited = await admin("GET", "/_admin/wait_for_reply", params={"chat_id": "555", "count": "2",
+                                                                          "timeout": "0.05"})
+    assert (status, waited["error"]) == (408, "user 555 received 1 message(s) within 0.05s, expected 2")
     _, stats = await admin("GET", "/_admin/stats")
     assert stats["result"]["updates_queued"] == stats["result"]["messages_sent"] == 1
     assert stats["result"]["calls"]["sendMessage"] == {"200": 1}
@@ -52,13 +57,16 @@ async def test_send_then_read_replies_over_http(sim: TelegramSimulator, make_app
         ("/_admin/send", {"user": {"id": 1}, "text": ""}, "text must be a non-empty string"),
         ("/_admin/send", {"user": {"id": -1}, "text": "hi"}, "positive int"),
         ("/_admin/send", ["not", "an", "object"], "must be a JSON object"),
+        ("/_admin/wait_for_reply?chat_id=x", None, "chat_id (int) is required"),
+        ("/_admin/wait_for_reply?chat_id=1&timeout=600", None, "timeout must be > 0 and <= 60"),
         ("/_admin/faults", {"kind": "teapot"}, "allowed: '429', '5xx'"),
         ("/_admin/faults", {"kind": "5xx", "status": 501}, "allowed: 500, 502, 503, 504"),
     ],
 )
 async def test_bad_admin_requests_say_what_is_allowed(admin: Any, path: str, payload: Any, error: str) -> None:
     """A bad admin request is a 400 whose error names the problem and what is allowed."""
-    status, body = await admin("POST", path, json=payload)
+    method = "POST" if payload is not None else "GET"
+    status, body = await admin(method, path, json=payload)
     assert status == 400
     assert error in body["error"]
 
