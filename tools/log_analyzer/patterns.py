@@ -175,6 +175,8 @@ class TemplateMiner:
         by_id: dict[int, _Cluster] = {}
         index = self._index
         for position, token in enumerate(signature):
+            if token == VARIABLE:
+                continue  # masked values say nothing about the kind of message
             for cluster in index.get((length, position, token), ()):
                 key = id(cluster)
                 hits[key] = hits.get(key, 0) + 1
@@ -206,7 +208,7 @@ class TemplateMiner:
             if len(seen) >= self.max_values and position > 0:
                 cluster.make_variable(position)
                 changed = True
-            else:
+            elif token != VARIABLE:
                 self._index.setdefault((cluster.length, position, token), []).append(cluster)
         if changed:
             self._rekey(cluster)
@@ -214,7 +216,8 @@ class TemplateMiner:
     def _index_cluster(self, cluster: _Cluster, signature: Signature) -> None:
         """Make the tokens of a new cluster findable by position."""
         for position, token in enumerate(signature):
-            self._index.setdefault((cluster.length, position, token), []).append(cluster)
+            if token != VARIABLE:
+                self._index.setdefault((cluster.length, position, token), []).append(cluster)
 
     def refine(self, min_shared: int = 2) -> int:
         """Second pass: turn variable the positions sharing alternative words with another cluster.
