@@ -1,0 +1,35 @@
+"""Entry point: `python -m services.telegram_bot.main_with_logging` runs the bot with structured logs.
+
+Settings come from the environment (see docs/telegram_bot.md); a bad one stops the bot at
+once with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+from services.shared.logging_config import setup_service_logging
+from services.shared.settings import ConfigError
+
+from .runner import run_bot
+from .settings import BotSettings
+
+
+def main() -> int:
+    """Set up logging, read the settings, run the bot until SIGINT/SIGTERM; return the exit code."""
+    log = setup_service_logging("telegram-bot", "main")
+    try:
+        settings = BotSettings.from_env()
+    except ConfigError as exc:
+        log.error("telegram bot cannot start: %s", exc)
+        print(f"telegram-bot: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
+        asyncio.run(run_bot(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

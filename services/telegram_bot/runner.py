@@ -1,0 +1,73 @@
+"""run_bot(): start the Application in polling or webhook mode, run until told to stop, stop cleanly.
+
+A library function, so tests run the whole bot with a stop event instead of a signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from telegram import Update
+
+from .application import build_application, close_application
+from .events import BotEvents
+from .settings import BotSettings
+from .webhook import WebhookServer
+
+Ready = Callable[[dict[str, Any]], None]
+
+
+async def run_bot(settings: BotSettings, *, stop: asyncio.Event | None = None,
+                  http_client: httpx.AsyncClient | None = None, on_ready: Ready | None = None) -> None:
+    """Serve updates until stop is set (or SIGINT/SIGTERM when no event is given)."""
+    stop = stop or _stop_on_signals()
+    app = build_application(settings, http_client)
+    events = BotEvents()
+    server: WebhookServer | None = None
+    try:
+        async with app:
+            await app.start()
+            if settings.mode == "webhook":
+                server = await _start_webhook(app, settings, events)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+            me = app.bot.username
+            events.log.info("telegram bot started", mode=settings.mode, bot=me)
+            if on_ready is not None:
+                on_ready({"mode": settings.mode, "webhook_url": server.local_url if server else None})
+            await stop.wait()
+            events.log.info("telegram bot stopping", mode=settings.mode)
+            if server is not None:
+                await server.stop()
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+    finally:
+        await close_application(app)
+    events.log.info("telegram bot stopped")
+
+
+async def _start_webhook(app: Any, settings: BotSettings, events: BotEvents) -> WebhookServer:
+    """Serve the webhook locally, then tell Telegram where to post and with which secret."""
+    settings.check_webhook()
+    assert settings.webhook_secret_token is not None and settings.webhook_url is not None
+    server = WebhookServer(app, settings.webhook_secret_token, events, host=settings.webhook_listen,
+                           port=settings.webhook_port, path=settings.webhook_path)
+    await server.start()
+    await app.bot.set_webhook(url=settings.webhook_url, secret_token=settings.webhook_secret_token,
+                              allowed_updates=Update.ALL_TYPES)
+    return server
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (docker stop), for a clean shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
