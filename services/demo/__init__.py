@@ -1,0 +1,1 @@
+"""`make demo`: the whole system for a minute, offline, with an incident to find in the logs."""

@@ -1,0 +1,134 @@
+"""`make demo`: simulators, market-data, telegram-bot and log-monitor for a minute, then the report.
+
+Starts every piece as a real process on 127.0.0.1, drives simulated Telegram users, injects an
+incident on the exchanges, stops everything cleanly, and prints what happened: a summary read
+from the logs, the alerts the monitor fired and resolved, and log-analyzer's report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import scenario
+from .alerts import AlertReceiver
+from .processes import ProcessGroup, StartupError
+from .report import print_alerts, print_summary
+from .summary import summarise
+
+DEMO_TOKEN = "7351234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"  # made up; must never reach a log line
+MEMBERS = list(range(100001, 100011))
+STRANGERS = [900001, 900002]
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ready_json(line: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and data.get("event") == "telegram_simulator_ready" else None
+
+
+def _listening(line: str) -> str | None:
+    match = re.search(r"listening on (http://\S+)", line)
+    return match.group(1) if match else None
+
+
+def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
+    """The whole demo; returns the exit code."""
+    shutil.rmtree(log_dir, ignore_errors=True)
+    (log_dir / "processes").mkdir(parents=True)
+    salt = os.environ.get("LOG_USER_SALT") or "demo-salt-" + os.urandom(8).hex()
+    env = {**os.environ, "LOG_DIR": str(log_dir), "LOG_CONSOLE": "false", "LOG_USER_SALT": salt,
+           "ENVIRONMENT": "demo", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "PTB_TIMEDELTA": "1"}
+    receiver = AlertReceiver().start()
+    started = time.monotonic()
+    with ProcessGroup(log_dir / "processes", env) as group:
+        console.print("[bold]Starting[/] the two simulators, market-data, telegram-bot and log-monitor")
+        exchanges = group.start("exchange-simulator", "services.exchange_simulator", "--port", "0")
+        exchange_url = exchanges.wait_for_line(_listening, 30)
+        telegram = group.start("telegram-simulator", "services.telegram_simulator", "--port", "0",
+                               "--token", DEMO_TOKEN)
+        telegram_url = telegram.wait_for_line(_ready_json, 30)["server_url"]
+        market_port = free_port()
+        market = group.start("market-data", "services.market_data.main_with_logging", env={
+            "PORT": str(market_port), "EXCHANGE_SIMULATOR_URL": exchange_url, "EXCHANGE_TIMEOUT_MS": "3000",
+            "CACHE_TTL_S": "2"})
+        group.wait_http(market, f"http://127.0.0.1:{market_port}/ready", timeout=60)
+        bot = group.start("telegram-bot", "services.telegram_bot.main_with_logging", env={
+            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN, "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
+            "MARKET_DATA_URL": f"http://127.0.0.1:{market_port}", "ALLOWED_USER_IDS": ",".join(map(str, MEMBERS))})
+        group.wait_http(bot, f"{telegram_url}/_admin/health", timeout=30)
+        monitor = group.start("log-monitor", "tools.log_monitor", "run", "--config", "config/monitor.demo.yml", env={
+            "MONITOR_STATE_DB": str(log_dir / "processes" / "monitor.db"), "DEMO_WEBHOOK_URL": receiver.url})
+        console.print(f"  all up in {time.monotonic() - started:.1f} s; logs in [bold]{log_dir}[/]")
+
+        def dead() -> str | None:
+            return next((c.name for c in group.children if c.process.poll() is not None), None)
+
+        with Progress(TextColumn("{task.description:<42}"), BarColumn(), TimeElapsedColumn(),
+                      console=console, transient=False) as progress:
+            traffic = scenario.run(duration_s, telegram_url, exchange_url, progress, dead)
+        for child in (bot, market):  # the services first, so their last lines reach the monitor
+            group.stop(child)
+        time.sleep(2.0)
+        group.stop(monitor)
+    receiver.stop()
+    summary = summarise(log_dir, [DEMO_TOKEN, DEMO_TOKEN.split(":")[1], salt], MEMBERS + STRANGERS)
+    print_summary(console, summary, traffic, log_dir)
+    print_alerts(console, receiver.alerts)
+    code = _analyzer_report(log_dir, console)
+    console.print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Logs: [bold]{log_dir}[/]; "
+                  f"HTML report: [bold]{log_dir / 'report.html'}[/]")
+    return 1 if summary.leaks or code else 0
+
+
+def _analyzer_report(log_dir: Path, console: Console) -> int:
+    """Run log-analyzer's report over the demo's logs, terminal summary plus the HTML file."""
+    console.rule("[bold]log-analyzer report")
+    done = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "health", str(log_dir)], check=False)
+    html = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "report", str(log_dir), "--no-cache",
+                           "--html", str(log_dir / "report.html"), "--format", "json"],
+                          capture_output=True, text=True, check=False)
+    if html.returncode:
+        console.print(f"[red]log-analyzer report failed:[/] {html.stderr.strip()[-400:]}")
+    return done.returncode or html.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options and run the demo."""
+    parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of user traffic (default 60)")
+    parser.add_argument("--log-dir", type=Path, default=Path("logs/demo"), help="where the logs go (default logs/demo)")
+    args = parser.parse_args(argv)
+    if args.duration < 8:
+        parser.error(f"--duration {args.duration}: needs at least 8 seconds for the incident to play")
+    console = Console()
+    try:
+        return run_demo(args.log_dir, args.duration, console)
+    except StartupError as exc:
+        console.print(f"[red]demo could not start:[/] {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

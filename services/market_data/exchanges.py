@@ -1,0 +1,83 @@
+"""The exchanges market-data reads, each a ccxt async client wrapped by the ExchangeLogger.
+
+Pointed at the real venues by default and at the exchange simulator when configured; the
+same code either way. fetch_all() asks every exchange at once and keeps partial answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.shared.exchange_logger import error_type
+
+from .config import MarketDataSettings
+
+
+def unified_symbol(canonical: str) -> str:
+    """BTC-USDT -> BTC/USDT:USDT, the linear perpetual on every supported exchange."""
+    base, _, quote = canonical.partition("-")
+    return f"{base}/{quote}:{quote}"
+
+
+@dataclass
+class Gathered:
+    """What every exchange answered, and why the others did not."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """Some exchanges answered and some failed."""
+        return bool(self.answers) and bool(self.failures)
+
+
+class ExchangePool:
+    """Owns the ccxt clients; loads markets once per exchange, lazily."""
+
+    def __init__(self, settings: MarketDataSettings, wrap: Callable[[Any], Any]) -> None:
+        from services.exchange_simulator.client import make_exchange
+
+        self.settings = settings
+        self.clients: dict[str, Any] = {}
+        self._raw: dict[str, Any] = {}
+        for exchange_id in settings.exchanges:
+            raw = make_exchange(exchange_id, settings.simulator_url, timeout=settings.timeout_ms,
+                                enableRateLimit=settings.simulator_url is None)
+            self._raw[exchange_id] = raw
+            self.clients[exchange_id] = wrap(raw)
+        self._markets_loaded: dict[str, asyncio.Lock] = {e: asyncio.Lock() for e in settings.exchanges}
+
+    async def _ready(self, exchange_id: str) -> Any:
+        client = self.clients[exchange_id]
+        if not self._raw[exchange_id].markets:
+            async with self._markets_loaded[exchange_id]:
+                if not self._raw[exchange_id].markets:
+                    await client.load_markets()
+        return client
+
+    async def fetch_all(self, call: Callable[[Any, str], Awaitable[Any]],
+                        exchanges: tuple[str, ...] | None = None) -> Gathered:
+        """Run call(client, exchange_id) on every exchange concurrently; failures are classified, not raised."""
+        chosen = exchanges or self.settings.exchanges
+
+        async def one(exchange_id: str) -> Any:
+            return await call(await self._ready(exchange_id), exchange_id)
+
+        results = await asyncio.gather(*(one(e) for e in chosen), return_exceptions=True)
+        gathered = Gathered()
+        for exchange_id, result in zip(chosen, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                gathered.failures[exchange_id] = error_type(result)
+            else:
+                gathered.answers[exchange_id] = result
+        return gathered
+
+    async def close(self) -> None:
+        """Close every client's HTTP session."""
+        await asyncio.gather(*(raw.close() for raw in self._raw.values()), return_exceptions=True)
