@@ -103,6 +103,12 @@ def dead_url() -> str:
     return closed_port_url()
 
 
+@pytest.fixture(name="free_port")
+def free_port_fixture() -> int:
+    """A loopback port free right now (the webhook URL must name its port before the server binds)."""
+    return free_port()
+
+
 @pytest.fixture
 def logs() -> Iterator[CapturedLogs]:
     """Every record written during the test, in memory."""
