@@ -98,7 +98,7 @@ class Engine:
                 seen.add(fp)
                 a = self.alerts.get(fp)
                 if a is None:
-                    a = self.alerts[fp] = self._new(fp, name, labels)
+                    a = self.alerts[fp] = self._new(fp, name, {k: redact(str(v)) for k, v in labels.items()})
                 a["value"] = sig.value
                 a["annotations"] = {
                     **rc.annotations,

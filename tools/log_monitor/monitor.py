@@ -208,6 +208,10 @@ class Monitor:
             store.close()
 
     def close(self) -> None:
-        """Release files and the database."""
+        """Release files, notifier connections and the database."""
         self.follower.close()
+        for notifier in self.sender.notifiers.values():
+            close = getattr(notifier, "close", None)
+            if close is not None:
+                close()
         self.store.close()

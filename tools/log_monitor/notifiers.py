@@ -34,7 +34,7 @@ class DeliveryResult:
 
 
 class Notifier(Protocol):
-    """Deliver one notification, once."""
+    """Deliver one notification, once. A notifier holding connections may also have `close()`."""
 
     def send(self, notification: Notification) -> DeliveryResult: ...
 
@@ -85,16 +85,25 @@ class WebhookNotifier:
             return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
         return _http_result(resp)
 
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
 
 class TelegramNotifier:
-    """Send the text to an admin chat through the Bot API's sendMessage."""
+    """Send the text to an admin chat through the Bot API's sendMessage.
+
+    `base_url` is the API root (https://api.telegram.org) or, as python-telegram-bot spells it, that root
+    plus "/bot" (the simulator's `base_url`); either way the request goes to `<root>/bot<token>/sendMessage`.
+    """
 
     def __init__(self, cfg: c.TelegramChannel, token: str, client: httpx.Client | None = None) -> None:
         self.cfg, self.token = cfg, token
         self.client = client or httpx.Client(timeout=cfg.timeout)
 
     def send(self, notification: Notification) -> DeliveryResult:
-        url = f"{self.cfg.base_url.rstrip('/')}/bot{self.token}/sendMessage"
+        base = self.cfg.base_url.rstrip("/")
+        url = f"{base if base.endswith('/bot') else base + '/bot'}{self.token}/sendMessage"
         try:
             resp = self.client.post(url, json={"chat_id": self.cfg.chat_id, "text": render_text(notification)[:4000]})
         except httpx.HTTPError as exc:
@@ -107,6 +116,10 @@ class TelegramNotifier:
             except (ValueError, TypeError, AttributeError):
                 pass
         return result
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
 
 
 class EmailNotifier:

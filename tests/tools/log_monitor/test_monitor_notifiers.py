@@ -1,13 +1,14 @@
-"""Notifiers against real servers on 127.0.0.1: webhook (429 Retry-After), SMTP with STARTTLS, Telegram."""
+"""Notifiers against real servers on 127.0.0.1: webhook (429 Retry-After), SMTP STARTTLS, the Telegram simulator."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from services.telegram_simulator import SimulatedUser, TelegramSimulator
 from tools.log_monitor import config as c
 from tools.log_monitor.clock import FakeClock
 from tools.log_monitor.notifiers import EmailNotifier, TelegramNotifier, WebhookNotifier
@@ -77,18 +79,32 @@ class Receiver:
 
 
 @pytest.fixture
+def own() -> Iterator[Callable[[Any], Any]]:
+    """Close every notifier and store the test hands to it, so no connection outlives the test."""
+    held: list[Any] = []
+
+    def keep(thing: Any) -> Any:
+        held.append(thing)
+        return thing
+
+    yield keep
+    for thing in held:
+        thing.close()
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver([(429, {"Retry-After": "7"}), (200, {})])
     yield r
     r.close()
 
 
-def test_webhook_retries_after_429_honouring_retry_after(tmp_path: Path, receiver: Receiver) -> None:
+def test_webhook_retries_after_429_honouring_retry_after(tmp_path: Path, receiver: Receiver, own: Any) -> None:
     """A 429 is retried no sooner than Retry-After, with the same idempotency key; then marked sent."""
     cfg = c.parse_config({"sources": ["x"], "channels": {"hook": {"type": "webhook", "url": receiver.url + "/a"}}})
-    store, clock = Store(tmp_path / "s.db"), FakeClock()
+    store, clock = own(Store(tmp_path / "s.db")), FakeClock()
     store.commit({}, outbox=[("hook", dict(PAYLOAD, idempotency_key="idem-1"), clock())])
-    notifier = WebhookNotifier(cfg.channels["hook"])  # type: ignore[arg-type]
+    notifier = own(WebhookNotifier(cfg.channels["hook"]))  # type: ignore[arg-type]
     sender = Sender(store, {"hook": notifier}, cfg, clock)
     assert sender.deliver_due() == 0
     clock.advance(6)
@@ -101,7 +117,7 @@ def test_webhook_retries_after_429_honouring_retry_after(tmp_path: Path, receive
     assert store.outbox("sent")[0]["attempts"] == 2
 
 
-def test_rate_limit_folds_overflow_into_one_digest(tmp_path: Path, receiver: Receiver) -> None:
+def test_rate_limit_folds_overflow_into_one_digest(tmp_path: Path, receiver: Receiver, own: Any) -> None:
     """Beyond the channel's rate limit, notifications are folded into a digest, not dropped."""
     receiver.script = []
     cfg = c.parse_config(
@@ -110,25 +126,56 @@ def test_rate_limit_folds_overflow_into_one_digest(tmp_path: Path, receiver: Rec
             "channels": {"hook": {"type": "webhook", "url": receiver.url, "rate_limit": {"count": 3, "per": "1m"}}},
         }
     )
-    store, clock = Store(tmp_path / "s.db"), FakeClock()
+    store, clock = own(Store(tmp_path / "s.db")), FakeClock()
     store.commit({}, outbox=[("hook", dict(PAYLOAD, idempotency_key=f"k{i}"), clock()) for i in range(10)])
-    sender = Sender(store, {"hook": WebhookNotifier(cfg.channels["hook"])}, cfg, clock)  # type: ignore[arg-type]
+    sender = Sender(store, {"hook": own(WebhookNotifier(cfg.channels["hook"]))}, cfg, clock)  # type: ignore[arg-type]
     assert sender.deliver_due() == 3
     reasons = [r[2]["notification_reason"] for r in receiver.requests]
     assert reasons == ["firing", "firing", "digest"]
     assert len(receiver.requests[-1][2]["digest_of"]) == 8
 
 
-def test_telegram_sends_redacted_text_to_admin_chat(receiver: Receiver) -> None:
-    """The Bot API sendMessage call goes to the admin chat, with secrets masked."""
-    receiver.script = []
-    cfg = c.TelegramChannel(type="telegram", base_url=receiver.url, chat_id=42)
-    result = TelegramNotifier(cfg, "123:tok").send(PAYLOAD)
-    assert result.ok
-    path, _, body = receiver.requests[0]
-    assert path == "/bot123:tok/sendMessage"
-    assert body["chat_id"] == 42
-    assert "abc123" not in body["text"] and "token=***" in body["text"]
+ADMIN = SimulatedUser(100001, "Ops", "ops")
+
+
+@pytest.mark.parametrize("root", ["base_url", "server_url"])
+async def test_telegram_sends_redacted_text_to_admin_chat(root: str, own: Any) -> None:
+    """sendMessage reaches the admin chat of the real Telegram simulator, secrets masked, either URL form."""
+    async with TelegramSimulator() as sim:
+        sim.add_user(ADMIN)
+        cfg = c.TelegramChannel(type="telegram", base_url=getattr(sim, root), chat_id=ADMIN.id)
+        result = await asyncio.to_thread(own(TelegramNotifier(cfg, sim.token)).send, PAYLOAD)
+        assert result.ok, result.detail
+        [message] = sim.messages_for(ADMIN.id)
+    assert message["text"].startswith("[FIRING] firing alertname=x")
+    assert "abc123" not in message["text"] and "token=***" in message["text"]
+
+
+async def test_telegram_429_is_retried_after_retry_after(tmp_path: Path, own: Any) -> None:
+    """The simulator's 429 with parameters.retry_after delays the retry; then the message arrives once."""
+    async with TelegramSimulator() as sim:
+        sim.add_user(ADMIN)
+        sim.inject_429(retry_after=9, count=1, methods=["sendMessage"])
+        cfg = c.parse_config(
+            {"sources": ["x"], "channels": {"tg": {"type": "telegram", "base_url": sim.base_url, "chat_id": ADMIN.id}}}
+        )
+        store, clock = own(Store(tmp_path / "s.db")), FakeClock()
+        store.commit({}, outbox=[("tg", dict(PAYLOAD, idempotency_key="t1"), clock())])
+        sender = Sender(store, {"tg": own(TelegramNotifier(cfg.channels["tg"], sim.token))}, cfg, clock)  # type: ignore[arg-type]
+        assert await asyncio.to_thread(sender.deliver_due) == 0
+        clock.advance(8)
+        assert await asyncio.to_thread(sender.deliver_due) == 0, "retried before retry_after"
+        clock.advance(1)
+        assert await asyncio.to_thread(sender.deliver_due) == 1
+        assert len(sim.messages_for(ADMIN.id)) == 1
+
+
+async def test_telegram_unknown_chat_is_dead_not_retried(own: Any) -> None:
+    """A chat the bot cannot reach (400 chat not found) is a permanent failure, not a retry loop."""
+    async with TelegramSimulator() as sim:
+        cfg = c.TelegramChannel(type="telegram", base_url=sim.base_url, chat_id=999)
+        result = await asyncio.to_thread(own(TelegramNotifier(cfg, sim.token)).send, PAYLOAD)
+    assert (result.ok, result.retryable, result.detail) == (False, False, "HTTP 400")
 
 
 def _cert(tmp_path: Path) -> tuple[Path, Path]:
