@@ -31,6 +31,7 @@ from .summary import summarise
 DEMO_TOKEN = "7351234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"  # made up; must never reach a log line
 MEMBERS = list(range(100001, 100011))
 STRANGERS = [900001, 900002]
+SETTLE_S = 25.0  # after the traffic, how long the monitor may take to resolve what it fired
 
 
 def free_port() -> int:
@@ -88,6 +89,13 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
         with Progress(TextColumn("{task.description:<42}"), BarColumn(), TimeElapsedColumn(),
                       console=console, transient=False) as progress:
             traffic = scenario.run(duration_s, telegram_url, exchange_url, progress, dead)
+            settle = progress.add_task("waiting for the monitor to resolve alerts", total=SETTLE_S)
+            waited = 0.0
+            while receiver.open_alerts() and waited < SETTLE_S:
+                time.sleep(0.5)
+                waited += 0.5
+                progress.update(settle, completed=waited)
+            progress.update(settle, completed=SETTLE_S)
         for child in (bot, market):  # the services first, so their last lines reach the monitor
             group.stop(child)
         time.sleep(2.0)

@@ -30,6 +30,15 @@ class AlertReceiver:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/alerts"
 
+    def open_alerts(self) -> set[str]:
+        """Alerts whose latest notification says firing."""
+        state: dict[str, str] = {}
+        for note in list(self.alerts):
+            for alert in note.get("alerts", []):
+                key = json.dumps(alert.get("labels", {}), sort_keys=True)
+                state[key] = str(alert.get("status"))
+        return {key for key, status in state.items() if status == "firing"}
+
     def start(self) -> AlertReceiver:
         """Serve in a daemon thread."""
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

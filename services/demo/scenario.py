@@ -59,8 +59,8 @@ def run(duration_s: float, telegram_url: str, exchange_url: str, progress: Any, 
             time.sleep(0.25)
         progress.update(task, completed=duration_s, description="traffic finished")
         for _ in range(40):  # the last commands are still being answered
-            state = http.get(f"{telegram_url}/_admin/traffic").json()
-            if not state.get("running", False):
+            state = http.get(f"{telegram_url}/_admin/traffic").json()["result"]
+            if state.get("state") != "running":
                 return dict(state.get("report") or state)
             time.sleep(0.25)
-        return dict(http.get(f"{telegram_url}/_admin/traffic").json())
+        return {"state": "still running"}
