@@ -1,8 +1,8 @@
 """build_application(): the configured python-telegram-bot Application, the library entry tests use.
 
 Handlers: the gate in group -1 (context, allow-list, rate limit), the commands in group 0,
-one error handler. Outgoing Bot API calls go through AIORateLimiter, which waits out
-Telegram's 429s instead of failing the reply.
+one error handler. Outgoing Bot API calls go through AIORateLimiter (logging each 429), which
+waits out Telegram's RetryAfter instead of failing the reply.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from .commands import Commands
 from .error_handler import ErrorReporter
@@ -21,6 +21,7 @@ from .events import BotEvents, RateLimiter
 from .gate import UpdateGate
 from .market_client import MarketDataClient
 from .settings import BotSettings
+from .telegram_rate_limit import ObservedRateLimiter
 
 MARKET_KEY = "market_data_client"
 
@@ -29,7 +30,7 @@ def build_application(settings: BotSettings, http_client: httpx.AsyncClient | No
                       clock: Callable[[], float] = time.monotonic) -> Application[Any, Any, Any, Any, Any, Any]:
     """Build the bot for these settings; http_client (if given) is used for market-data and not closed."""
     events = BotEvents()
-    builder = ApplicationBuilder().token(settings.token).rate_limiter(AIORateLimiter(max_retries=2))
+    builder = ApplicationBuilder().token(settings.token).rate_limiter(ObservedRateLimiter(events, max_retries=2))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(file_url(settings.api_base_url))
     app = builder.build()

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from .error_handler import classification
 from .events import BotEvents, CommandTimer
 from .formatting import FORMATTERS
-from .market_client import BadSymbol, MarketDataClient, MarketDataError, UnknownSymbol, normalise_symbol
+from .gate import command_of
+from .market_client import BadSymbol, MarketDataClient, UnknownSymbol, normalise_symbol
 
 TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d")
-LOGGED = "_logged_as_bot_command"
+Body = Callable[[CommandTimer], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,6 @@ MARKET_COMMANDS = (
 WELCOME = "👋 Hi {name}! I answer questions about crypto markets across several exchanges.\n\n"
 UNKNOWN_COMMAND = "I don't know the command /{command}. Send /help to see what I can do."
 NOT_A_COMMAND = "I answer commands. Send /help to see them, for example /price BTC."
-
-
-def mark_logged(exc: BaseException) -> None:
-    """Note on an exception that its ERROR line is already written, so the error handler only replies."""
-    exc.__dict__[LOGGED] = True
 
 
 def help_text() -> str:
@@ -78,24 +75,40 @@ class Commands:
                   MessageHandler(filters.TEXT & ~filters.COMMAND, self.not_a_command)]
         return found
 
+    async def timed(self, name: str, context: ContextTypes.DEFAULT_TYPE, body: Body) -> None:
+        """Run a command under its timer; a failure marks bot_command and goes on to the error handler.
+
+        The error handler writes the one classified ERROR line (with the traceback) and tells
+        the user, so bot_command itself only says the command failed and in which category.
+        """
+        failure: Exception | None = None
+        with self.events.command(name, context.args or ()) as run:
+            try:
+                await body(run)
+            except Exception as exc:
+                run.fail(classification(exc)[0])
+                failure = exc
+        if failure is not None:
+            raise failure
+
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Greet the user and list the commands."""
-        with self.events.command("start", context.args or ()):
-            name = update.effective_user.first_name if update.effective_user else "there"
-            await _reply(update, WELCOME.format(name=name) + help_text())
+        name = update.effective_user.first_name if update.effective_user else "there"
+        await self.timed("start", context, lambda run: _reply(update, WELCOME.format(name=name) + help_text()))
 
     async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """List the commands."""
-        with self.events.command("help", context.args or ()):
-            await _reply(update, help_text())
+        await self.timed("help", context, lambda run: _reply(update, help_text()))
 
     async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a command the bot does not have."""
-        text = (update.effective_message.text or "/") if update.effective_message else "/"
-        name = text[1:].split(maxsplit=1)[0].split("@", 1)[0][:32] if len(text) > 1 else ""
-        with self.events.command("unknown", context.args or ()) as run:
+        name = (command_of(update) or "")[:32]
+
+        async def answer(run: CommandTimer) -> None:
             run.fail("unknown_command")
             await _reply(update, UNKNOWN_COMMAND.format(command=name))
+
+        await self.timed("unknown", context, answer)
 
     async def not_a_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Point plain text at /help."""
@@ -103,19 +116,8 @@ class Commands:
 
     def _asker(self, command: MarketCommand) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
         async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            failure: MarketDataError | None = None
-            try:
-                with self.events.command(command.name, context.args or ()) as run:
-                    try:
-                        await self._ask(command, run, update, list(context.args or []))
-                    except MarketDataError as exc:  # expected trouble: one classified ERROR, by the error handler
-                        run.fail(exc.category)
-                        failure = exc
-            except Exception as exc:  # a bug: bot_command already logged it classified, with its traceback
-                mark_logged(exc)
-                raise
-            if failure is not None:
-                raise failure
+            args = list(context.args or [])
+            await self.timed(command.name, context, lambda run: self._ask(command, run, update, args))
 
         ask.__doc__ = f"Answer /{command.name} with {command.what}."
         return ask

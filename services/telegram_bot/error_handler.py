@@ -13,7 +13,6 @@ from telegram.ext import ContextTypes
 
 from services.shared.errors import classify
 
-from .commands import LOGGED
 from .events import BotEvents
 from .gate import command_of
 from .market_client import MarketDataUnavailable
@@ -62,9 +61,8 @@ class ErrorReporter:
         if not isinstance(update, Update):
             self._log_background(error, category, severity)
             return
-        if not error.__dict__.get(LOGGED):
-            self.events.log.error(f"command failed: {type(error).__name__}", category=category, severity=severity,
-                                  command=command_of(update), exc_info=error)
+        self.events.log.error(f"command failed: {type(error).__name__}", category=category, severity=severity,
+                              command=command_of(update), exc_info=error)
         await self._tell(update, user_message(error))
 
     def _log_background(self, error: BaseException, category: str, severity: str) -> None:
