@@ -137,3 +137,44 @@ def test_audit_and_config_change_hide_identities_and_secrets() -> None:
     assert "987654321" not in text and "SECRET-VALUE" not in text
     assert audit["context"]["actor"].startswith("u_") and audit["context"]["actor"] == secret["context"]["actor"]
     assert (plain["context"]["old"], plain["context"]["new"]) == (30, 60)
+
+
+def service_rows() -> dict[str, list[tuple[str, str]]]:
+    """Service-loggers section: class name -> [(method, event)] from its table."""
+    text = DOCS.read_text()
+    body = text.split("<!-- service-loggers:start -->")[1].split("<!-- service-loggers:end -->")[0]
+    tables: dict[str, list[tuple[str, str]]] = {}
+    current = ""
+    for line in body.splitlines():
+        heading = re.match(r"### (\w+)", line)
+        if heading:
+            current = heading.group(1)
+            tables[current] = []
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        method = re.match(r"`(\w+)", cells[0]) if len(cells) == 4 else None
+        if method and current:
+            tables[current].append((method.group(1), cells[1].strip("`")))
+    return tables
+
+
+@pytest.mark.parametrize(("class_path", "name"), [
+    ("services.shared.exchange_logger", "ExchangeLogger"),
+    ("services.market_data.market_logger", "MarketLogger"),
+    ("services.telegram_bot.bot_logger", "BotLogger"),
+])
+def test_service_loggers_are_fully_catalogued(class_path: str, name: str) -> None:
+    """Every public method of the service loggers is in the catalogue, and every event it names exists in code."""
+    import importlib
+
+    module = importlib.import_module(class_path)
+    cls = getattr(module, name)
+    public = {n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")}
+    rows = service_rows()[name]
+    assert public == {method for method, _ in rows}
+    root = DOCS.parents[1]
+    sources = "".join(p.read_text() for p in [*root.glob("services/shared/*exchange*.py"),
+                                               root / "services/market_data/market_logger.py",
+                                               root / "services/telegram_bot/bot_logger.py"])
+    for _, event in rows:
+        if event != "(none)":
+            assert f'"{event}"' in sources, event
