@@ -22,6 +22,7 @@ from .events import BotEvents, RateLimiter
 
 REFUSAL = ("Sorry, this bot is private and you are not on its list of users. "
            "If you think you should be, ask the person who runs it to add your Telegram user id.")
+MAX_REMEMBERED = 10_000
 SLOW_DOWN = "Whoa, slow down a little! You can send up to {limit} commands every {window}. Try again in a moment."
 
 
@@ -72,6 +73,8 @@ class UpdateGate:
         last = self._last_warned.get(user_id)
         if last is not None and now - last < self.limiter.window_s:
             return
+        if len(self._last_warned) >= MAX_REMEMBERED:  # a stranger flood must not grow memory forever
+            self._last_warned = {u: t for u, t in self._last_warned.items() if now - t < self.limiter.window_s}
         self._last_warned[user_id] = now
         if update.effective_message is None:
             return
