@@ -7,8 +7,9 @@ logged as a failed bot_command; anything else (market-data down) goes to the err
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -21,6 +22,7 @@ from .market_client import BadSymbol, MarketDataClient, UnknownSymbol, normalise
 
 TIMEFRAMES = ("5m", "15m", "1h", "4h", "1d")
 Body = Callable[[CommandTimer], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Commands:
         """Point plain text at /help."""
         await _reply(update, NOT_A_COMMAND)
 
-    def _asker(self, command: MarketCommand) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    def _asker(self, command: MarketCommand) -> Handler:
         async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             args = list(context.args or [])
             await self.timed(command.name, context, lambda run: self._ask(command, run, update, args))
