@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -76,3 +77,16 @@ async def test_each_update_starts_with_a_fresh_context(
     second = dict(get_context())
     assert first["request_id"] != second["request_id"] and first["user"] != second["user"]
     assert first["user"].startswith("u_") and second["update_id"] == first["update_id"] + 1
+
+
+async def test_empty_allow_list_is_announced_and_refuses_everyone(
+    sim: TelegramSimulator, settings: BotSettings, logs: CapturedLogs, alice: SimulatedUser
+) -> None:
+    """With ALLOWED_USER_IDS empty the start-up log says nobody will be served, and even Alice is refused."""
+    async with httpx.AsyncClient() as http:
+        app = build_application(replace(settings, allowed_user_ids=frozenset()), http)
+        async with app:
+            await feed(sim, app, alice, "/help")
+    assert sim.messages_for(alice.id)[0]["text"].startswith("Sorry, this bot is private")
+    [warning] = [r for r in logs.records if "ALLOWED_USER_IDS is empty" in r["message"]]
+    assert warning["level"] == "WARNING"
