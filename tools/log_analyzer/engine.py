@@ -16,17 +16,18 @@ from typing import Any
 
 import duckdb
 
-from tools.log_analyzer.cache import ParquetCache
+from tools.log_analyzer.cache import CacheEntry, ParquetCache
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
 from tools.log_analyzer.salvage import salvage
 from tools.log_analyzer.schema import (
-    RECORD_TYPES,
+    ALL_COLUMNS,
     TIMESTAMP_FORMAT,
-    _sql_type,
     columns_literal,
     flat_select,
     json_structure,
+    normalise,
+    record_sql_type,
     valid_predicate,
 )
 from tools.log_analyzer.sources import LogFile, resolve_inputs
@@ -47,24 +48,26 @@ def _q(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _source(files: Sequence[Path], docker: bool) -> str:
+def _source(files: Sequence[Path], docker: bool, columns: tuple[str, ...]) -> str:
     """Return a FROM clause typing each line as a record (NULLs for lines that are not)."""
     paths = "[" + ", ".join(_q(p) for p in files) + "]"
     if docker:
-        structure = _q(json_structure())
+        structure = _q(json_structure(columns))
         return (f"(SELECT filename, CASE WHEN json_valid(log) THEN json_transform(log, {structure}) END AS r "
                 f"FROM read_ndjson({paths}, columns={{'log': 'VARCHAR'}}, ignore_errors=true, filename=true)) AS d")
-    return (f"read_ndjson({paths}, columns={columns_literal()}, timestampformat='{TIMESTAMP_FORMAT}', "
+    return (f"read_ndjson({paths}, columns={columns_literal(columns)}, timestampformat='{TIMESTAMP_FORMAT}', "
             f"ignore_errors=true, filename=true) AS r")
 
 
-def _typed_select(files: Sequence[Path], docker: bool) -> str:
-    return f"SELECT filename, {flat_select('r')}, {valid_predicate('r')} AS _ok FROM {_source(files, docker)}"
+def _typed_select(files: Sequence[Path], docker: bool, columns: tuple[str, ...]) -> str:
+    return (f"SELECT filename, {flat_select('r', columns)}, {valid_predicate('r')} AS _ok "
+            f"FROM {_source(files, docker, columns)}")
 
 
-def _empty_select() -> str:
-    typed = f"CAST(NULL AS {_sql_type(RECORD_TYPES)})"
-    return f"SELECT NULL::VARCHAR AS filename, {flat_select('r')}, FALSE AS _ok FROM (SELECT {typed} AS r) WHERE FALSE"
+def _empty_select(columns: tuple[str, ...]) -> str:
+    typed = f"CAST(NULL AS {record_sql_type(columns)})"
+    return (f"SELECT NULL::VARCHAR AS filename, {flat_select('r', columns)}, FALSE AS _ok "
+            f"FROM (SELECT {typed} AS r) WHERE FALSE")
 
 
 @dataclass
@@ -109,111 +112,117 @@ def connect(settings: EngineSettings, temp_dir: str) -> duckdb.DuckDBPyConnectio
 
 
 class _Loader:
-    """Reads each file once, records bad-line accounting, and builds the ``records`` view."""
+    """Parses the JSON of every file that needs it in one parallel read into table ``loaded``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, progress: Progress | None) -> None:
-        self.con, self.tmp, self.progress = con, tmp, progress
+    def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...],
+                 progress: Progress | None) -> None:
+        self.con, self.tmp, self.columns, self.progress = con, tmp, columns, progress
         self.bad: dict[str, int] = {}
-        self.parquets: list[Path] = []
-        self.live_parts: list[str] = []
         self.forced: list[LogFile] = []
+        con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
 
     def note_bad(self, log_file: LogFile, count: int) -> list[MalformedLine]:
+        """Record that ``log_file`` has bad lines; walk it to say which."""
         if count <= 0:
             return []
         exact, listed = locate(log_file.path, log_file.compressed)
         self.bad[str(log_file.path)] = exact or count
         return listed
 
-    def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
-        """Write one file's typed rows to Parquet; return its counts and bad lines."""
-        cur = self.con.cursor()
-        salvaged = False
-        try:
-            query = _typed_select([log_file.path], log_file.docker)
-            cur.execute(f"COPY ({query}) TO {_q(target)} (FORMAT parquet, COMPRESSION snappy)")
-        except duckdb.Error:
-            salvaged = True
-            clean = salvage(log_file, Path(self.tmp))
-            cur.execute(f"COPY ({_typed_select([clean], False)}) TO {_q(target)} (FORMAT parquet)")
-        bad = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM read_parquet({_q(target)})").fetchone()
-        cur.close()
-        listed = self.note_bad(log_file, 1 if salvaged else int(bad[0]) if bad else 0)
-        return {"bad": self.bad.get(str(log_file.path), 0), "listed": [m.to_dict() for m in listed]}
-
-    def load_live(self, files: list[LogFile]) -> list[MalformedLine]:
-        """Read the files that may still grow (or everything, without a cache) into table ``live``."""
-        listed: list[MalformedLine] = []
-        self.con.execute(f"CREATE TABLE live AS {_empty_select()}")
+    def parse(self, files: list[LogFile]) -> dict[str, list[MalformedLine]]:
+        """Read the files' JSON into ``loaded``; return each file's bad lines (by path)."""
         for docker in (False, True):
             group = [f for f in files if f.docker == docker]
             if group:
                 self._insert(group, docker)
-        counts = dict(self.con.execute("SELECT filename, count(*) FROM live WHERE NOT _ok GROUP BY 1").fetchall())
+        counts = dict(self.con.execute("SELECT filename, count(*) FILTER (WHERE NOT _ok) FROM loaded "
+                                       "WHERE filename IS NOT NULL GROUP BY 1").fetchall())
         counts.update({str(f.path): 1 for f in self.forced})
-        by_path = {str(f.path): f for f in files}
-        for name, count in counts.items():
-            if name in by_path:
-                listed += self.note_bad(by_path[name], int(count))
-        self.live_parts.append("SELECT * EXCLUDE (filename) FROM live")
-        return listed
+        return {str(f.path): self.note_bad(f, int(counts.get(str(f.path), 0))) for f in files}
 
     def _insert(self, group: list[LogFile], docker: bool) -> None:
         try:
-            self.con.execute(f"INSERT INTO live {_typed_select([f.path for f in group], docker)}")
+            self.con.execute(f"INSERT INTO loaded {_typed_select([f.path for f in group], docker, self.columns)}")
         except duckdb.Error:
             for log_file in group:  # one broken file must not hide the others
                 try:
-                    self.con.execute(f"INSERT INTO live {_typed_select([log_file.path], docker)}")
+                    self.con.execute(f"INSERT INTO loaded {_typed_select([log_file.path], docker, self.columns)}")
                 except duckdb.Error:
                     self.forced.append(log_file)
                     clean = salvage(log_file, Path(self.tmp))
-                    self.con.execute(f"INSERT INTO live SELECT * REPLACE ({_q(log_file.path)} AS filename) "
-                                     f"FROM ({_typed_select([clean], False)})")
+                    self.con.execute(f"INSERT INTO loaded SELECT * REPLACE ({_q(log_file.path)} AS filename) "
+                                     f"FROM ({_typed_select([clean], False, self.columns)})")
         if self.progress:
             self.progress(sum(f.size for f in group))
 
+    def add_parquet(self, parquets: list[Path]) -> None:
+        """Append cached rows (only the wanted columns) to ``loaded``."""
+        listing = "[" + ", ".join(_q(p) for p in parquets) + "]"
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        self.con.execute(f"INSERT INTO loaded SELECT NULL AS filename, {names}, _ok FROM read_parquet({listing})")
+
+    def write_cache(self, log_file: LogFile, target: Path) -> None:
+        """Write one parsed file's rows from ``loaded`` to Parquet."""
+        cur = self.con.cursor()
+        try:
+            cur.execute(f"COPY (SELECT * EXCLUDE (filename) FROM loaded WHERE filename = {_q(log_file.path)}) "
+                        f"TO {_q(target)} (FORMAT parquet, COMPRESSION snappy)")
+        finally:
+            cur.close()
+
 
 def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path | None = None,
-         settings: EngineSettings | None = None, progress: Progress | None = None) -> Dataset:
-    """Read the log files named by ``specs`` and return the filtered records as a Dataset."""
+         settings: EngineSettings | None = None, progress: Progress | None = None,
+         columns: Iterable[str] | None = None) -> Dataset:
+    """Read the log files named by ``specs`` and return the filtered records as a Dataset.
+
+    ``columns`` limits the flat columns read (default all); a partial read never writes the cache.
+    """
     files = resolve_inputs(specs)
     settings = settings or EngineSettings()
+    wanted = normalise(columns)
     tmp = tempfile.TemporaryDirectory(prefix="log-analyzer-", dir=settings.temp_dir)
     con = connect(settings, tmp.name)
-    loader = _Loader(con, tmp.name, progress)
+    loader = _Loader(con, tmp.name, wanted, progress)
     cache = ParquetCache(cache_dir) if cache_dir is not None else None
-    malformed: list[MalformedLine] = []
-    cached = [f for f in files if cache and f.immutable]
-    cached_hits = 0
-
-    def one(log_file: LogFile) -> list[MalformedLine]:
-        nonlocal cached_hits
-        assert cache is not None
-        entry = cache.lookup(log_file)
-        if entry is None:
-            entry = cache.store(log_file, lambda target: loader.convert(log_file, target))
-        else:
-            cached_hits += 1
-            if int(str(entry.meta.get("bad", 0))):
-                loader.bad[str(log_file.path)] = int(str(entry.meta["bad"]))
-        loader.parquets.append(entry.parquet)
+    hits: dict[LogFile, CacheEntry] = {}
+    if cache is not None:
+        for log_file in files:
+            entry = cache.lookup(log_file) if log_file.immutable else None
+            if entry is not None:
+                hits[log_file] = entry
+    to_parse = [f for f in files if f not in hits]
+    malformed_by_path = loader.parse(to_parse)
+    if hits:
+        loader.add_parquet(sorted(entry.parquet for entry in hits.values()))
         if progress:
-            progress(log_file.size)
+            progress(sum(f.size for f in hits))
+    for log_file, entry in hits.items():
+        if int(str(entry.meta.get("bad", 0))):
+            loader.bad[str(log_file.path)] = int(str(entry.meta["bad"]))
         listed = entry.meta.get("listed", [])
-        return [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
-
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.threads, 2))) as pool:
-        for listed in pool.map(one, cached):
-            malformed += listed
-    malformed += loader.load_live([f for f in files if f not in cached])
-    parts = list(loader.live_parts)
-    if loader.parquets:
-        parquet_list = "[" + ", ".join(_q(p) for p in sorted(loader.parquets)) + "]"
-        parts.append(f"SELECT * EXCLUDE (filename) FROM read_parquet({parquet_list})")
-    con.execute(f"CREATE VIEW all_records AS SELECT * EXCLUDE (_ok) FROM ({' UNION ALL '.join(parts)}) WHERE _ok")
+        malformed_by_path[str(log_file.path)] = [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
+    if cache is not None and wanted == ALL_COLUMNS:
+        _store(cache, loader, [f for f in to_parse if f.immutable], malformed_by_path, settings)
+    malformed = sorted((m for listed in malformed_by_path.values() for m in listed), key=lambda m: (m.file, m.line))
+    con.execute("CREATE VIEW all_records AS SELECT * EXCLUDE (filename, _ok) FROM loaded WHERE _ok")
     filters = filters or Filters()
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
-    malformed.sort(key=lambda m: (m.file, m.line))
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
-                   cached_hits, tmp)
+                   len(hits), tmp)
+
+
+def _store(cache: ParquetCache, loader: _Loader, new: list[LogFile], malformed: dict[str, list[MalformedLine]],
+           settings: EngineSettings) -> None:
+    """Publish a cache entry for each newly parsed immutable file (in parallel)."""
+    def one(log_file: LogFile) -> None:
+        meta = {"bad": loader.bad.get(str(log_file.path), 0),
+                "listed": [m.to_dict() for m in malformed.get(str(log_file.path), [])]}
+
+        def build(target: Path) -> dict[str, object]:
+            loader.write_cache(log_file, target)
+            return meta
+        cache.store(log_file, build)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.threads, 2))) as pool:
+        list(pool.map(one, new))

@@ -39,9 +39,11 @@ def spike(series: list[int], factor: float = 3.0, minimum: int = 5) -> tuple[boo
 
 
 def _template_table(ds: Dataset) -> int:
-    """Mine the distinct problem messages and store (message, template) as table ``tpl``."""
+    """Mine the distinct problem messages (oldest first) and store (message, template) as table ``tpl``."""
     levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
-    messages = [row[0] for row in ds.rows(f"SELECT DISTINCT message FROM records WHERE level IN ({levels})")]
+    # the miner's groups depend on the order it sees messages in: first seen first, whatever the scan order
+    messages = [row[0] for row in ds.rows(f"SELECT message FROM records WHERE level IN ({levels}) "
+                                          "GROUP BY message ORDER BY min(ts), message")]
     templates = mine_templates(messages) if messages else []
     ds.con.execute("CREATE OR REPLACE TEMP TABLE tpl AS SELECT unnest(?::VARCHAR[]) AS message, "
                    "unnest(?::VARCHAR[]) AS template", [messages, templates])
@@ -66,7 +68,7 @@ def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: 
                list(DISTINCT service ORDER BY service) AS services, list(DISTINCT module ORDER BY module) AS modules,
                list(DISTINCT fingerprint ORDER BY fingerprint) FILTER (WHERE fingerprint IS NOT NULL) AS fingerprints,
                count(*) FILTER (WHERE level = 'WARNING') AS warning, count(*) FILTER (WHERE level = 'ERROR') AS error,
-               count(*) FILTER (WHERE level = 'CRITICAL') AS critical, arg_max(message, ts) AS example
+               count(*) FILTER (WHERE level = 'CRITICAL') AS critical, arg_max(message, (ts, message)) AS example
         {base} GROUP BY template ORDER BY count DESC, template LIMIT {int(top)}""")
     names = [row["template"] for row in summary]
     series: dict[str, list[int]] = {name: [0] * windows for name in names}

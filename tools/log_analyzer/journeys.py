@@ -3,6 +3,8 @@
 A journey's duration is the larger of its span (last minus first timestamp) and the longest
 ``response_time_ms`` inside it; it failed when any record is ERROR+ or its last outcome is a failure.
 Each step's time is the gap since the previous step, so the slowest step is where the time went.
+Ties are broken so every run agrees: steps of the same millisecond go by service, event, message, and
+of two outcomes at the same millisecond the failure counts as the last.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, c
        list(DISTINCT service ORDER BY service) AS services, max(command) AS command,
        greatest(epoch_ms(max(ts)) - epoch_ms(min(ts)), coalesce(max(rt), 0)) AS duration_ms,
        bool_or(level IN ('ERROR', 'CRITICAL'))
-         OR coalesce(NOT arg_max(success, ts) FILTER (WHERE success IS NOT NULL), false) AS failed
+         OR coalesce(NOT arg_max(success, (ts, NOT success)) FILTER (WHERE success IS NOT NULL), false) AS failed
 FROM records WHERE request_id IS NOT NULL GROUP BY request_id
 """
 
@@ -27,7 +29,8 @@ def steps(ds: Dataset, request_ids: list[str]) -> dict[str, list[dict[str, Any]]
     """Return each journey's ordered steps with offset from its start and gap from the previous step."""
     out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in request_ids}
     rows = ds.dicts("""SELECT request_id, ts, service, event, level, message, rt, success FROM records
-                       WHERE request_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY request_id, ts, service""",
+                       WHERE request_id IN (SELECT unnest(?::VARCHAR[]))
+                       ORDER BY request_id, ts, service, event, message""",
                     [request_ids])
     for row in rows:
         journey = out[row.pop("request_id")]

@@ -95,7 +95,7 @@ def exception_types(ds: Dataset, top: int = 20) -> list[dict[str, Any]]:
 def connectivity(ds: Dataset) -> list[dict[str, Any]]:
     """Return health-check results per component: checks, healthy share and the latest state."""
     rows = ds.dicts("""SELECT component, count(*) AS checks, count(*) FILTER (WHERE healthy) AS healthy,
-                       arg_max(healthy, ts) AS healthy_now, max(ts) AS last_check
+                       arg_max(healthy, (ts, NOT healthy)) AS healthy_now, max(ts) AS last_check
                        FROM records WHERE event = 'health_check' AND healthy IS NOT NULL
                        GROUP BY ALL ORDER BY ALL""")
     for row in rows:

@@ -99,3 +99,44 @@ def test_arbitrary_junk_lines_never_break_loading(junk: list[bytes], tmp_path: P
     assert loaded >= 5
     assert loaded + ds.malformed_count == 5 + len(junk)
     ds.close()
+
+
+def _dashboard(log_dir: Path, cache: Path | None, **kwargs: object) -> dict[str, object]:
+    from tests.tools.log_analyzer.conftest import NOW
+    from tools.log_analyzer.dashboard import build_dashboard
+
+    ds = load([str(log_dir)], cache_dir=cache, **kwargs)  # type: ignore[arg-type]
+    try:
+        doc = build_dashboard(ds, NOW)
+    finally:
+        ds.close()
+    doc["input"].pop("cached_files")  # type: ignore[attr-defined]
+    return doc
+
+
+def test_cached_and_uncached_dashboards_are_equal(log_dir: Path, tmp_path: Path) -> None:
+    """Without cache, filling the cache, and reading from it give the same dashboard, value for value."""
+    cold = _dashboard(log_dir, None)
+    filling = _dashboard(log_dir, tmp_path / "cache")
+    warm = _dashboard(log_dir, tmp_path / "cache")
+    assert cold == filling
+    assert cold == warm
+
+
+def test_partial_column_read_gives_the_same_error_patterns(log_dir: Path, tmp_path: Path) -> None:
+    """Reading only the error columns (cold and from a warm cache) gives the errors analysis of a full read."""
+    from tools.log_analyzer.error_patterns import analyze_errors
+    from tools.log_analyzer.schema import ERRORS_COLUMNS
+
+    def errors(cache: Path | None, columns: tuple[str, ...] | None) -> dict[str, object]:
+        ds = load([str(log_dir)], cache_dir=cache, columns=columns)
+        try:
+            return analyze_errors(ds)
+        finally:
+            ds.close()
+
+    full = errors(None, None)
+    assert errors(None, ERRORS_COLUMNS) == full
+    assert not (tmp_path / "cache").exists()  # a partial read writes no cache
+    errors(tmp_path / "cache", None)
+    assert errors(tmp_path / "cache", ERRORS_COLUMNS) == full
