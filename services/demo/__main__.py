@@ -8,16 +8,12 @@ from the logs, the alerts the monitor fired and resolved, and log-analyzer's rep
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -26,32 +22,10 @@ from . import scenario
 from .alerts import AlertReceiver
 from .processes import ProcessGroup, StartupError
 from .report import print_alerts, print_summary
+from .stack import DEMO_TOKEN, MEMBERS, STRANGERS, start_stack
 from .summary import summarise
 
-DEMO_TOKEN = "7351234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"  # made up; must never reach a log line
-MEMBERS = list(range(100001, 100011))
-STRANGERS = [900001, 900002]
 SETTLE_S = 25.0  # after the traffic, how long the monitor may take to resolve what it fired
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ready_json(line: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(line)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) and data.get("event") == "telegram_simulator_ready" else None
-
-
-def _listening(line: str) -> str | None:
-    match = re.search(r"listening on (http://\S+)", line)
-    return match.group(1) if match else None
 
 
 def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
@@ -65,22 +39,9 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
     started = time.monotonic()
     with ProcessGroup(log_dir / "processes", env) as group:
         console.print("[bold]Starting[/] the two simulators, market-data, telegram-bot and log-monitor")
-        exchanges = group.start("exchange-simulator", "services.exchange_simulator", "--port", "0")
-        exchange_url = exchanges.wait_for_line(_listening, 30)
-        telegram = group.start("telegram-simulator", "services.telegram_simulator", "--port", "0",
-                               "--token", DEMO_TOKEN)
-        telegram_url = telegram.wait_for_line(_ready_json, 30)["server_url"]
-        market_port = free_port()
-        market = group.start("market-data", "services.market_data.main_with_logging", env={
-            "PORT": str(market_port), "EXCHANGE_SIMULATOR_URL": exchange_url, "EXCHANGE_TIMEOUT_MS": "3000",
-            "CACHE_TTL_S": "2"})
-        group.wait_http(market, f"http://127.0.0.1:{market_port}/ready", timeout=60)
-        bot = group.start("telegram-bot", "services.telegram_bot.main_with_logging", env={
-            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN, "TELEGRAM_API_BASE_URL": f"{telegram_url}/bot",
-            "MARKET_DATA_URL": f"http://127.0.0.1:{market_port}", "ALLOWED_USER_IDS": ",".join(map(str, MEMBERS))})
-        group.wait_http(bot, f"{telegram_url}/_admin/health", timeout=30)
-        monitor = group.start("log-monitor", "tools.log_monitor", "run", "--config", "config/monitor.demo.yml", env={
+        stack = start_stack(group, monitor_config=Path("config/monitor.demo.yml"), monitor_env={
             "MONITOR_STATE_DB": str(log_dir / "processes" / "monitor.db"), "DEMO_WEBHOOK_URL": receiver.url})
+        telegram_url, exchange_url = stack.telegram_url, stack.exchange_url
         console.print(f"  all up in {time.monotonic() - started:.1f} s; logs in [bold]{log_dir}[/]")
 
         def dead() -> str | None:
@@ -96,10 +57,10 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
                 waited += 0.5
                 progress.update(settle, completed=waited)
             progress.update(settle, completed=SETTLE_S)
-        for child in (bot, market):  # the services first, so their last lines reach the monitor
-            group.stop(child)
+        for name in ("telegram-bot", "market-data"):  # the services first, so their last lines reach the monitor
+            group.stop(stack.children[name])
         time.sleep(2.0)
-        group.stop(monitor)
+        group.stop(stack.children["log-monitor"])
     receiver.stop()
     summary = summarise(log_dir, [DEMO_TOKEN, DEMO_TOKEN.split(":")[1], salt], MEMBERS + STRANGERS)
     print_summary(console, summary, traffic, log_dir)
