@@ -26,8 +26,13 @@ def main() -> int:
         log.error("telegram bot cannot start: %s", exc)
         print(f"telegram-bot: {exc}", file=sys.stderr)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
-        asyncio.run(run_bot(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C during shutdown
+            asyncio.run(run_bot(settings))
+    except Exception as exc:  # e.g. InvalidToken at getMe: one classified line, not a bare traceback
+        log.exception("telegram bot stopped by %s", type(exc).__name__)
+        print(f"telegram-bot: stopped by {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

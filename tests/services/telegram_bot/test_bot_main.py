@@ -60,3 +60,17 @@ async def test_process_answers_then_stops_cleanly_on_sigterm(
     assert messages[0] == "telegram bot configured" and messages[-1] == "telegram bot stopped"
     assert [r["request_id"] for r in records if r.get("event") == "market_data_response"] == \
         [r["request_id"] for r in market.received]
+
+
+async def test_rejected_token_stops_with_a_classified_error(tmp_path: Path, sim: TelegramSimulator) -> None:
+    """A token Telegram refuses ends the process with exit 1 and one ERROR line classified auth, token masked."""
+    wrong = "999999:AAWRONG-token-value_0123456789abcdef"  # BotFather's shape: 35 characters after the colon
+    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_BASE_URL=sim.base_url)
+    proc = await asyncio.create_subprocess_exec(sys.executable, *ENTRY, env=env, cwd=ROOT,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, stderr = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 1 and "InvalidToken" in stderr.decode()
+    text = (tmp_path / "telegram-bot.log").read_text()
+    assert wrong.split(":", 1)[1] not in text
+    errors = [r for r in map(json.loads, text.splitlines()) if r["level"] == "ERROR"]
+    assert [e["error"]["category"] for e in errors if e["module"] == "main"] == ["auth"]
