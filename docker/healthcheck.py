@@ -21,6 +21,8 @@ def check_http(url: str, timeout: float) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return None if 200 <= resp.status < 300 else f"{url} answered {resp.status}"
+    except urllib.error.HTTPError as exc:
+        return f"{url} answered {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         return f"{url} unreachable: {exc}"
 

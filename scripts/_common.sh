@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Sourced by the scripts in this directory: where the repository is, how to reach the Python commands,
+# and the checks every script makes on its arguments. Not meant to be run on its own.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PROG="$(basename "$0")"
+LOG_DIR="${LOG_DIR:-$REPO_ROOT/logs}"
+STATE_DIR="${STATE_DIR:-$REPO_ROOT/var}"
+REPORT_DIR="${REPORT_DIR:-$REPO_ROOT/reports}"
+
+# Print "PROG: error: MESSAGE" and a hint to stderr, exit 2 (a usage error).
+die_usage() {
+  printf '%s: error: %s\n' "$PROG" "$1" >&2
+  printf "Try '%s --help'.\n" "$PROG" >&2
+  exit 2
+}
+
+# Print "PROG: error: MESSAGE" to stderr, exit 1 (the environment is not ready).
+die() {
+  printf '%s: error: %s\n' "$PROG" "$1" >&2
+  exit 1
+}
+
+# require_positive_int NAME VALUE: VALUE must be a whole number >= 1.
+require_positive_int() {
+  if ! [[ "$2" =~ ^[0-9]+$ ]] || ((10#$2 < 1)); then
+    die_usage "$1 must be a whole number of at least 1, got '$2'"
+  fi
+}
+
+# The interpreter of the project's virtualenv when there is one, else python3 on PATH.
+python_cmd() {
+  if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then
+    printf '%s\n' "$REPO_ROOT/.venv/bin/python"
+  else
+    command -v python3 || die "no Python found: run 'make install' (or scripts/setup_logging.sh)"
+  fi
+}
+
+# run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else python -m.
+run_tool() {
+  local name="$1" module
+  shift
+  module="tools.${name//-/_}"
+  if [[ -x "$REPO_ROOT/.venv/bin/$name" ]]; then
+    "$REPO_ROOT/.venv/bin/$name" "$@"
+  elif command -v "$name" >/dev/null 2>&1; then
+    "$name" "$@"
+  else
+    PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(python_cmd)" -m "$module" "$@"
+  fi
+}
+
+# The log directory must exist and hold at least one service log.
+require_logs() {
+  [[ -d "$LOG_DIR" ]] || die "no log directory '$LOG_DIR': run scripts/setup_logging.sh or set LOG_DIR"
+  compgen -G "$LOG_DIR/*.log*" >/dev/null || die "no log files in '$LOG_DIR' (<service>.log): are the services running?"
+}

@@ -1,0 +1,216 @@
+"""The seed's scripts: strict bash, shellcheck-clean, --help, clear errors on bad arguments, and real runs
+on a temporary LOG_DIR filled by benchmarks.record_generator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ("setup_logging.sh", "test_logging.sh", "daily_log_report.sh", "analyze_errors.sh",
+           "monitor_performance.sh", "start_monitoring.sh", "cleanup_logs.sh")
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run scripts/<script> from the repository root with a sandboxed environment."""
+    return subprocess.run([str(ROOT / "scripts" / script), *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> dict[str, str]:
+    """An environment whose every output path (logs, state, reports, .env, caches) is under tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "MONITOR_"))}
+    env.update(LOG_DIR=str(tmp_path / "logs"), STATE_DIR=str(tmp_path / "var"), REPORT_DIR=str(tmp_path / "reports"),
+               ENV_FILE=str(tmp_path / "env"), SETUP_SKIP_VENV="1", HOME=str(tmp_path / "home"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    return env
+
+
+@pytest.fixture(scope="module")
+def recent_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 generated records per the record format, spread over the last hour, in two service files."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.record_generator import write_log_files
+    finally:
+        sys.path.remove(str(ROOT))
+    directory = tmp_path_factory.mktemp("logs")
+    write_log_files(directory, 400, seed=0, start=datetime.now(UTC) - timedelta(minutes=50))
+    return directory
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_scripts_are_executable_strict_bash(script: str) -> None:
+    """Each script is executable and starts with `set -euo pipefail`."""
+    path = ROOT / "scripts" / script
+    assert path.stat().st_mode & stat.S_IXUSR
+    lines = path.read_text().splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -euo pipefail" in lines[:4]
+
+
+def test_scripts_are_shellcheck_clean() -> None:
+    """shellcheck (following the shared _common.sh) reports nothing."""
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (make install adds it)")
+    result = subprocess.run([shellcheck, "-x", *(f"scripts/{s}" for s in SCRIPTS), "scripts/_common.sh"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_explains_usage_without_side_effects(script: str, sandbox: dict[str, str], tmp_path: Path) -> None:
+    """--help exits 0 with a Usage line and writes nothing."""
+    result = run(script, "--help", env=sandbox)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: " + script)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("script", "args", "message"), [
+    ("analyze_errors.sh", ["abc"], "HOURS must be a whole number of at least 1, got 'abc'"),
+    ("analyze_errors.sh", ["0"], "HOURS must be a whole number"),
+    ("monitor_performance.sh", ["1.5"], "HOURS must be a whole number of at least 1, got '1.5'"),
+    ("cleanup_logs.sh", [], "DAYS is required"),
+    ("cleanup_logs.sh", ["thirty"], "DAYS must be a whole number of at least 1, got 'thirty'"),
+    ("cleanup_logs.sh", ["30", "--force"], "unknown option '--force'"),
+    ("start_monitoring.sh", ["--duration", "soon"], "--duration must be a whole number"),
+    ("start_monitoring.sh", ["--config", "/nonexistent.yml"], "no config file '/nonexistent.yml'"),
+    ("daily_log_report.sh", ["--since", "yesterday"], "--since must look like 30m, 24h, 7d"),
+    ("setup_logging.sh", ["--bogus"], "unknown argument '--bogus'"),
+    ("test_logging.sh", ["web-ui"], "unknown service 'web-ui'"),
+])
+def test_a_bad_argument_is_a_usage_error_with_a_clear_message(script: str, args: list[str], message: str,
+                                                               sandbox: dict[str, str]) -> None:
+    """Exit code 2, the problem and the offending value on stderr, a pointer to --help; nothing on stdout."""
+    result = run(script, *args, env=sandbox)
+    assert result.returncode == 2
+    assert f"{script}: error: {message}" in result.stderr
+    assert f"Try '{script} --help'." in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("script", ["analyze_errors.sh", "monitor_performance.sh", "daily_log_report.sh"])
+def test_analysis_scripts_say_when_there_are_no_logs(script: str, sandbox: dict[str, str]) -> None:
+    """A missing log directory is exit 1 with what to do, not a Python traceback."""
+    result = run(script, env=sandbox)
+    assert result.returncode == 1
+    assert "no log directory" in result.stderr and "setup_logging.sh" in result.stderr
+
+
+def test_analyze_errors_reports_the_error_patterns(recent_logs: Path, sandbox: dict[str, str]) -> None:
+    """analyze_errors.sh 2 --format json is log-analyzer errors over the last two hours of $LOG_DIR."""
+    sandbox["LOG_DIR"] = str(recent_logs)
+    result = run("analyze_errors.sh", "2", "--format", "json", env=sandbox)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document, "no error patterns found in a stream that has an incident"
+
+
+def test_monitor_performance_reports_latency_and_exchanges(recent_logs: Path, sandbox: dict[str, str]) -> None:
+    """monitor_performance.sh 1 prints the performance and exchange analyses (two JSON documents)."""
+    sandbox["LOG_DIR"] = str(recent_logs)
+    result = run("monitor_performance.sh", "1", "--format", "json", env=sandbox)
+    assert result.returncode == 0, result.stderr
+    decoder, text, documents = json.JSONDecoder(), result.stdout.strip(), []
+    while text:
+        document, end = decoder.raw_decode(text)
+        documents.append(document)
+        text = text[end:].strip()
+    assert len(documents) == 2
+    assert {row["service"] for row in documents[0]["latency_by_service"]} == {"market-data", "telegram-bot"}
+    assert "binance" in json.dumps(documents[1])
+
+
+def test_daily_report_writes_text_and_html(recent_logs: Path, sandbox: dict[str, str], tmp_path: Path) -> None:
+    """daily_log_report.sh writes report-<UTC date>.txt and a self-contained .html, and prints where."""
+    sandbox["LOG_DIR"] = str(recent_logs)
+    result = run("daily_log_report.sh", "--out", str(tmp_path / "out"), env=sandbox)
+    assert result.returncode == 0, result.stderr
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    text, html = tmp_path / "out" / f"report-{day}.txt", tmp_path / "out" / f"report-{day}.html"
+    assert text.read_text().strip() and str(html) in result.stdout
+    assert "<html" in html.read_text()[:500].lower()
+
+
+def test_start_monitoring_validates_and_runs_once(recent_logs: Path, sandbox: dict[str, str]) -> None:
+    """start_monitoring.sh --once checks the config, runs one pass over $LOG_DIR and keeps state in STATE_DIR."""
+    sandbox["LOG_DIR"] = str(recent_logs)
+    result = run("start_monitoring.sh", "--once", env=sandbox)
+    assert result.returncode == 0, result.stderr
+    assert f"following {recent_logs}" in result.stdout
+    assert (Path(sandbox["STATE_DIR"]) / "log-monitor.db").exists()
+
+
+def test_cleanup_deletes_only_old_rotated_files_and_reports(sandbox: dict[str, str]) -> None:
+    """Rotated files and reports older than DAYS go; recent ones and every active <service>.log stay."""
+    logs, reports = Path(sandbox["LOG_DIR"]), Path(sandbox["REPORT_DIR"])
+    logs.mkdir()
+    reports.mkdir()
+    old = time.time() - 40 * 86400
+    files = {
+        "active_old": logs / "market-data.log", "rotated_old": logs / "market-data.log.20250101T000000.000Z.gz",
+        "rotated_new": logs / "market-data.log.20250301T000000.000Z.gz",
+        "report_old": reports / "report-2025-01-01.html",
+        "other_old": logs / "notes.txt",
+    }
+    for name, path in files.items():
+        path.write_text(name)
+        if name.endswith("_old"):
+            os.utime(path, (old, old))
+    dry = run("cleanup_logs.sh", "30", "--dry-run", env=sandbox)
+    assert dry.returncode == 0 and "2 file(s) older than 30 day(s) would be deleted" in dry.stdout
+    assert all(path.exists() for path in files.values())
+    result = run("cleanup_logs.sh", "30", env=sandbox)
+    assert result.returncode == 0, result.stderr
+    assert {name for name, path in files.items() if path.exists()} == {"active_old", "rotated_new", "other_old"}
+
+
+def test_setup_is_idempotent_and_keeps_existing_settings(sandbox: dict[str, str]) -> None:
+    """Two runs give the same .env (0600, existing values kept, no secret-free key missing), LOG_DIR 0750,
+    and a rendered logrotate config that leaves the self-rotating service logs alone."""
+    env_file = Path(sandbox["ENV_FILE"])
+    env_file.write_text("LOG_LEVEL=DEBUG\n")
+    first = run("setup_logging.sh", env=sandbox)
+    assert first.returncode == 0, first.stderr
+    content = env_file.read_text()
+    second = run("setup_logging.sh", env=sandbox)
+    assert second.returncode == 0 and "0 setting(s) added" in second.stdout
+    assert env_file.read_text() == content
+    settings = dict(line.split("=", 1) for line in content.splitlines() if line and not line.startswith("#"))
+    assert settings["LOG_LEVEL"] == "DEBUG"
+    required = {"ENVIRONMENT", "LOG_DIR", "LOG_USER_SALT", "TELEGRAM_BOT_TOKEN", "COMPOSE_PROFILES", "APP_UID"}
+    assert required <= set(settings)
+    assert settings["TELEGRAM_BOT_TOKEN"].startswith("100000001:sim-") and len(settings["LOG_USER_SALT"]) == 64
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(sandbox["LOG_DIR"]).stat().st_mode) == 0o750
+    rotate = (Path(sandbox["STATE_DIR"]) / "logrotate.conf").read_text()
+    assert "@STATE_DIR@" not in rotate and "@USER@" not in rotate
+    assert f"{sandbox['STATE_DIR']}/log-monitor.out {{" in rotate
+    assert ".log {" not in rotate and "/*.log" not in rotate
+
+
+def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, str]) -> None:
+    """test_logging.sh emits through each logger of both services and finds each record parsed and redacted."""
+    result = run("test_logging.sh", env=sandbox)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for road in ("stdlib logger", "StructuredLogger", "third-party (httpx)", "MarketLogger", "ExchangeLogger",
+                 "BotLogger"):
+        assert road in result.stdout
+    assert "FAIL" not in result.stdout
+    lines = [json.loads(line) for name in ("market-data", "telegram-bot")
+             for line in (Path(sandbox["LOG_DIR"]) / f"{name}.log").read_text().splitlines()]
+    assert len(lines) >= 9
+
