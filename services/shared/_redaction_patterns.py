@@ -115,7 +115,7 @@ ALL_TRIGGERS: Final = (1 << 8) - 1
 
 _VALUE = (
     r"""(?:\\"[^"]*?\\"|\\'[^']*?\\'|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
-    r"""|(?:(?i:bearer|basic|bot|token)[ \t]+)?[^\s&,;'"{}\[\]<>]+)"""
+    r"""|(?:(?i:bearer|basic|bot|token)[ \t]+)?(?:[^\s&,;'"{}\[\]<>:]|:(?!\s))++(?!:\s))"""
 )
 _W = r"[A-Za-z0-9._%+-]"
 # (pattern, triggers all needed, triggers of which one is needed); order is precedence.
@@ -134,15 +134,21 @@ _BRANCHES: Final = (
     (r"\\(?P<kve>)[\"'][A-Za-z][\w .-]{0,63}?\\[\"'][ \t]{0,3}[:=][ \t]{0,3}" + _VALUE, 0, T_COLON | T_EQUALS),
     (r"[\"'](?P<kvq>)[A-Za-z][\w .-]{0,63}?[\"'][ \t]{0,3}[:=][ \t]{0,3}" + _VALUE, 0, T_COLON | T_EQUALS),
     # Word-start family (shares the guard below).
-    (r"(?<=[A-Za-z])[A-Za-z0-9+.-]{0,19}+://(?P<url>)[^\s/?#'\"<>]*@", T_COLON | T_AT, 0),
-    (r"(?<=[Bb])(?:earer|EARER)(?P<bearer>)[ \t]+[A-Za-z0-9\-._~+/]+=*", T_BEARER, 0),
+    # scheme://user:pass@ (a password may hold "/" or "@" unencoded) or scheme://token@
+    (
+        r"(?<=[A-Za-z])[A-Za-z0-9+.-]{0,19}+://(?P<url>)"
+        r"(?:[^\s/?#@'\"<>:]*:[^\s?#'\"<>@]*(?:@[^\s/?#'\"<>@]*)*|[^\s/?#'\"<>]*)@",
+        T_COLON | T_AT,
+        0,
+    ),
+    (r"(?<=[Bb])(?:earer|EARER)(?P<bearer>)[ \t]+[A-Za-z0-9\-._~+/=]++(?![ \t]*:)", T_BEARER, 0),
     (
         r"(?<=[A-Za-z])[\w.-]{0,63}+(?P<kvs>)(?:[ \t]{0,3}=[ \t]{0,3}|:[ \t]{1,3}|:(?=[\"']))"
         r"(?P<kvv>)" + _VALUE + "(?P<kv>)",
         0,
         T_COLON | T_EQUALS,
     ),
-    (_W + r"{0,63}+@(?P<email>)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b", T_AT, 0),
+    (_W + r"{0,63}+@(?P<email>)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b(?!@)", T_AT, 0),
     # A bare bot token; last so a key=value around it is seen first.
     (r"\d(?P<bot>)\d{5,9}:[A-Za-z0-9_-]{30,}", T_COLON, 0),
 )

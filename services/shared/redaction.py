@@ -50,11 +50,11 @@ TOO_DEEP: Final = "[too deep]"
 MAX_DEPTH: Final = 24
 _MEMO_MAX_LEN: Final = 256  # only strings this short are memoised
 _CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
-_RESCAN_DEPTH: Final = 16  # key=value nested inside values deeper than this is masked whole
 _LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddling it is still seen
 _MARKER_ROOM: Final = 40  # the marker's longest form fits here, so output never exceeds the limit
 _KIND_BITS: Final = 7
 _REWRITE_KEY: Final = 8  # flag in the key cache: the key's own text holds something to redact
+_KV_LABELS: Final = frozenset({"kv", "kvq", "kve"})
 _REGEX_BY_TRIGGERS: dict[int, re.Pattern[str]] = {}  # at most 256 entries, one per trigger set
 _PASS_THROUGH: Final = frozenset(
     {int, float, bool, type(None), decimal.Decimal, uuid.UUID,
@@ -231,7 +231,7 @@ class Redactor:
             memo = self._memo
             done = memo.get(text)
             if done is None:
-                done = self._scan(text, 0)
+                done = self._scan(text)
                 if len(done) > self._max:
                     done = self._long_text(text)
                 if len(memo) >= _CACHE_SIZE:
@@ -243,42 +243,45 @@ class Redactor:
     def _long_text(self, text: str) -> str:
         """Redact a long field, then cut it to max_field_chars with a marker saying how much went."""
         head = text[: self._max + _LOOKAHEAD_CHARS]
-        done = self._scan(head, 0)
+        done = self._scan(head)
         dropped = len(text) - len(head)
         if not dropped and len(done) <= self._max:
             return done
         keep = self._max - _MARKER_ROOM
         return done[:keep] + f"…[truncated {len(done) - keep + dropped} chars]"
 
-    def _scan(self, text: str, depth: int) -> str:
+    def _scan(self, text: str) -> str:
+        """Replace every secret shape; an ordinary key=value is skipped up to its value only."""
         mask = trigger_mask(text)
         if not mask:
             return text
         regex = _REGEX_BY_TRIGGERS.get(mask)
         if regex is None:
             regex = _REGEX_BY_TRIGGERS[mask] = build_secret_re(mask)
+        search = regex.search
         parts: list[str] = []
-        pos = 0
-        kinds = self._key_kinds
-        for match in regex.finditer(text):
-            if match.lastgroup == "kv":  # fast path: an ordinary key=value is left as it is
-                kind = kinds.get(text[match.start() : match.start("kvs")])
-                plain = kind is not None and (kind & _KIND_BITS) == PLAIN
-                if plain and not trigger_mask(text[match.start("kvv") : match.end()]):
+        done = 0
+        match = search(text)
+        while match is not None:
+            if match.lastgroup in _KV_LABELS:
+                new, value_at = self._replace_kv(match)
+                if new is None:  # ordinary key: its value is scanned like any other text
+                    match = search(text, value_at)
                     continue
-            parts.append(text[pos : match.start()])
-            parts.append(self._replace(match, depth))
-            pos = match.end()
+            else:
+                new = self._replace(match)
+            parts.append(text[done : match.start()])
+            parts.append(new)
+            done = match.end()
+            match = search(text, done)
         if not parts:
             return text
-        parts.append(text[pos:])
+        parts.append(text[done:])
         return "".join(parts)
 
-    def _replace(self, m: re.Match[str], depth: int) -> str:
+    def _replace(self, m: re.Match[str]) -> str:
         kind = m.lastgroup
         found = m.group()
-        if kind in ("kv", "kvq", "kve"):
-            return self._replace_kv(m, depth)
         if kind == "email":
             return self.mask_user(found)
         if kind == "phone":
@@ -296,32 +299,31 @@ class Redactor:
             return f"-----BEGIN{label}-----{MASK}-----END{label}-----"
         return MASK
 
-    def _replace_kv(self, m: re.Match[str], depth: int) -> str:
-        found = m.group()
-        head_match = KV_HEAD_RE.match(found)
-        if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
-            return MASK
-        key = head_match.group(2)
+    def _replace_kv(self, m: re.Match[str]) -> tuple[str | None, int]:
+        """Mask or hash a secret or personal key=value; None (and where its value starts) otherwise."""
+        if m.lastgroup == "kv":  # unquoted key: its end is marked, no second parse needed
+            key, value_at = m.string[m.start() : m.start("kvs")], m.start("kvv")
+            key_quote = ""
+        else:
+            head_match = KV_HEAD_RE.match(m.string, m.start())
+            if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
+                return MASK, m.end()
+            key_quote, key, value_at = head_match.group(1), head_match.group(2), head_match.end()
         kind = self._kind(key)
         if kind == QUERY_KEY:  # ?key=... in a query string is an API key; a bare "key" is not
             kind = SECRET if m.string[m.start() - 1 : m.start()] in ("?", "&", ";") else PLAIN
-        head, val = found[: head_match.end()], found[head_match.end() :]
-        if kind == PLAIN and not trigger_mask(val):
-            return found  # the common case: an ordinary key with an ordinary value
+        if kind != SECRET and kind != USER:
+            return None, value_at
+        head, val = m.string[m.start() : value_at], m.string[value_at : m.end()]
         opener = _quote_of(val)
         inner = val[len(opener) : len(val) - len(opener)] if opener else val
         if kind == SECRET:
             new = _mask_secret_text(inner)
-        elif kind == USER:
-            new = inner if MASKED_USER_RE.fullmatch(inner) else self.mask_user(inner)
-        elif depth >= _RESCAN_DEPTH:
-            new = MASK
         else:
-            return head + opener + self._scan(inner, depth + 1) + opener
-        key_quote = head_match.group(1)
+            new = inner if MASKED_USER_RE.fullmatch(inner) else self.mask_user(inner)
         if not opener and key_quote.endswith('"'):
             opener = key_quote  # keep JSON valid: "chat_id": 555 -> "chat_id": "u_..."
-        return head + opener + new + opener
+        return head + opener + new + opener, value_at
 
 
 def _mask_secret_text(value: str) -> str:
