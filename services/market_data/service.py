@@ -37,6 +37,15 @@ def _summary(gathered: Gathered) -> dict[str, Any]:
             "partial": gathered.partial}
 
 
+def _quote_volume(ticker: dict[str, Any]) -> float | None:
+    """24 h volume in the quote currency; from base volume x last price when the venue omits it."""
+    if ticker.get("quoteVolume") is not None:
+        return float(ticker["quoteVolume"])
+    if ticker.get("baseVolume") is not None and ticker.get("last") is not None:
+        return float(ticker["baseVolume"]) * float(ticker["last"])
+    return None
+
+
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000.0, 3)
 
@@ -95,7 +104,10 @@ class MarketData:
     async def _volume(self, symbol: str) -> dict[str, Any]:
         start, market = time.perf_counter(), unified_symbol(symbol)
         gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market))
-        volumes = {e: float(t.get("quoteVolume") or 0.0) for e, t in gathered.answers.items()}
+        volumes = {e: v for e, t in gathered.answers.items() if (v := _quote_volume(t)) is not None}
+        for exchange_id in set(gathered.answers) - set(volumes):
+            gathered.failures[exchange_id] = "bad_data"
+            gathered.answers.pop(exchange_id)
         total = round(sum(volumes.values()), 2)
         self.events.volume_analysis(symbol, volumes, _ms(start), failed=gathered.failures)
         if not volumes:

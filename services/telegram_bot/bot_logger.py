@@ -90,9 +90,9 @@ class BotLogger:
                                                          "request_id": request_id}, event="market_data_request")
 
     def market_data_response(self, endpoint: str, status_code: int, response_time_ms: float, request_id: str) -> None:
-        """market-data answered: INFO below 400, WARNING for 4xx, ERROR for 5xx (0: no answer)."""
+        """market-data answered: INFO below 400, else WARNING (0: no answer); the failed command logs the ERROR."""
         success = 0 < status_code < 400
-        level = INFO if success else (WARNING if 400 <= status_code < 500 else ERROR)
+        level = INFO if success else WARNING
         self.slog.log(level, f"market-data {endpoint} -> {status_code}",
                       {"endpoint": endpoint, "status_code": status_code, "success": success,
                        "response_time_ms": round(response_time_ms, 3), "request_id": request_id},

@@ -125,7 +125,7 @@ def test_market_data_formatting_and_webhook_events(logs):
     assert request["context"] == {"endpoint": "/price/{symbol}", "symbol": "BTC-USDT", "request_id": "0f" * 16}
     ok, bad = logs.find(event="market_data_response")
     assert (ok["context"]["success"], ok["level"], bad["context"]["success"], bad["level"]) == (
-        True, "INFO", False, "ERROR")
+        True, "INFO", False, "WARNING")
     assert logs.find(event="message_formatted")[0]["context"]["length"] == 212
     assert logs.find(event="webhook_rejected")[0]["context"] == {"reason": "bad_secret_token"}
     assert logs.find(event="security_event")[0]["context"]["kind"] == "webhook_rejected"
