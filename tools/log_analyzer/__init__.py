@@ -20,7 +20,7 @@ _EXPORTS = {
     "InputError": "errors_base",
     "MalformedLine": "malformed",
     "OptionError": "errors_base",
-    "ParquetCache": "cache",
+    "RecordCache": "cache",
     "analyze_errors": "error_patterns",
     "analyze_exchanges": "exchanges",
     "analyze_health": "health",

@@ -6,6 +6,7 @@ size of the input. Bad lines are counted by DuckDB and located in Python only fo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from tools.log_analyzer.cache import CacheEntry, ParquetCache
+from tools.log_analyzer.cache import TABLE, CacheEntry, RecordCache
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
 from tools.log_analyzer.salvage import salvage
@@ -112,13 +113,14 @@ def connect(settings: EngineSettings, temp_dir: str) -> duckdb.DuckDBPyConnectio
 
 
 class _Loader:
-    """Parses the JSON of every file that needs it in one parallel read into table ``loaded``."""
+    """Parses JSON: rotated files each into a cache database, the rest in one read into table ``loaded``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...],
                  progress: Progress | None) -> None:
         self.con, self.tmp, self.columns, self.progress = con, tmp, columns, progress
         self.bad: dict[str, int] = {}
         self.forced: list[LogFile] = []
+        self.sources: list[str] = ["loaded"]
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
 
     def note_bad(self, log_file: LogFile, count: int) -> list[MalformedLine]:
@@ -155,20 +157,44 @@ class _Loader:
         if self.progress:
             self.progress(sum(f.size for f in group))
 
-    def add_parquet(self, parquets: list[Path]) -> None:
-        """Append cached rows (only the wanted columns) to ``loaded``."""
-        listing = "[" + ", ".join(_q(p) for p in parquets) + "]"
-        names = ", ".join(f'"{c}"' for c in self.columns)
-        self.con.execute(f"INSERT INTO loaded SELECT NULL AS filename, {names}, _ok FROM read_parquet({listing})")
+    def attach(self, entries: dict[LogFile, CacheEntry]) -> list[LogFile]:
+        """Attach each cached database read-only as a ``records`` source; return the files that failed."""
+        failed = []
+        for log_file, entry in entries.items():
+            name = f"cached_{len(self.sources)}"
+            try:
+                self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
+                self.con.execute(f"SELECT _ok FROM {name}.{TABLE} LIMIT 0")
+            except duckdb.Error:  # damaged or foreign entry: parse the file again
+                failed.append(log_file)
+                self.con.execute(f"DETACH DATABASE IF EXISTS {name}")
+                continue
+            self.sources.append(f"{name}.{TABLE}")
+        return failed
 
-    def write_cache(self, log_file: LogFile, target: Path) -> None:
-        """Write one parsed file's rows from ``loaded`` to Parquet."""
+    def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
+        """Parse one file straight into a new database at ``target``; return its bad-line accounting."""
         cur = self.con.cursor()
+        name = "out_" + hashlib.sha1(str(target).encode()).hexdigest()[:12]
+        cur.execute(f"ATTACH {_q(target)} AS {name}")
+        forced = False
         try:
-            cur.execute(f"COPY (SELECT * EXCLUDE (filename) FROM loaded WHERE filename = {_q(log_file.path)}) "
-                        f"TO {_q(target)} (FORMAT parquet, COMPRESSION snappy)")
+            try:
+                cur.execute(f"CREATE TABLE {name}.{TABLE} AS SELECT * EXCLUDE (filename) "
+                            f"FROM ({_typed_select([log_file.path], log_file.docker, self.columns)})")
+            except duckdb.Error:
+                forced = True
+                clean = salvage(log_file, Path(self.tmp))
+                cur.execute(f"CREATE OR REPLACE TABLE {name}.{TABLE} AS SELECT * EXCLUDE (filename) "
+                            f"FROM ({_typed_select([clean], False, self.columns)})")
+            row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
         finally:
+            cur.execute(f"DETACH {name}")
             cur.close()
+        listed = self.note_bad(log_file, 1 if forced else int(row[0]) if row else 0)
+        if self.progress:
+            self.progress(log_file.size)
+        return {"bad": self.bad.get(str(log_file.path), 0), "listed": [m.to_dict() for m in listed]}
 
 
 def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path | None = None,
@@ -184,45 +210,44 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     tmp = tempfile.TemporaryDirectory(prefix="log-analyzer-", dir=settings.temp_dir)
     con = connect(settings, tmp.name)
     loader = _Loader(con, tmp.name, wanted, progress)
-    cache = ParquetCache(cache_dir) if cache_dir is not None else None
+    cache = RecordCache(cache_dir) if cache_dir is not None else None
     hits: dict[LogFile, CacheEntry] = {}
     if cache is not None:
         for log_file in files:
             entry = cache.lookup(log_file) if log_file.immutable else None
             if entry is not None:
                 hits[log_file] = entry
-    to_parse = [f for f in files if f not in hits]
-    malformed_by_path = loader.parse(to_parse)
-    if hits:
-        loader.add_parquet(sorted(entry.parquet for entry in hits.values()))
-        if progress:
-            progress(sum(f.size for f in hits))
+    for log_file in loader.attach(hits):
+        del hits[log_file]
+    cached = len(hits)
+    to_convert = [f for f in files if f not in hits and cache is not None and f.immutable and wanted == ALL_COLUMNS]
+    if cache is not None and to_convert:
+        new = _store(cache, loader, to_convert, settings)
+        broken = set(loader.attach(new))
+        hits.update((f, e) for f, e in new.items() if f not in broken)
+    malformed_by_path = loader.parse([f for f in files if f not in hits])
+    if cached and progress:
+        progress(sum(f.size for f in list(hits)[:cached]))
     for log_file, entry in hits.items():
         if int(str(entry.meta.get("bad", 0))):
             loader.bad[str(log_file.path)] = int(str(entry.meta["bad"]))
         listed = entry.meta.get("listed", [])
         malformed_by_path[str(log_file.path)] = [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
-    if cache is not None and wanted == ALL_COLUMNS:
-        _store(cache, loader, [f for f in to_parse if f.immutable], malformed_by_path, settings)
     malformed = sorted((m for listed in malformed_by_path.values() for m in listed), key=lambda m: (m.file, m.line))
-    con.execute("CREATE VIEW all_records AS SELECT * EXCLUDE (filename, _ok) FROM loaded WHERE _ok")
+    names = ", ".join(f'"{c}"' for c in wanted)
+    union = " UNION ALL ".join(f"SELECT {names} FROM {source} WHERE _ok" for source in loader.sources)
+    con.execute(f"CREATE VIEW all_records AS {union}")
     filters = filters or Filters()
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
-                   len(hits), tmp)
+                   cached, tmp)
 
 
-def _store(cache: ParquetCache, loader: _Loader, new: list[LogFile], malformed: dict[str, list[MalformedLine]],
-           settings: EngineSettings) -> None:
-    """Publish a cache entry for each newly parsed immutable file (in parallel)."""
-    def one(log_file: LogFile) -> None:
-        meta = {"bad": loader.bad.get(str(log_file.path), 0),
-                "listed": [m.to_dict() for m in malformed.get(str(log_file.path), [])]}
-
-        def build(target: Path) -> dict[str, object]:
-            loader.write_cache(log_file, target)
-            return meta
-        cache.store(log_file, build)
+def _store(cache: RecordCache, loader: _Loader, files: list[LogFile],
+           settings: EngineSettings) -> dict[LogFile, CacheEntry]:
+    """Convert each rotated file into its cache entry, two at a time; return the new entries."""
+    def one(log_file: LogFile) -> CacheEntry:
+        return cache.store(log_file, lambda target: loader.convert(log_file, target))
 
     with ThreadPoolExecutor(max_workers=max(1, min(settings.threads, 2))) as pool:
-        list(pool.map(one, new))
+        return dict(zip(files, pool.map(one, files), strict=True))

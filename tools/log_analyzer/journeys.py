@@ -17,10 +17,11 @@ from tools.log_analyzer.engine import Dataset
 _JOURNEYS = """
 CREATE OR REPLACE TEMP TABLE journeys AS
 SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
-       list(DISTINCT service ORDER BY service) AS services, max(command) AS command,
+       min(service) <> max(service) AS cross_service, max(command) AS command,
        greatest(epoch_ms(max(ts)) - epoch_ms(min(ts)), coalesce(max(rt), 0)) AS duration_ms,
        bool_or(level IN ('ERROR', 'CRITICAL'))
-         OR coalesce(NOT arg_max(success, (ts, NOT success)) FILTER (WHERE success IS NOT NULL), false) AS failed
+         OR coalesce(NOT arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT))
+                     FILTER (WHERE success IS NOT NULL), false) AS failed
 FROM records WHERE request_id IS NOT NULL GROUP BY request_id
 """
 
@@ -58,6 +59,7 @@ def _detail(ds: Dataset, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["start"], row["finish"] = iso(row["start"]), iso(row["finish"])
         row["duration_ms"] = rnd(float(row["duration_ms"]))
         row["steps"] = details[row["request_id"]]
+        row["services"] = sorted({step["service"] for step in row["steps"]})
         worst = slowest_step(row["steps"])
         row["slowest_step"] = (None if worst is None else
                                {"event": worst["event"], "service": worst["service"], "gap_ms": worst["gap_ms"]})
@@ -68,12 +70,12 @@ def analyze_journeys(ds: Dataset, top: int = 10, slow_ms: float | None = None) -
     """Summarise journeys and return the slowest and the latest failed ones with their steps."""
     ds.con.execute(_JOURNEYS)
     total, failed, cross, p50, p95, p99 = ds.rows(
-        "SELECT count(*), count(*) FILTER (WHERE failed), count(*) FILTER (WHERE len(services) > 1), "
+        "SELECT count(*), count(*) FILTER (WHERE failed), count(*) FILTER (WHERE cross_service), "
         "quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95), quantile_cont(duration_ms, 0.99) "
         "FROM journeys")[0]
     threshold = float(slow_ms if slow_ms is not None else (p95 or 0.0))
     slow = int(ds.scalar("SELECT count(*) FROM journeys WHERE duration_ms > ?", [threshold]) or 0)
-    columns = 'request_id, "user", command, services, events, start, finish, duration_ms, failed'
+    columns = 'request_id, "user", command, NULL::VARCHAR[] AS services, events, start, finish, duration_ms, failed'
     slowest = ds.dicts(f"SELECT {columns} FROM journeys ORDER BY duration_ms DESC, request_id LIMIT {int(top)}")
     failures = ds.dicts(f"SELECT {columns} FROM journeys WHERE failed ORDER BY start DESC, request_id "
                         f"LIMIT {int(top)}")

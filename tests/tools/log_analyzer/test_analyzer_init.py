@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 EXPECTED = [
     "AnalyzerError", "Dataset", "EngineSettings", "Filters", "InputError", "MalformedLine", "OptionError",
-    "ParquetCache", "analyze_errors", "analyze_exchanges", "analyze_health", "analyze_journeys",
+    "RecordCache", "analyze_errors", "analyze_exchanges", "analyze_health", "analyze_journeys",
     "analyze_performance", "analyze_timeseries", "build_dashboard", "default_cache_dir", "describe_input",
     "export_csv", "load", "main", "mine_templates", "write_html",
 ]
