@@ -105,7 +105,7 @@ def classify_key(key: str, extra_secret: frozenset[str] = frozenset()) -> int:
 # The value regex is one alternation of branches. Each branch opens with a literal or a
 # character class, then an empty named group that only labels the branch (``m.lastgroup``):
 # sre rejects a branch on its first character without entering it, which is where the speed
-# comes from. The branches that start a word share one guard, so a long word is tried once.
+# comes from. The branches that start a word share one guard, so a word is tried once.
 # Each branch declares the trigger substrings it cannot match without (see ``trigger_mask``);
 # a text is scanned with the alternation of only the branches its triggers allow, compiled
 # once per combination. Leftmost-first matching gives the same result as the full alternation,
@@ -133,27 +133,30 @@ _BRANCHES: Final = (
     # key=value with a quoted key: 'X-MBX-APIKEY': '...', "password": "...", \"token\": \"...\"
     (r"\\(?P<kve>)[\"'][A-Za-z][\w .-]{0,63}?\\[\"'][ \t]{0,3}[:=][ \t]{0,3}" + _VALUE, 0, T_COLON | T_EQUALS),
     (r"[\"'](?P<kvq>)[A-Za-z][\w .-]{0,63}?[\"'][ \t]{0,3}[:=][ \t]{0,3}" + _VALUE, 0, T_COLON | T_EQUALS),
-    # Word-start family (shares the guard below).
+    # Word-start family: these match with the one character before the word (see _WORD_GUARD).
     # scheme://user:pass@ (a password may hold "/" or "@" unencoded) or scheme://token@
     (
-        r"(?<=[A-Za-z])[A-Za-z0-9+.-]{0,19}+://(?P<url>)"
+        r"[A-Za-z][A-Za-z0-9+.-]{0,19}+://(?P<url>)"
         r"(?:[^\s/?#@'\"<>:]*:[^\s?#'\"<>@]*(?:@[^\s/?#'\"<>@]*)*|[^\s/?#'\"<>]*)@",
         T_COLON | T_AT,
         0,
     ),
-    (r"(?<=[Bb])(?:earer|EARER)(?P<bearer>)[ \t]+[A-Za-z0-9\-._~+/=]++(?![ \t]*:)", T_BEARER, 0),
+    (r"[Bb](?:earer|EARER)(?P<bearer>)[ \t]+[A-Za-z0-9\-._~+/=]++(?![ \t]*:)", T_BEARER, 0),
     (
-        r"(?<=[A-Za-z])[\w.-]{0,63}+(?P<kvs>)(?:[ \t]{0,3}=[ \t]{0,3}|:[ \t]{1,3}|:(?=[\"']))"
+        r"[A-Za-z][\w.-]{0,63}+(?P<kvs>)(?:[ \t]{0,3}=[ \t]{0,3}|:[ \t]{1,3}|:(?=[\"']))"
         r"(?P<kvv>)" + _VALUE + "(?P<kv>)",
         0,
         T_COLON | T_EQUALS,
     ),
-    (_W + r"{0,63}+@(?P<email>)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b(?!@)", T_AT, 0),
+    (_W + r"{1,64}+@(?P<email>)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}\b(?!@)", T_AT, 0),
     # A bare bot token; last so a key=value around it is seen first.
     (r"\d(?P<bot>)\d{5,9}:[A-Za-z0-9_-]{30,}", T_COLON, 0),
 )
-_WORD_START: Final = frozenset({"url", "bearer", "kv", "email"})
-_WORD_GUARD: Final = _W + r"(?<!" + _W + _W + r")"
+WORD_START: Final = frozenset({"url", "bearer", "kv", "email"})
+# The family's first op consumes the character before the word: sre rejects it on that one
+# character at every position inside a word, far cheaper than a lookbehind there. The scanner
+# pads the text with a leading space so a word at the very start has such a character too.
+_WORD_GUARD: Final = r"[^A-Za-z0-9._%+-]"
 
 
 def _label(pattern: str) -> str:
@@ -167,7 +170,7 @@ def build_secret_re(mask: int) -> re.Pattern[str]:
     for pattern, needs_all, needs_any in _BRANCHES:
         if (mask & needs_all) != needs_all or (needs_any and not mask & needs_any):
             continue
-        if _label(pattern) in _WORD_START:
+        if _label(pattern) in WORD_START:
             if not word:
                 plain.append("")  # placeholder: the word family keeps its place in the order
             word.append(pattern)

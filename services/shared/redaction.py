@@ -36,6 +36,7 @@ from services.shared._redaction_patterns import (
     QUERY_KEY,
     SECRET,
     USER,
+    WORD_START,
     build_secret_re,
     classify_key,
     normalise_key,
@@ -151,41 +152,42 @@ class Redactor:
 
     def _dict(self, d: Mapping[Any, Any], depth: int, path: tuple[int, ...], holder: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        entries = self._key_kinds
+        entries, memo = self._key_kinds, self._memo
         for key, value in d.items():
-            out_key = REDACTION_FAILED
             try:
-                if key.__class__ is str:
-                    kind = entries.get(key)
-                    if kind is None:
-                        kind = self._key_entry(key)
-                    if kind & _REWRITE_KEY:
-                        key = self._text(key)
-                        kind &= _KIND_BITS
-                else:
-                    key = self._text(_as_text(key))
-                    kind = self._kind(key)
-                out_key = key
-                cls = value.__class__
-                if kind <= QUERY_KEY:  # plain in a structure
-                    if holder and key == "id":
-                        kind = USER
-                    elif cls in _PASS_THROUGH:
+                kind = entries.get(key)
+                if kind is not None and kind <= QUERY_KEY and not holder:  # hot path: a known plain key
+                    cls = value.__class__
+                    if cls is str:
+                        done = memo.get(value)
+                        out[key] = done if done is not None else self._text(value)
+                        continue
+                    if cls in _PASS_THROUGH:
                         out[key] = value
                         continue
-                    elif cls is str:
-                        out[key] = self._text(value)
-                        continue
-                if kind == SECRET:
-                    out[key] = self._secret(value)
-                elif kind == USER and not isinstance(value, Mapping):
-                    out[key] = self._user(value)
-                else:
-                    holding = kind in (USER, IDENTITY_HOLDER)
-                    out[key] = self._value(value, depth + 1, (*path, id(d)), holding)
+                self._item(out, key, value, depth, (*path, id(d)), holder)
             except Exception:
-                out[out_key] = REDACTION_FAILED
+                out[key if entries.get(key) == PLAIN else REDACTION_FAILED] = REDACTION_FAILED
         return out
+
+    def _item(self, out: dict[str, Any], key: Any, value: Any, depth: int, path: tuple[int, ...], holder: bool) -> None:
+        """Redact one entry the hot path could not: a new, secret or personal key, or a container."""
+        if key.__class__ is str:
+            kind = self._key_entry(key)
+            if kind & _REWRITE_KEY:
+                key = self._text(key)
+                kind &= _KIND_BITS
+        else:
+            key = self._text(_as_text(key))
+            kind = self._kind(key)
+        if kind <= QUERY_KEY and holder and key == "id":
+            kind = USER
+        if kind == SECRET:
+            out[key] = self._secret(value)
+        elif kind == USER and not isinstance(value, Mapping):
+            out[key] = self._user(value)
+        else:
+            out[key] = self._value(value, depth + 1, path, kind in (USER, IDENTITY_HOLDER))
 
     def _value(self, value: Any, depth: int, path: tuple[int, ...], holder: bool = False) -> Any:
         cls = value.__class__
@@ -258,41 +260,45 @@ class Redactor:
         regex = _REGEX_BY_TRIGGERS.get(mask)
         if regex is None:
             regex = _REGEX_BY_TRIGGERS[mask] = build_secret_re(mask)
+        padded = " " + text  # word-start branches match the character before the word
         search = regex.search
         parts: list[str] = []
         done = 0
-        match = search(text)
+        match = search(padded)
         while match is not None:
             if match.lastgroup in _KV_LABELS:
                 new, value_at = self._replace_kv(match)
                 if new is None:  # ordinary key: its value is scanned like any other text
-                    match = search(text, value_at)
+                    match = search(padded, value_at - 1)
                     continue
             else:
                 new = self._replace(match)
-            parts.append(text[done : match.start()])
+            parts.append(padded[done : match.start()])
             parts.append(new)
             done = match.end()
-            match = search(text, done)
+            match = search(padded, done)
         if not parts:
             return text
-        parts.append(text[done:])
-        return "".join(parts)
+        parts.append(padded[done:])
+        return "".join(parts)[1:]
 
     def _replace(self, m: re.Match[str]) -> str:
         kind = m.lastgroup
         found = m.group()
+        lead = ""
+        if kind in WORD_START:  # the match includes the character before the word: keep it
+            lead, found = found[0], found[1:]
         if kind == "email":
-            return self.mask_user(found)
+            return lead + self.mask_user(found)
         if kind == "phone":
             digits = sum(ch.isdigit() for ch in found)
             return self.mask_user(found) if 8 <= digits <= 15 else found
         if kind == "url":
-            return found[: found.index("://") + 3] + MASK + "@"
+            return lead + found[: found.index("://") + 3] + MASK + "@"
         if kind == "botpath":
             return "/bot" + MASK
         if kind == "bearer":
-            return found[:6] + " " + MASK
+            return lead + found[:6] + " " + MASK
         if kind == "pem":
             head = PEM_LABEL_RE.match(found)
             label = head.group(1) if head else "PRIVATE KEY"
@@ -301,20 +307,22 @@ class Redactor:
 
     def _replace_kv(self, m: re.Match[str]) -> tuple[str | None, int]:
         """Mask or hash a secret or personal key=value; None (and where its value starts) otherwise."""
-        if m.lastgroup == "kv":  # unquoted key: its end is marked, no second parse needed
-            key, value_at = m.string[m.start() : m.start("kvs")], m.start("kvv")
-            key_quote = ""
+        text, start = m.string, m.start()
+        if m.lastgroup == "kv":  # unquoted key after its boundary character; its end is marked
+            key, value_at, key_quote = text[start + 1 : m.start("kvs")], m.start("kvv"), ""
+            before = text[start]
         else:
-            head_match = KV_HEAD_RE.match(m.string, m.start())
+            head_match = KV_HEAD_RE.match(text, start)
             if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
                 return MASK, m.end()
             key_quote, key, value_at = head_match.group(1), head_match.group(2), head_match.end()
+            before = text[start - 1 : start]
         kind = self._kind(key)
         if kind == QUERY_KEY:  # ?key=... in a query string is an API key; a bare "key" is not
-            kind = SECRET if m.string[m.start() - 1 : m.start()] in ("?", "&", ";") else PLAIN
+            kind = SECRET if before in ("?", "&", ";") else PLAIN
         if kind != SECRET and kind != USER:
             return None, value_at
-        head, val = m.string[m.start() : value_at], m.string[value_at : m.end()]
+        head, val = text[start:value_at], text[value_at : m.end()]
         opener = _quote_of(val)
         inner = val[len(opener) : len(val) - len(opener)] if opener else val
         if kind == SECRET:
