@@ -36,6 +36,7 @@ from services.shared._redaction_patterns import (
     QUERY_KEY,
     SECRET,
     USER,
+    VALUE_RE,
     WORD_START,
     build_secret_re,
     classify_key,
@@ -266,16 +267,17 @@ class Redactor:
         done = 0
         match = search(padded)
         while match is not None:
+            end = match.end()
             if match.lastgroup in _KV_LABELS:
-                new, value_at = self._replace_kv(match)
+                new, end = self._replace_kv(match)
                 if new is None:  # ordinary key: its value is scanned like any other text
-                    match = search(padded, value_at - 1)
+                    match = search(padded, end)
                     continue
             else:
                 new = self._replace(match)
             parts.append(padded[done : match.start()])
             parts.append(new)
-            done = match.end()
+            done = end
             match = search(padded, done)
         if not parts:
             return text
@@ -306,23 +308,22 @@ class Redactor:
         return MASK
 
     def _replace_kv(self, m: re.Match[str]) -> tuple[str | None, int]:
-        """Mask or hash a secret or personal key=value; None (and where its value starts) otherwise."""
-        text, start = m.string, m.start()
+        """Mask or hash the value of a secret or personal key: (text, its end), else (None, resume)."""
+        text, start, value_at = m.string, m.start(), m.end()
         if m.lastgroup == "kv":  # unquoted key after its boundary character; its end is marked
-            key, value_at, key_quote = text[start + 1 : m.start("kvs")], m.start("kvv"), ""
-            before = text[start]
+            key, key_quote, before = text[start + 1 : m.start("kvs")], "", text[start]
         else:
             head_match = KV_HEAD_RE.match(text, start)
             if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
-                return MASK, m.end()
-            key_quote, key, value_at = head_match.group(1), head_match.group(2), head_match.end()
-            before = text[start - 1 : start]
+                return None, value_at
+            key_quote, key, before = head_match.group(1), head_match.group(2), text[start - 1 : start]
         kind = self._kind(key)
         if kind == QUERY_KEY:  # ?key=... in a query string is an API key; a bare "key" is not
             kind = SECRET if before in ("?", "&", ";") else PLAIN
-        if kind != SECRET and kind != USER:
-            return None, value_at
-        head, val = text[start:value_at], text[value_at : m.end()]
+        value = VALUE_RE.match(text, value_at) if kind in (SECRET, USER) else None
+        if value is None:
+            return None, value_at - 1  # resume at the separator, a boundary for the value's first word
+        val = value.group()
         opener = _quote_of(val)
         inner = val[len(opener) : len(val) - len(opener)] if opener else val
         if kind == SECRET:
@@ -331,7 +332,7 @@ class Redactor:
             new = inner if MASKED_USER_RE.fullmatch(inner) else self.mask_user(inner)
         if not opener and key_quote.endswith('"'):
             opener = key_quote  # keep JSON valid: "chat_id": 555 -> "chat_id": "u_..."
-        return head + opener + new + opener, value_at
+        return text[start:value_at] + opener + new + opener, value.end()
 
 
 def _mask_secret_text(value: str) -> str:
