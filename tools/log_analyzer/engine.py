@@ -249,5 +249,11 @@ def _store(cache: RecordCache, loader: _Loader, files: list[LogFile],
     def one(log_file: LogFile) -> CacheEntry:
         return cache.store(log_file, lambda target: loader.convert(log_file, target))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.threads, 2))) as pool:
-        return dict(zip(files, pool.map(one, files), strict=True))
+    # one file per thread: a gzip stream is read by one thread anyway, and fewer threads per query coordinate less
+    workers = max(1, min(settings.threads, len(files)))
+    loader.con.execute("SET threads = 1")
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(zip(files, pool.map(one, files), strict=True))
+    finally:
+        loader.con.execute(f"SET threads = {int(settings.threads)}")

@@ -140,3 +140,16 @@ def test_partial_column_read_gives_the_same_error_patterns(log_dir: Path, tmp_pa
     assert not (tmp_path / "cache").exists()  # a partial read writes no cache
     errors(tmp_path / "cache", None)
     assert errors(tmp_path / "cache", ERRORS_COLUMNS) == full
+
+
+def test_damaged_cache_entry_is_read_from_the_log_again(log_dir: Path, tmp_path: Path) -> None:
+    """A cache database that cannot be opened is ignored: the rotated file is parsed again, nothing lost."""
+    first = load([str(log_dir)], cache_dir=tmp_path / "cache")
+    count = first.scalar("SELECT count(*) FROM records")
+    first.close()
+    for database in (tmp_path / "cache").glob("*.duckdb"):
+        database.write_bytes(b"not a database")
+    second = load([str(log_dir)], cache_dir=tmp_path / "cache")
+    assert second.cached_files == 0
+    assert second.scalar("SELECT count(*) FROM records") == count
+    second.close()
