@@ -26,6 +26,8 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	shellcheck -x scripts/*.sh
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml docker-compose.logging.yml docker-logging.yml
 
 clean:
 	rm -rf $(VENV) logs/*.log logs/*.gz
