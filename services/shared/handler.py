@@ -13,9 +13,9 @@ from .context import get_context
 from .render import Entry
 
 # Attributes every LogRecord has; anything else came in through extra= and joins context.
-_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message", "asctime", "context", "event", "color_message", "taskName",
-}
+_PLAIN = logging.LogRecord("", 0, "", 0, "", None, None).__dict__
+_BASE_LEN = len(_PLAIN)  # a record this size has no extra attributes: skip the set difference
+_STANDARD = frozenset(_PLAIN) | {"message", "asctime", "context", "event", "color_message", "taskName"}
 
 
 class ServiceLogHandler(logging.Handler):
@@ -31,7 +31,7 @@ class ServiceLogHandler(logging.Handler):
             attrs = record.__dict__
             service, module, logger = self._pipeline.route(record.name, record.module)
             context = attrs.get("context")
-            extra = attrs.keys() - _STANDARD
+            extra = attrs.keys() - _STANDARD if len(attrs) > _BASE_LEN + (context is not None) else ()
             if extra or not isinstance(context, dict):
                 context = dict(context) if isinstance(context, dict) else ({} if context is None else
                                                                            {"context": context})

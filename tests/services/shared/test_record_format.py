@@ -171,3 +171,15 @@ async def test_asyncio_records_keep_the_task_context() -> None:
 
         await asyncio.gather(*(request(f"r{i}") for i in range(5)))
     assert sorted(r["request_id"] for r in logs.records) == [f"r{i}" for i in range(5)]
+
+
+def test_extra_attributes_join_the_context() -> None:
+    """extra={...} fields other than context land in context, next to context's own fields."""
+    with capture_logs("INFO") as logs:
+        logger = setup_service_logging("market-data", "m")
+        logger.info("with extras", extra={"symbol": "BTC-USDT", "context": {"exchanges_count": 6}})
+        logger.info("only extras", extra={"exchange": "okx"})
+        logger.info("no extras")
+    first, second, third = logs.records
+    assert first["context"] == {"exchanges_count": 6, "symbol": "BTC-USDT"}
+    assert second["context"] == {"exchange": "okx"} and third["context"] == {}
