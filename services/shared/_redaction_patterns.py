@@ -130,6 +130,13 @@ _BRANCHES: Final = (
     (r"e(?P<jwt>)yJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", T_JWT, 0),
     (r"A(?P<aws>)(?:KIA|SIA)[0-9A-Z]{16}", T_AWS, 0),
     (r"\+(?P<phone>)(?<![\w+]\+)\d{1,3}(?:[ -]?\(?\d{1,4}\)?){1,2}(?:[ -]?\d{2,4}){1,4}(?![\w%]|\.\d)", T_PLUS, 0),
+    # A Telegram object in JSON or repr text: {"from": {"id": 555, ...}} -> the person's hash.
+    (
+        r"[\"'](?P<tgid>)(?:from|chat|sender_chat|user|effective_user|effective_chat)[\"'][ \t]*:[ \t]*"
+        r"\{[ \t]*[\"']id[\"'][ \t]*:[ \t]*-?\d+",
+        T_COLON,
+        0,
+    ),
     # key=value: the branches match the key and separator only; the Redactor matches the value
     # (VALUE_RE) only when the key is secret or personal, so ordinary pairs cost O(key).
     # Quoted key: 'X-MBX-APIKEY': '...', "password": "...", \"token\": \"...\"

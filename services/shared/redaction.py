@@ -113,8 +113,7 @@ class Redactor:
     def mask_user(self, identity: object) -> str:
         """Return "u_" + 16 hex of HMAC-SHA256(salt, str(identity)): same person, same value."""
         try:
-            raw = identity if identity.__class__ is str else str(identity)
-            assert isinstance(raw, str)
+            raw = str(identity)
             masked = self._users.get(raw)
             if masked is None:
                 digest = hmac.new(self._salt, raw.encode("utf-8", "surrogatepass"), hashlib.sha256)
@@ -301,6 +300,10 @@ class Redactor:
             return "/bot" + MASK
         if kind == "bearer":
             return lead + found[:6] + " " + MASK
+        if kind == "tgid":  # keep the object's opening, hash the person's id, quoted like the key
+            digits = len(found) - len(found.rstrip("0123456789-"))
+            quote = found[0]
+            return found[:-digits] + quote + self.mask_user(found[-digits:]) + quote
         if kind == "pem":
             head = PEM_LABEL_RE.match(found)
             label = head.group(1) if head else "PRIVATE KEY"

@@ -118,6 +118,15 @@ LEAKS = [
         id="telegram-form-body",
     ),
     pytest.param(
+        # python-telegram-bot's Updater at DEBUG: "Webhook received data: ..."
+        'Webhook received data: {"update_id": 10, "message": {"message_id": 5, "from": {"id": 555123, '
+        '"is_bot": false, "first_name": "Al", "username": "al_k"}, "chat": {"id": 555123, "type": "private"}, '
+        '"text": "/price BTC"}}',
+        ["555123", "al_k", '"Al"'],
+        ['"update_id": 10', '"message_id": 5', '"text": "/price BTC"', '"type": "private"'],
+        id="telegram-update-json",
+    ),
+    pytest.param(
         "url=https://bob:pw@example.com/x",
         ["bob:pw"],
         ["url=https://***@example.com/x"],

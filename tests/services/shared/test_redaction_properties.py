@@ -130,7 +130,8 @@ def test_secrets_in_free_text_are_masked(drawn: tuple[str, list[str]]) -> None:
 _FRAGMENTS = ["eyJ", "earer", "EARER", "Bearer ", "AKIA", "ASIA", "ABCDEFGHIJKLMNOP", "-----BEGIN",
               " PRIVATE KEY-----", "-----END PRIVATE KEY-----", "://", "@", ".com", "+44 ", "20 7946",
               "/bot", "123456789", ":", "=", "'", '"', "\\", "password", "token", "key", "?", "&", " ", "\n",
-              "chat_id", "u_0123456789abcdef", "***", "abcdefghijklmnopqrstuvwxyz0123456789"]  # fmt: skip
+              "chat_id", "u_0123456789abcdef", "***", "abcdefghijklmnopqrstuvwxyz0123456789",
+              "\"from\": {\"id\": ", "{'id': -100"]  # fmt: skip
 rich_text = st.lists(
     st.one_of(st.sampled_from(_FRAGMENTS), st.text(string.printable, max_size=6)), max_size=14
 ).map("".join)
