@@ -51,7 +51,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--service", "services", multiple=True, help="Keep this service (repeatable)."),
         click.option("--level", "levels", multiple=True, help="Keep this level; LEVEL+ for it and above."),
         click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True),
-        click.option("--cache-dir", type=click.Path(path_type=Path), help="Parquet cache of rotated files "
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache of rotated files, parsed once "
                      "[default: ~/.cache/log-analyzer]."),
         click.option("--no-cache", is_flag=True, help="Read every file afresh; write no cache."),
         click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit."),

@@ -39,11 +39,12 @@ def spike(series: list[int], factor: float = 3.0, minimum: int = 5) -> tuple[boo
 
 
 def _template_table(ds: Dataset) -> int:
-    """Mine the distinct problem messages (oldest first) and store (message, template) as table ``tpl``."""
+    """Copy the WARNING+ records to table ``problems`` (one scan), with each message's template; count messages."""
     levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
+    ds.con.execute("CREATE OR REPLACE TEMP TABLE problems AS SELECT ts, service, module, level, message, fingerprint "
+                   f"FROM records WHERE level IN ({levels})")
     # the miner's groups depend on the order it sees messages in: first seen first, whatever the scan order
-    messages = [row[0] for row in ds.rows(f"SELECT message FROM records WHERE level IN ({levels}) "
-                                          "GROUP BY message ORDER BY min(ts), message")]
+    messages = [row[0] for row in ds.rows("SELECT message FROM problems GROUP BY message ORDER BY min(ts), message")]
     templates = mine_templates(messages) if messages else []
     ds.con.execute("CREATE OR REPLACE TEMP TABLE tpl AS SELECT unnest(?::VARCHAR[]) AS message, "
                    "unnest(?::VARCHAR[]) AS template", [messages, templates])
@@ -55,14 +56,13 @@ def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: 
     """Group WARNING+ records into message templates with counts, spread, trend and spikes."""
     start, end = time_range(ds)
     distinct = _template_table(ds)
-    levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
     result: dict[str, Any] = {"windows": windows, "distinct_messages": distinct, "patterns": [], "spikes": [],
                               "total": 0, "window_seconds": None}
     if start is None or end is None or not distinct:
         return result
     width = bucket_width_seconds(start, end, windows)
     result["window_seconds"] = width
-    base = (f"FROM records r JOIN tpl USING (message) WHERE r.level IN ({levels})")
+    base = "FROM problems JOIN tpl USING (message) WHERE TRUE"
     summary = ds.dicts(f"""
         SELECT template, count(*) AS count, min(ts) AS first_seen, max(ts) AS last_seen,
                list(DISTINCT service ORDER BY service) AS services, list(DISTINCT module ORDER BY module) AS modules,
@@ -76,7 +76,7 @@ def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: 
             f"SELECT template, {bucket_expr(start, width, windows)} AS b, count(*) {base} "
             f"AND template IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL", [names]):
         series[name][bucket] += count
-    result["total"] = int(ds.scalar(f"SELECT count(*) FROM records WHERE level IN ({levels})") or 0)
+    result["total"] = int(ds.scalar("SELECT count(*) FROM problems") or 0)
     for row in summary:
         counts = series[row["template"]]
         is_spike, spike_ratio = spike(counts, spike_factor, spike_minimum)
