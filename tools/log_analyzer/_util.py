@@ -34,9 +34,11 @@ def rnd(value: Any, digits: int = 2) -> Any:
 
 
 def time_range(ds: Dataset) -> tuple[datetime | None, datetime | None]:
-    """Return the first and last timestamp among the filtered records."""
-    row = ds.rows("SELECT min(ts), max(ts) FROM records")[0]
-    return row[0], row[1]
+    """Return the first and last timestamp among the filtered records (asked once per dataset)."""
+    if ds.time_range is None:
+        row = ds.rows("SELECT min(ts), max(ts) FROM records")[0]
+        ds.time_range = (row[0], row[1])
+    return ds.time_range
 
 
 def bucket_width_seconds(start: datetime | None, end: datetime | None, buckets: int) -> float:

@@ -83,6 +83,7 @@ class Dataset:
     malformed_by_file: dict[str, int] = field(default_factory=dict)
     cached_files: int = 0
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    time_range: tuple[Any, Any] | None = None  # (first, last) timestamp of ``records``, filled on first use
 
     def rows(self, query: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run ``query`` and return its rows as tuples."""
