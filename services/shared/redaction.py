@@ -3,12 +3,23 @@
 The record pipeline calls one Redactor on every record, in the writer thread: the message,
 every string of the context (at any depth), exception messages and stack traces, and the
 lines of third-party libraries (httpx logs bot tokens in URLs, ccxt logs API-key headers and
-signed query strings at DEBUG). Secrets become ``MASK``; people become ``mask_user()``'s keyed
-hash, the same for the same person so journeys can still be followed.
+signed query strings at DEBUG). Secrets become ``MASK`` (keeping a little shape: "Bearer ***",
+"https://***@host", "/bot***/getMe"); people become ``mask_user()``'s keyed hash, the same for
+the same person, so journeys can still be followed.
+
+By key (context dicts, and key=value / 'key': 'value' / "key": "value" in text): secret names
+in any case and with any separators; identity names (user_id, username, chat_id, from_id,
+phone, email, ...) and the "id" of a Telegram "from"/"chat" object are hashed. By value, in
+any string: bot tokens, bearer tokens, JWTs, URL/DSN credentials, AWS key ids, PEM private
+keys, emails and "+"-prefixed phone numbers. Not caught: a bare random key with no key name
+beside it, national phone numbers without "+", names in prose.
 
 It is fast because it is lazy: non-string scalars pass untouched, key decisions are cached per
-distinct key, short strings are memoised, and a string with none of the characters a secret
-needs never reaches the regex. It never raises: a failure yields ``REDACTION_FAILED``.
+distinct key, short strings are memoised, and a string with none of the substrings a secret
+needs never reaches a regex. Other objects (bytes, dataclasses, anything with a __str__) come
+out as redacted text or dicts, because their text form is where a secret would leak; numbers,
+Decimal, UUID and dates pass through for the renderer. It never raises: a failure yields
+``REDACTION_FAILED`` in place of the value.
 """
 
 from __future__ import annotations
