@@ -167,6 +167,13 @@ ORDINARY = [
     "user sent /price BTC and /alert ETH 3500",
     "ratio 1:2, time 12:30, id 1234567:abc",
     "Bearer token missing",
+    '127.0.0.1:54321 - "GET /api/v1/oi?symbol=BTC-USDT&exchange=binance HTTP/1.1" 200',
+    'Traceback (most recent call last):\n  File "/app/services/market_data/main.py", line 42, in fetch\n'
+    '    raise ValueError("bad symbol: BTC/USDT")\nValueError: bad symbol: BTC/USDT',
+    "Rate limit hit. Retrying after 1.100000 seconds",
+    'binanceusdm {"code":-1121,"msg":"Invalid symbol."}',
+    "ws://127.0.0.1:9443/market/ws/0 subscribed id=1",
+    '{"update_id": 10, "message_id": 5, "date": 1736937000, "text": "/price BTC"}',
 ]
 
 
