@@ -49,25 +49,25 @@ def _q(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _source(files: Sequence[Path], docker: bool, columns: tuple[str, ...]) -> str:
-    """Return a FROM clause typing each line as a record (NULLs for lines that are not)."""
-    paths = "[" + ", ".join(_q(p) for p in files) + "]"
+def _source(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
+    """Return a FROM clause typing each line of one file as a record (NULLs for lines that are not)."""
     if docker:
         structure = _q(json_structure(columns))
-        return (f"(SELECT filename, CASE WHEN json_valid(log) THEN json_transform(log, {structure}) END AS r "
-                f"FROM read_ndjson({paths}, columns={{'log': 'VARCHAR'}}, ignore_errors=true, filename=true)) AS d")
-    return (f"read_ndjson({paths}, columns={columns_literal(columns)}, timestampformat='{TIMESTAMP_FORMAT}', "
-            f"ignore_errors=true, filename=true) AS r")
+        return (f"(SELECT CASE WHEN json_valid(log) THEN json_transform(log, {structure}) END AS r "
+                f"FROM read_ndjson({_q(path)}, columns={{'log': 'VARCHAR'}}, ignore_errors=true)) AS d")
+    return (f"read_ndjson({_q(path)}, columns={columns_literal(columns)}, timestampformat='{TIMESTAMP_FORMAT}', "
+            f"ignore_errors=true) AS r")
 
 
-def _typed_select(files: Sequence[Path], docker: bool, columns: tuple[str, ...]) -> str:
-    return (f"SELECT filename, {flat_select('r', columns)}, {valid_predicate('r')} AS _ok "
-            f"FROM {_source(files, docker, columns)}")
+def _typed_select(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
+    """Return the flat columns, ``_ok`` and the line's position ``seq`` (1, 2, ...) of one file's records."""
+    return (f"SELECT {flat_select('r', columns)}, {valid_predicate('r')} AS _ok, row_number() OVER () AS seq "
+            f"FROM {_source(path, docker, columns)}")
 
 
 def _empty_select(columns: tuple[str, ...]) -> str:
     typed = f"CAST(NULL AS {record_sql_type(columns)})"
-    return (f"SELECT NULL::VARCHAR AS filename, {flat_select('r', columns)}, FALSE AS _ok "
+    return (f"SELECT {flat_select('r', columns)}, FALSE AS _ok, 0::BIGINT AS seq "
             f"FROM (SELECT {typed} AS r) WHERE FALSE")
 
 
@@ -113,16 +113,40 @@ def connect(settings: EngineSettings, temp_dir: str) -> duckdb.DuckDBPyConnectio
                                   "temp_directory": temp_dir, "preserve_insertion_order": False})
 
 
-class _Loader:
-    """Parses JSON: rotated files each into a cache database, the rest in one read into table ``loaded``."""
+FILE_SHIFT = 32  # seq = file rank << 32 + line position: the order of the input, file by file
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...],
-                 progress: Progress | None) -> None:
+
+class _Loader:
+    """Parses JSON, one file per thread: rotated files each into a cache database, the rest into ``loaded``.
+
+    Loading runs one DuckDB thread per statement, so each file's rows keep their line order in ``seq``.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...], files: list[LogFile],
+                 settings: EngineSettings, progress: Progress | None) -> None:
         self.con, self.tmp, self.columns, self.progress = con, tmp, columns, progress
+        self.rank = {f: index for index, f in enumerate(files)}
+        self.workers = max(1, settings.threads)
         self.bad: dict[str, int] = {}
-        self.forced: list[LogFile] = []
-        self.sources: list[str] = ["loaded"]
+        self.sources: list[str] = [f"SELECT {self.names}, seq FROM loaded WHERE _ok"]
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
+
+    @property
+    def names(self) -> str:
+        return ", ".join(f'"{c}"' for c in self.columns)
+
+    def each(self, work: Callable[[LogFile], Any], files: list[LogFile]) -> list[Any]:
+        """Run ``work`` on every file, one file per thread and one DuckDB thread per file."""
+        if not files:
+            return []
+        self.con.execute("SET threads = 1")
+        self.con.execute("SET preserve_insertion_order = true")
+        try:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(files))) as pool:
+                return list(pool.map(work, files))
+        finally:
+            self.con.execute(f"SET threads = {self.workers}")
+            self.con.execute("SET preserve_insertion_order = false")
 
     def note_bad(self, log_file: LogFile, count: int) -> list[MalformedLine]:
         """Record that ``log_file`` has bad lines; walk it to say which."""
@@ -132,45 +156,52 @@ class _Loader:
         self.bad[str(log_file.path)] = exact or count
         return listed
 
+    def _into(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, statement: str) -> bool:
+        """Run ``statement`` (``{select}`` = the file's typed rows); salvage the file if DuckDB cannot read it.
+
+        Returns whether the file had to be salvaged (it then counts as having bad lines).
+        """
+        try:
+            cur.execute(statement.format(select=_typed_select(log_file.path, log_file.docker, self.columns)))
+            return False
+        except duckdb.Error:
+            clean = salvage(log_file, Path(self.tmp))
+            cur.execute(statement.replace("CREATE TABLE", "CREATE OR REPLACE TABLE")
+                        .format(select=_typed_select(clean, False, self.columns)))
+            return True
+
     def parse(self, files: list[LogFile]) -> dict[str, list[MalformedLine]]:
         """Read the files' JSON into ``loaded``; return each file's bad lines (by path)."""
-        for docker in (False, True):
-            group = [f for f in files if f.docker == docker]
-            if group:
-                self._insert(group, docker)
-        counts = dict(self.con.execute("SELECT filename, count(*) FILTER (WHERE NOT _ok) FROM loaded "
-                                       "WHERE filename IS NOT NULL GROUP BY 1").fetchall())
-        counts.update({str(f.path): 1 for f in self.forced})
-        return {str(f.path): self.note_bad(f, int(counts.get(str(f.path), 0))) for f in files}
+        def one(log_file: LogFile) -> bool:
+            cur = self.con.cursor()
+            try:
+                offset = self.rank[log_file] << FILE_SHIFT
+                return self._into(cur, log_file, f"INSERT INTO loaded SELECT * REPLACE (seq + {offset} AS seq) "
+                                                 "FROM ({select})")
+            finally:
+                cur.close()
+                if self.progress:
+                    self.progress(log_file.size)
 
-    def _insert(self, group: list[LogFile], docker: bool) -> None:
-        try:
-            self.con.execute(f"INSERT INTO loaded {_typed_select([f.path for f in group], docker, self.columns)}")
-        except duckdb.Error:
-            for log_file in group:  # one broken file must not hide the others
-                try:
-                    self.con.execute(f"INSERT INTO loaded {_typed_select([log_file.path], docker, self.columns)}")
-                except duckdb.Error:
-                    self.forced.append(log_file)
-                    clean = salvage(log_file, Path(self.tmp))
-                    self.con.execute(f"INSERT INTO loaded SELECT * REPLACE ({_q(log_file.path)} AS filename) "
-                                     f"FROM ({_typed_select([clean], False, self.columns)})")
-        if self.progress:
-            self.progress(sum(f.size for f in group))
+        forced = {f for f, salvaged in zip(files, self.each(one, files), strict=True) if salvaged}
+        counts = dict(self.con.execute(f"SELECT seq >> {FILE_SHIFT}, count(*) FILTER (WHERE NOT _ok) FROM loaded "
+                                       "GROUP BY 1").fetchall())
+        return {str(f.path): self.note_bad(f, 1 if f in forced else int(counts.get(self.rank[f], 0))) for f in files}
 
     def attach(self, entries: dict[LogFile, CacheEntry]) -> list[LogFile]:
-        """Attach each cached database read-only as a ``records`` source; return the files that failed."""
+        """Attach each cached database read-only as a source of records; return the files that failed."""
         failed = []
         for log_file, entry in entries.items():
             name = f"cached_{len(self.sources)}"
             try:
                 self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
-                self.con.execute(f"SELECT _ok FROM {name}.{TABLE} LIMIT 0")
+                self.con.execute(f"SELECT {self.names}, _ok, seq FROM {name}.{TABLE} LIMIT 0")
             except duckdb.Error:  # damaged or foreign entry: parse the file again
                 failed.append(log_file)
                 self.con.execute(f"DETACH DATABASE IF EXISTS {name}")
                 continue
-            self.sources.append(f"{name}.{TABLE}")
+            offset = self.rank[log_file] << FILE_SHIFT
+            self.sources.append(f"SELECT {self.names}, seq + {offset} AS seq FROM {name}.{TABLE} WHERE _ok")
         return failed
 
     def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
@@ -178,16 +209,8 @@ class _Loader:
         cur = self.con.cursor()
         name = "out_" + hashlib.sha1(str(target).encode()).hexdigest()[:12]
         cur.execute(f"ATTACH {_q(target)} AS {name}")
-        forced = False
         try:
-            try:
-                cur.execute(f"CREATE TABLE {name}.{TABLE} AS SELECT * EXCLUDE (filename) "
-                            f"FROM ({_typed_select([log_file.path], log_file.docker, self.columns)})")
-            except duckdb.Error:
-                forced = True
-                clean = salvage(log_file, Path(self.tmp))
-                cur.execute(f"CREATE OR REPLACE TABLE {name}.{TABLE} AS SELECT * EXCLUDE (filename) "
-                            f"FROM ({_typed_select([clean], False, self.columns)})")
+            forced = self._into(cur, log_file, f"CREATE TABLE {name}.{TABLE} AS {{select}}")
             row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
         finally:
             cur.execute(f"DETACH {name}")
@@ -210,7 +233,7 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     wanted = normalise(columns)
     tmp = tempfile.TemporaryDirectory(prefix="log-analyzer-", dir=settings.temp_dir)
     con = connect(settings, tmp.name)
-    loader = _Loader(con, tmp.name, wanted, progress)
+    loader = _Loader(con, tmp.name, wanted, files, settings, progress)
     cache = RecordCache(cache_dir) if cache_dir is not None else None
     hits: dict[LogFile, CacheEntry] = {}
     if cache is not None:
@@ -223,7 +246,7 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     cached = len(hits)
     to_convert = [f for f in files if f not in hits and cache is not None and f.immutable and wanted == ALL_COLUMNS]
     if cache is not None and to_convert:
-        new = _store(cache, loader, to_convert, settings)
+        new = _store(cache, loader, to_convert)
         broken = set(loader.attach(new))
         hits.update((f, e) for f, e in new.items() if f not in broken)
     malformed_by_path = loader.parse([f for f in files if f not in hits])
@@ -235,8 +258,7 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
         listed = entry.meta.get("listed", [])
         malformed_by_path[str(log_file.path)] = [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
     malformed = sorted((m for listed in malformed_by_path.values() for m in listed), key=lambda m: (m.file, m.line))
-    names = ", ".join(f'"{c}"' for c in wanted)
-    union = " UNION ALL ".join(f"SELECT {names} FROM {source} WHERE _ok" for source in loader.sources)
+    union = " UNION ALL ".join(loader.sources)
     con.execute(f"CREATE VIEW all_records AS {union}")
     filters = filters or Filters()
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
@@ -244,17 +266,9 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
                    cached, tmp)
 
 
-def _store(cache: RecordCache, loader: _Loader, files: list[LogFile],
-           settings: EngineSettings) -> dict[LogFile, CacheEntry]:
-    """Convert each rotated file into its cache entry, two at a time; return the new entries."""
+def _store(cache: RecordCache, loader: _Loader, files: list[LogFile]) -> dict[LogFile, CacheEntry]:
+    """Convert each rotated file into its cache entry; return the new entries."""
     def one(log_file: LogFile) -> CacheEntry:
         return cache.store(log_file, lambda target: loader.convert(log_file, target))
 
-    # one file per thread: a gzip stream is read by one thread anyway, and fewer threads per query coordinate less
-    workers = max(1, min(settings.threads, len(files)))
-    loader.con.execute("SET threads = 1")
-    try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(zip(files, pool.map(one, files), strict=True))
-    finally:
-        loader.con.execute(f"SET threads = {int(settings.threads)}")
+    return dict(zip(files, loader.each(one, files), strict=True))

@@ -3,8 +3,8 @@
 A journey's duration is the larger of its span (last minus first timestamp) and the longest
 ``response_time_ms`` inside it; it failed when any record is ERROR+ or its last outcome is a failure.
 Each step's time is the gap since the previous step, so the slowest step is where the time went.
-Ties are broken so every run agrees: steps of the same millisecond go by service, event, message, and
-of two outcomes at the same millisecond the failure counts as the last.
+Steps of the same millisecond keep the order of their lines in the input (file by file); of two
+outcomes at the same millisecond the failure counts as the last.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any
 from tools.log_analyzer._util import iso, ratio, rnd
 from tools.log_analyzer.engine import Dataset
 
+# Only what every journey needs; a listed journey's command and services come with its steps.
+# Comparing 64-bit hashes of service names is much cheaper than comparing the strings.
 _JOURNEYS = """
 CREATE OR REPLACE TEMP TABLE journeys AS
 SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
-       min(service) <> max(service) AS cross_service, max(command) AS command,
+       min(hash(service)) <> max(hash(service)) AS cross_service,
        greatest(epoch_ms(max(ts)) - epoch_ms(min(ts)), coalesce(max(rt), 0)) AS duration_ms,
        bool_or(level IN ('ERROR', 'CRITICAL'))
          OR coalesce(NOT arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT))
@@ -29,9 +31,9 @@ FROM records WHERE request_id IS NOT NULL GROUP BY request_id
 def steps(ds: Dataset, request_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Return each journey's ordered steps with offset from its start and gap from the previous step."""
     out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in request_ids}
-    rows = ds.dicts("""SELECT request_id, ts, service, event, level, message, rt, success FROM records
+    rows = ds.dicts("""SELECT request_id, ts, service, event, level, message, rt, success, command FROM records
                        WHERE request_id IN (SELECT unnest(?::VARCHAR[]))
-                       ORDER BY request_id, ts, service, event, message""",
+                       ORDER BY request_id, ts, service, seq""",
                     [request_ids])
     for row in rows:
         journey = out[row.pop("request_id")]
@@ -60,6 +62,7 @@ def _detail(ds: Dataset, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["duration_ms"] = rnd(float(row["duration_ms"]))
         row["steps"] = details[row["request_id"]]
         row["services"] = sorted({step["service"] for step in row["steps"]})
+        row["command"] = max((c for step in row["steps"] if (c := step.pop("command")) is not None), default=None)
         worst = slowest_step(row["steps"])
         row["slowest_step"] = (None if worst is None else
                                {"event": worst["event"], "service": worst["service"], "gap_ms": worst["gap_ms"]})
@@ -75,7 +78,8 @@ def analyze_journeys(ds: Dataset, top: int = 10, slow_ms: float | None = None) -
         "FROM journeys")[0]
     threshold = float(slow_ms if slow_ms is not None else (p95 or 0.0))
     slow = int(ds.scalar("SELECT count(*) FROM journeys WHERE duration_ms > ?", [threshold]) or 0)
-    columns = 'request_id, "user", command, NULL::VARCHAR[] AS services, events, start, finish, duration_ms, failed'
+    columns = ('request_id, "user", NULL::VARCHAR AS command, NULL::VARCHAR[] AS services, events, start, finish, '
+               'duration_ms, failed')
     slowest = ds.dicts(f"SELECT {columns} FROM journeys ORDER BY duration_ms DESC, request_id LIMIT {int(top)}")
     failures = ds.dicts(f"SELECT {columns} FROM journeys WHERE failed ORDER BY start DESC, request_id "
                         f"LIMIT {int(top)}")

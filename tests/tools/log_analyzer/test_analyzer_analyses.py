@@ -131,6 +131,31 @@ def test_journeys_follow_request_ids_across_services(ds: Dataset, records: list[
     assert slowest["slowest_step"]["gap_ms"] == max(s["gap_ms"] for s in slowest["steps"][1:])
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_steps_of_the_same_millisecond_keep_their_line_order(tmp_path: Path, cached: bool) -> None:
+    """Steps sharing a timestamp come in the order of their lines, from plain and cached rotated files alike."""
+    import gzip
+
+    import orjson
+
+    def rec(ms: int, event: str) -> bytes:
+        return orjson.dumps({"timestamp": f"2025-01-15T00:00:00.{ms:03d}Z", "service": "market-data",
+                             "module": "m", "level": "INFO", "message": event, "event": event, "request_id": "r1"})
+    lines = b"\n".join([rec(1, "zeta"), rec(5, "yankee"), rec(5, "alpha"), rec(5, "mike"), rec(9, "bravo")]) + b"\n"
+    path = tmp_path / "logs" / "market-data.log.20250115T000001.000Z.gz"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(lines))
+    cache = tmp_path / "cache"
+    if cached:
+        load([str(path)], cache_dir=cache).close()
+    dataset = load([str(path)], cache_dir=cache)
+    assert dataset.cached_files == int(cached)
+    journey = analyze_journeys(dataset)["slowest"][0]
+    dataset.close()
+    assert [s["event"] for s in journey["steps"]] == ["zeta", "yankee", "alpha", "mike", "bravo"]
+    assert [s["gap_ms"] for s in journey["steps"]] == [0.0, 4.0, 0.0, 0.0, 4.0]
+
+
 def test_health_score_is_the_weighted_mean_of_components(ds: Dataset) -> None:
     """Each service's score equals the documented weighted mean of its components; overall is their mean."""
     result = analyze_health(ds, now=NOW)
