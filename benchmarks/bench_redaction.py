@@ -26,6 +26,13 @@ CCXT_LINE = (
     "{'X-MBX-APIKEY': 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A', "
     "'User-Agent': 'python-requests/2.34.2', 'Accept-Encoding': 'gzip, deflate'} None"
 )
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    + '  File "/app/services/market_data/unified_oi_aggregator.py", line 88, in fetch\n'
+    "    data = await exchange.fetch_open_interest(symbol)\n" * 8
+    + "ccxt.base.errors.RequestTimeout: binanceusdm GET https://fapi.binance.com/fapi/v1/openInterest"
+    "?symbol=BTCUSDT request timeout (10000 ms)"
+)
 HTTPX_LINE = 'HTTP Request: POST https://api.telegram.org/bot7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw8/getMe "HTTP/1.1 200 OK"'  # noqa: E501
 
 
@@ -98,6 +105,8 @@ def _cases(n: int, repeats: int) -> list[tuple[str, str, list[list[Any]]]]:
         ("fresh message with k=v", "text", fresh("Fetched ticker: BTC-USDT last=#.5 from okx")),
         ("ccxt DEBUG request line", "text", fresh(CCXT_LINE + " #")),
         ("httpx Bot API line", "text", fresh(HTTPX_LINE + " #")),
+        (f"stack trace ({len(TRACEBACK)} chars), repeated", "text", same(TRACEBACK)),
+        (f"stack trace ({len(TRACEBACK)} chars), fresh", "text", fresh(TRACEBACK + " #")),
     ]
 
 

@@ -63,6 +63,7 @@ TOO_DEEP: Final = "[too deep]"
 MAX_DEPTH: Final = 24
 _MEMO_MAX_LEN: Final = 256  # only strings this short are memoised
 _CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
+_LONG_MEMO_SIZE: Final = 128  # longer strings (stack traces) up to max_field_chars; ~2 MB at most
 _LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddling it is still seen
 _MARKER_ROOM: Final = 40  # the marker's longest form fits here, so output never exceeds the limit
 _KIND_BITS: Final = 7
@@ -99,6 +100,7 @@ class Redactor:
         self._key_kinds: dict[str, int] = {}
         self._memo: dict[str, str] = {}
         self._memo_len = min(_MEMO_MAX_LEN, max_field_chars)
+        self._long_memo: dict[str, str] = {}
         self._users: dict[str, str] = {}
 
     # -- public API -------------------------------------------------------------------------
@@ -251,7 +253,15 @@ class Redactor:
                     memo.clear()
                 memo[text] = done
             return done
-        return self._long_text(text)
+        if len(text) > self._max:
+            return self._long_text(text)
+        done = self._long_memo.get(text)  # repeated tracebacks: hashing 3 kB beats scanning it
+        if done is None:
+            done = self._long_text(text)
+            if len(self._long_memo) >= _LONG_MEMO_SIZE:
+                self._long_memo.clear()
+            self._long_memo[text] = done
+        return done
 
     def _long_text(self, text: str) -> str:
         """Redact a long field, then cut it to max_field_chars with a marker saying how much went."""
