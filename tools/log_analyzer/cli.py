@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from tools.log_analyzer.cache import default_cache_dir
 from tools.log_analyzer.dashboard import build_dashboard, describe_input
@@ -27,19 +26,30 @@ from tools.log_analyzer.health import analyze_health
 from tools.log_analyzer.html_report import write_html
 from tools.log_analyzer.journeys import analyze_journeys
 from tools.log_analyzer.performance import analyze_performance
-from tools.log_analyzer.render import (
-    render_errors,
-    render_exchanges,
-    render_health,
-    render_journeys,
-    render_malformed,
-    render_performance,
-    render_report,
-)
 from tools.log_analyzer.schema import ERRORS_COLUMNS
 from tools.log_analyzer.sources import resolve_inputs
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 PROGRESS_BYTES = 64 << 20
+
+
+def _console(stderr: bool = False) -> Console:
+    """Return a rich console (rich is imported only when something is drawn: JSON output never needs it)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _render(name: str, console: Console, *args: Any) -> None:
+    """Call ``render.<name>(console, *args)``, importing the rich-based renderers on first use."""
+    getattr(importlib.import_module("tools.log_analyzer.render"), name)(console, *args)
+
+
+def _malformed(ds: Dataset, lines: list[dict[str, Any]]) -> None:
+    if ds.malformed_count:
+        _render("render_malformed", _console(stderr=True), ds.malformed_count, lines)
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,12 +72,15 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _progress(console: Console, paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None] | None:
-    if not console.is_terminal:
+def _progress(paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
         return None
     total = sum(f.size for f in resolve_inputs(paths))
     if total < PROGRESS_BYTES:
         return None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    console = _console(stderr=True)
     bar = stack.enter_context(Progress("reading logs", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
                                        console=console, transient=True))
     task = bar.add_task("read", total=total)
@@ -80,18 +93,17 @@ def _dataset(opts: dict[str, Any], stack: ExitStack, columns: tuple[str, ...] | 
     cache_dir = None if opts["no_cache"] else (opts["cache_dir"] or default_cache_dir())
     settings = EngineSettings(memory_limit=opts["memory_limit"], **({"threads": opts["threads"]}
                                                                      if opts["threads"] else {}))
-    err = Console(stderr=True)
-    ds = load(paths, filters, cache_dir, settings, _progress(err, paths, stack), columns)
+    ds = load(paths, filters, cache_dir, settings, _progress(paths, stack), columns)
     stack.callback(ds.close)
     return ds
 
 
-def _emit(opts: dict[str, Any], ds: Dataset, data: dict[str, Any], renderer: Callable[[Console, Any], None]) -> None:
+def _emit(opts: dict[str, Any], ds: Dataset, data: dict[str, Any], renderer: str) -> None:
     if opts["fmt"] == "json":
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n")
     else:
-        renderer(Console(), data)
-    render_malformed(Console(stderr=True), ds.malformed_count, [m.to_dict() for m in ds.malformed])
+        _render(renderer, _console(), data)
+    _malformed(ds, [m.to_dict() for m in ds.malformed])
 
 
 def _reading(columns: tuple[str, ...] | None) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -125,7 +137,7 @@ def main() -> None:
 @_reading(ERRORS_COLUMNS)  # only what error patterns use: a cheaper read, and no cache write
 def errors(ds: Dataset, opts: dict[str, Any]) -> None:
     """Error patterns: templates, counts, trend, spikes, services affected."""
-    _emit(opts, ds, analyze_errors(ds, top=opts["top"]), render_errors)
+    _emit(opts, ds, analyze_errors(ds, top=opts["top"]), "render_errors")
 
 
 @main.command()
@@ -133,7 +145,7 @@ def errors(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def performance(ds: Dataset, opts: dict[str, Any]) -> None:
     """Latency percentiles, success rates, cache, error rates, resources and incidents."""
-    _emit(opts, ds, analyze_performance(ds), render_performance)
+    _emit(opts, ds, analyze_performance(ds), "render_performance")
 
 
 @main.command()
@@ -143,7 +155,7 @@ def performance(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
     """User journeys by request_id across services: slowest, failed, slowest step."""
-    _emit(opts, ds, analyze_journeys(ds, top=opts["top"], slow_ms=opts["slow_ms"]), render_journeys)
+    _emit(opts, ds, analyze_journeys(ds, top=opts["top"], slow_ms=opts["slow_ms"]), "render_journeys")
 
 
 @main.command()
@@ -151,7 +163,7 @@ def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def health(ds: Dataset, opts: dict[str, Any]) -> None:
     """Health score 0-100 per service and overall, with its breakdown."""
-    _emit(opts, ds, analyze_health(ds), render_health)
+    _emit(opts, ds, analyze_health(ds), "render_health")
 
 
 @main.command()
@@ -159,7 +171,7 @@ def health(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def exchanges(ds: Dataset, opts: dict[str, Any]) -> None:
     """Exchange comparison: success rate, latency, rate limits, errors, data quality; ranked."""
-    _emit(opts, ds, analyze_exchanges(ds), render_exchanges)
+    _emit(opts, ds, analyze_exchanges(ds), "render_exchanges")
 
 
 @main.command()
@@ -172,8 +184,8 @@ def report(ds: Dataset, opts: dict[str, Any]) -> None:
     doc = build_dashboard(ds)
     if opts["html_path"]:
         write_html(doc, opts["html_path"])
-        Console(stderr=True).print(f"HTML report: {opts['html_path']}")
-    _emit(opts, ds, doc, render_report)
+        _console(stderr=True).print(f"HTML report: {opts['html_path']}")
+    _emit(opts, ds, doc, "render_report")
 
 
 @main.command()
@@ -186,5 +198,5 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     doc = build_dashboard(ds)
     written = export_csv(doc, opts["out_dir"])
     (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
-    Console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
-    render_malformed(Console(stderr=True), ds.malformed_count, describe_input(ds)["malformed"]["lines"])
+    _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
+    _malformed(ds, describe_input(ds)["malformed"]["lines"])
