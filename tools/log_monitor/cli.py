@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,18 +42,25 @@ def cli() -> None:
 @click.option("--once", is_flag=True, help="one pass over what is there, deliver, exit")
 @click.option("--duration", type=float, default=None, help="stop after this many seconds")
 def run(config_path: str, once: bool, duration: float | None) -> None:
-    """Run the monitor."""
+    """Run the monitor; SIGINT or SIGTERM stops it after the current batch is committed."""
     from tools.log_monitor.monitor import Monitor
 
-    monitor = Monitor(load_config(config_path))
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def nap(seconds: float) -> None:
+        stop.wait(seconds)
+
     try:
-        summary = monitor.run(once=once, duration=duration)
-    except KeyboardInterrupt:
-        summary = None
+        monitor = Monitor(load_config(config_path))
+        try:
+            summary = monitor.run(once=once, duration=duration, stop=stop, sleep=nap)
+        finally:
+            monitor.close()
     finally:
-        monitor.close()
-    if summary:
-        click.echo(f"{summary.lines} lines in {summary.steps} steps, {summary.delivered} notifications delivered")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"{summary.lines} lines in {summary.steps} steps, {summary.delivered} notifications delivered")
 
 
 @cli.command()

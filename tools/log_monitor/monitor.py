@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +57,22 @@ def build_rules(
         else:
             out[rc.name] = BaselineRule(rc)
     return out
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a batch is parsed and evaluated.
+
+    A batch is tens of thousands of fresh, acyclic JSON dicts; letting the collector walk them again
+    and again as they are allocated cost about 40% of parsing. They are freed by reference counting.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass
@@ -110,12 +128,14 @@ class Monitor:
         """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
         now = self.clock()
         lines = self.follower.poll(self.cfg.batch_lines)
-        records = self.parser.parse(lines)
-        results = {}
-        for name, rule in self.rules.items():
-            signals = rule.evaluate(records, now, self.states[name])
-            if name in self.engine.rules:
-                results[name] = signals
+        with _gc_paused():
+            records = self.parser.parse(lines)
+            results = {}
+            for name, rule in self.rules.items():
+                signals = rule.evaluate(records, now, self.states[name])
+                if name in self.engine.rules:
+                    results[name] = signals
+            del records
         acks = self.store.acks_after(self.ack_cursor)
         if acks:
             by_id = {i: fp for fp, i in self.store.alert_ids().items()}

@@ -1,7 +1,12 @@
-"""Turn raw lines (our JSON records, or Docker json-file wrappers of them) into dicts with an epoch time."""
+"""Turn raw lines (our JSON records, or Docker json-file wrappers of them) into dicts with an epoch time.
+
+A `Batch` is the parsed records plus indexes built in ONE shared pass (by service, level and event, and
+a count per service, level and second), so each rule touches only the records it cares about.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -30,9 +35,9 @@ class RecordParser:
         frac = stamp[20:23]
         return base + (int(frac) / 1000.0 if frac.isdigit() else 0.0)
 
-    def parse(self, lines: list[bytes]) -> list[dict[str, Any]]:
+    def parse(self, lines: list[bytes]) -> Batch:
         """Return the records among `lines`, each with `_ts` set; bad lines are counted and skipped."""
-        out = []
+        out = Batch()
         loads = orjson.loads
         for line in lines:
             try:
@@ -57,3 +62,86 @@ def field(record: dict[str, Any], dotted: str) -> Any:
             return None
         cur = cur.get(part)
     return cur
+
+
+Record = dict[str, Any]
+_INDEXED = ("service", "level", "event")
+
+
+def _hashable(value: Any) -> Any:
+    """Return `value` as a dict key: JSON lists and objects become their text."""
+    try:
+        hash(value)
+    except TypeError:
+        return orjson.dumps(value).decode()
+    return value
+
+
+class Batch(list[Record]):
+    """Records of one batch with lazily built shared indexes; a plain list everywhere else."""
+
+    _index: dict[str, dict[Any, list[Record]]] | None = None
+    _tally: dict[tuple[Any, Any, int], int] | None = None
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> Batch:
+        """Return `records` itself if it is a Batch, else a Batch of them."""
+        return records if isinstance(records, Batch) else cls(records)
+
+    def _build(self) -> None:
+        """The shared pass: index by service, level and event; count per (service, level, second)."""
+        svc: dict[Any, list[Record]] = {}
+        lvl: dict[Any, list[Record]] = {}
+        evt: dict[Any, list[Record]] = {}
+        tally: dict[tuple[Any, Any, int], int] = {}
+        for rec in self:
+            s, lv, e = rec.get("service"), rec.get("level"), rec.get("event")
+            try:
+                k = (s, lv, int(rec[TS_KEY]))
+                tally[k] = tally.get(k, 0) + 1
+            except TypeError:  # a list or object where a string belongs: indexed by its JSON text
+                s, lv, e = _hashable(s), _hashable(lv), _hashable(e)
+                k = (s, lv, int(rec[TS_KEY]))
+                tally[k] = tally.get(k, 0) + 1
+            group = svc.get(s)
+            if group is None:
+                svc[s] = [rec]
+            else:
+                group.append(rec)
+            group = lvl.get(lv)
+            if group is None:
+                lvl[lv] = [rec]
+            else:
+                group.append(rec)
+            group = evt.get(e)
+            if group is None:
+                evt[e] = [rec]
+            else:
+                group.append(rec)
+        self._index = {"service": svc, "level": lvl, "event": evt}
+        self._tally = tally
+
+    @property
+    def tally(self) -> dict[tuple[Any, Any, int], int]:
+        """Record count per (service, level, whole epoch second)."""
+        if self._tally is None:
+            self._build()
+        assert self._tally is not None
+        return self._tally
+
+    def index(self, field: str) -> dict[Any, list[Record]]:
+        """Records grouped by a top-level field's value (built once per batch and field)."""
+        if self._index is None:
+            self._build()
+        assert self._index is not None
+        found = self._index.get(field)
+        if found is None:
+            found = self._index[field] = {}
+            for rec in self:
+                found.setdefault(_hashable(rec.get(field)), []).append(rec)
+        return found
+
+    def having(self, field: str, values: Iterable[Any]) -> list[Record]:
+        """Records whose top-level `field` is one of `values` (grouped by value, each group in batch order)."""
+        idx = self.index(field)
+        return [r for v in values for r in idx.get(_hashable(v), ())]

@@ -2,7 +2,9 @@
 
 Each rule keeps its windows in a JSON-able `state` dict that the monitor commits with the offsets,
 so a restart neither loses a window nor counts a line twice. Windows are time buckets keyed by the
-records' own timestamps and evaluated against the injected clock.
+records' own timestamps and evaluated against the injected clock. Rules read a `Batch`: its shared
+pass (per-service/level/event indexes and per-second counts) replaces a loop over every record in
+every rule; counting rules fold the per-second counts, filtering rules visit only their records.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tools.log_monitor import config as c
-from tools.log_monitor.records import TS_KEY
+from tools.log_monitor.records import TS_KEY, Batch
 from tools.log_monitor.records import field as get_field
 
 Record = dict[str, Any]
@@ -64,22 +66,39 @@ class ErrorRateRule:
     def __init__(self, cfg: c.ErrorRateRule) -> None:
         self.cfg, self.size = cfg, _bucket_size(cfg.window)
         self.levels = frozenset(cfg.levels)
+        self.from_tally = cfg.by == ["service"] and self.size.is_integer()
 
-    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
-        cfg, size, levels, by = self.cfg, self.size, self.levels, self.cfg.by
-        svc = cfg.service
+    def _fold_tally(self, batch: Batch) -> dict[tuple[str, str], list[int]]:
+        svc, size, levels = self.cfg.service, self.size, self.levels
         acc: dict[tuple[str, str], list[int]] = {}
-        simple = by == ["service"]
-        for rec in records:
-            if svc is not None and rec.get("service") != svc:
+        for (s, level, sec), n in batch.tally.items():
+            if svc is not None and s != svc:
                 continue
-            k = (str(rec.get("service")) if simple else _key(rec, by), str(int(rec[TS_KEY] // size) * size))
+            k = (str(s), str(int(sec // size) * size))
+            cell = acc.get(k)
+            if cell is None:
+                cell = acc[k] = [0, 0]
+            cell[0] += n
+            if level in levels:
+                cell[1] += n
+        return acc
+
+    def _scan(self, batch: Batch) -> dict[tuple[str, str], list[int]]:
+        svc, size, levels, by = self.cfg.service, self.size, self.levels, self.cfg.by
+        acc: dict[tuple[str, str], list[int]] = {}
+        for rec in batch if svc is None else batch.having("service", [svc]):
+            k = (_key(rec, by), str(int(rec[TS_KEY] // size) * size))
             cell = acc.get(k)
             if cell is None:
                 cell = acc[k] = [0, 0]
             cell[0] += 1
             if rec.get("level") in levels:
                 cell[1] += 1
+        return acc
+
+    def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
+        cfg, by, batch = self.cfg, self.cfg.by, Batch.of(records)
+        acc = self._fold_tally(batch) if self.from_tally else self._scan(batch)
         groups = state.setdefault("groups", {})
         for (g, b), (n, e) in acc.items():
             cell = groups.setdefault(g, {}).setdefault(b, [0, 0])
@@ -113,33 +132,43 @@ class PercentileRule:
     def __init__(self, cfg: c.PercentileRule) -> None:
         self.cfg, self.size = cfg, _bucket_size(cfg.window)
         self.path = cfg.field.split(".")
+        self.bins: dict[float, int] = {}  # value -> log-scale bin; values repeat a lot
 
-    def _value(self, rec: Record) -> Any:
-        cur: Any = rec
-        for part in self.path:
-            if not isinstance(cur, dict):
-                return None
-            cur = cur.get(part)
-        return cur
+    def _groups(self, batch: Batch) -> list[tuple[str | None, list[Record]]]:
+        """(group key or None when it must be computed per record, candidate records)."""
+        cfg = self.cfg
+        if cfg.by == ["service"]:
+            if cfg.service is not None:
+                return [(str(cfg.service), batch.having("service", [cfg.service]))]
+            return [(str(s), recs) for s, recs in batch.index("service").items()]
+        if cfg.service is not None:
+            return [(None, batch.having("service", [cfg.service]))]
+        return [(None, batch.having("event", [cfg.event]) if cfg.event is not None else batch)]
 
     def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
-        cfg, size, by = self.cfg, self.size, self.cfg.by
-        acc: dict[tuple[str, str, int], int] = {}
-        log = math.log
-        for rec in records:
-            if (cfg.service is not None and rec.get("service") != cfg.service) or (
-                cfg.event is not None and rec.get("event") != cfg.event
-            ):
-                continue
-            v = self._value(rec)
-            if not isinstance(v, int | float) or isinstance(v, bool):
-                continue
-            b = int(log(v) / _LOG_STEP) if v > 0 else -1000
-            k = (_key(rec, by), str(int(rec[TS_KEY] // size) * size), b)
-            acc[k] = acc.get(k, 0) + 1
+        cfg, size, by, bins = self.cfg, self.size, self.cfg.by, self.bins
+        acc: dict[tuple[str, int, int], int] = {}
+        head, rest, event, log = self.path[0], self.path[1:], cfg.event, math.log
+        if len(bins) > 65_536:
+            bins.clear()
+        for group, recs in self._groups(Batch.of(records)):
+            for rec in recs:
+                if event is not None and rec.get("event") != event:
+                    continue
+                v = rec.get(head)
+                for part in rest:
+                    v = v.get(part) if isinstance(v, dict) else None
+                t = type(v)
+                if t is not float and t is not int:
+                    continue
+                b = bins.get(v)
+                if b is None:
+                    b = bins[v] = int(log(v) / _LOG_STEP) if v > 0 else -1000
+                k = (_key(rec, by) if group is None else group, int(rec[TS_KEY] // size), b)
+                acc[k] = acc.get(k, 0) + 1
         groups = state.setdefault("groups", {})
         for (g, t, b), n in acc.items():
-            hist = groups.setdefault(g, {}).setdefault(t, {})
+            hist = groups.setdefault(g, {}).setdefault(str(t * size), {})
             hist[str(b)] = hist.get(str(b), 0) + n
         out = []
         for g, buckets in groups.items():
@@ -182,6 +211,7 @@ class MatchRule:
         self.cfg, self.size = cfg, _bucket_size(cfg.window)
         self.where = [(k, frozenset(v) if isinstance(v, list) else frozenset([v])) for k, v in cfg.where.items()]
         self.regex = [(k, re.compile(p)) for k, p in cfg.regex.items()]
+        self.narrow = next(((k, v) for k, v in self.where if "." not in k), None)  # served by the batch index
 
     def _hit(self, rec: Record) -> bool:
         for k, allowed in self.where:
@@ -198,7 +228,8 @@ class MatchRule:
         cfg, size = self.cfg, self.size
         groups = state.setdefault("groups", {})
         samples = state.setdefault("sample", {})
-        for rec in records:
+        batch = Batch.of(records)
+        for rec in batch if self.narrow is None else batch.having(*self.narrow):
             if self._hit(rec):
                 g = _key(rec, cfg.by)
                 b = str(int(rec[TS_KEY] // size) * size)
@@ -233,10 +264,13 @@ class AbsenceRule:
     def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
         last = state.setdefault("last_seen", {})
         started = state.setdefault("started", now)
-        for rec in records:
-            s = rec.get("service")
-            if s in self.services and rec[TS_KEY] > last.get(s, 0.0):
-                last[s] = rec[TS_KEY]
+        by_service = Batch.of(records).index("service")
+        for s in self.services:
+            recs = by_service.get(s)
+            if recs:
+                newest = max(r[TS_KEY] for r in recs)
+                if newest > last.get(s, 0.0):
+                    last[s] = newest
         out = []
         for s in self.cfg.services:
             quiet = now - last.get(s, started)
@@ -294,12 +328,18 @@ class BaselineRule:
     def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
         cfg = self.cfg
         hours = state.setdefault("hours", {})
-        for rec in records:
-            if cfg.service is not None and rec.get("service") != cfg.service:
-                continue
-            cell = hours.setdefault(_key(rec, cfg.by), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
-            cell[0] += 1
-            cell[1] += rec.get("level") in self.levels
+        batch = Batch.of(records)
+        if cfg.by == ["service"]:
+            for (s, level, sec), n in batch.tally.items():
+                if cfg.service is None or s == cfg.service:
+                    cell = hours.setdefault(str(s), {}).setdefault(str(sec // 3600), [0, 0])
+                    cell[0] += n
+                    cell[1] += n if level in self.levels else 0
+        else:
+            for rec in batch if cfg.service is None else batch.having("service", [cfg.service]):
+                cell = hours.setdefault(_key(rec, cfg.by), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
+                cell[0] += 1
+                cell[1] += rec.get("level") in self.levels
         now_h = int(now // 3600)
         out, notes = [], []
         for g, by_hour in hours.items():

@@ -162,7 +162,8 @@ class Store:
                 )
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a signal can land just after COMMIT succeeded: nothing to undo then
+                db.execute("ROLLBACK")
             raise
 
     @staticmethod
