@@ -267,8 +267,12 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
 
 
 def _store(cache: RecordCache, loader: _Loader, files: list[LogFile]) -> dict[LogFile, CacheEntry]:
-    """Convert each rotated file into its cache entry; return the new entries."""
-    def one(log_file: LogFile) -> CacheEntry:
-        return cache.store(log_file, lambda target: loader.convert(log_file, target))
+    """Convert each rotated file into its cache entry; return the new entries (none where the cache is unwritable)."""
+    def one(log_file: LogFile) -> CacheEntry | None:
+        try:
+            return cache.store(log_file, lambda target: loader.convert(log_file, target))
+        except (OSError, duckdb.IOException):  # read-only or full cache directory: read the file without it
+            loader.bad.pop(str(log_file.path), None)
+            return None
 
-    return dict(zip(files, loader.each(one, files), strict=True))
+    return {f: entry for f, entry in zip(files, loader.each(one, files), strict=True) if entry is not None}

@@ -153,3 +153,14 @@ def test_damaged_cache_entry_is_read_from_the_log_again(log_dir: Path, tmp_path:
     assert second.cached_files == 0
     assert second.scalar("SELECT count(*) FROM records") == count
     second.close()
+
+
+def test_unwritable_cache_directory_is_not_fatal(log_dir: Path, records: list[dict[str, object]],
+                                                 tmp_path: Path) -> None:
+    """A cache directory that cannot be created (here: a file is in the way) only costs the cache."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a directory")
+    ds = load([str(log_dir)], cache_dir=blocker)
+    assert ds.cached_files == 0
+    assert ds.scalar("SELECT count(*) FROM records") == len(records)
+    ds.close()
