@@ -1,7 +1,8 @@
-"""Load log files into DuckDB as one ``records`` view: cached Parquet for rotated files, JSON for the rest.
+"""Load log files into DuckDB as one ``records`` view: cached databases for rotated files, JSON for the rest.
 
 Memory is bounded by DuckDB's ``memory_limit`` (spilling to a temporary directory), never by the
-size of the input. Bad lines are counted by DuckDB and located in Python only for files that have some.
+size of the input: cached rows are queried where they lie. Bad lines are counted by DuckDB and
+located in Python only for files that have some.
 """
 
 from __future__ import annotations
@@ -156,6 +157,13 @@ class _Loader:
         self.bad[str(log_file.path)] = exact or count
         return listed
 
+    def remember(self, log_file: LogFile, meta: dict[str, object]) -> list[MalformedLine]:
+        """Take a cached file's bad-line accounting from its metadata; return its listed bad lines."""
+        if int(str(meta.get("bad", 0))):
+            self.bad[str(log_file.path)] = int(str(meta["bad"]))
+        listed = meta.get("listed", [])
+        return [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
+
     def _into(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, statement: str) -> bool:
         """Run ``statement`` (``{select}`` = the file's typed rows); salvage the file if DuckDB cannot read it.
 
@@ -234,29 +242,13 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     tmp = tempfile.TemporaryDirectory(prefix="log-analyzer-", dir=settings.temp_dir)
     con = connect(settings, tmp.name)
     loader = _Loader(con, tmp.name, wanted, files, settings, progress)
-    cache = RecordCache(cache_dir) if cache_dir is not None else None
     hits: dict[LogFile, CacheEntry] = {}
-    if cache is not None:
-        for log_file in files:
-            entry = cache.lookup(log_file) if log_file.immutable else None
-            if entry is not None:
-                hits[log_file] = entry
-    for log_file in loader.attach(hits):
-        del hits[log_file]
-    cached = len(hits)
-    to_convert = [f for f in files if f not in hits and cache is not None and f.immutable and wanted == ALL_COLUMNS]
-    if cache is not None and to_convert:
-        new = _store(cache, loader, to_convert)
-        broken = set(loader.attach(new))
-        hits.update((f, e) for f, e in new.items() if f not in broken)
+    if cache_dir is not None:
+        hits = _from_cache(RecordCache(cache_dir), loader, files, write=wanted == ALL_COLUMNS)
+    cached = sum(1 for entry in hits.values() if entry.meta.get("reused"))
     malformed_by_path = loader.parse([f for f in files if f not in hits])
-    if cached and progress:
-        progress(sum(f.size for f in list(hits)[:cached]))
     for log_file, entry in hits.items():
-        if int(str(entry.meta.get("bad", 0))):
-            loader.bad[str(log_file.path)] = int(str(entry.meta["bad"]))
-        listed = entry.meta.get("listed", [])
-        malformed_by_path[str(log_file.path)] = [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
+        malformed_by_path[str(log_file.path)] = loader.remember(log_file, entry.meta)
     malformed = sorted((m for listed in malformed_by_path.values() for m in listed), key=lambda m: (m.file, m.line))
     union = " UNION ALL ".join(loader.sources)
     con.execute(f"CREATE VIEW all_records AS {union}")
@@ -264,6 +256,25 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
                    cached, tmp)
+
+
+def _from_cache(cache: RecordCache, loader: _Loader, files: list[LogFile], write: bool) -> dict[LogFile, CacheEntry]:
+    """Attach the cached rotated files and (when ``write``) convert the others; return what is attached.
+
+    Entries found in the cache carry ``reused`` in their metadata.
+    """
+    hits: dict[LogFile, CacheEntry] = {}
+    for log_file in files:
+        entry = cache.lookup(log_file) if log_file.immutable else None
+        if entry is not None:
+            hits[log_file] = CacheEntry(entry.database, {**entry.meta, "reused": True})
+    for log_file in loader.attach(hits):
+        del hits[log_file]
+    if loader.progress and hits:
+        loader.progress(sum(f.size for f in hits))
+    new = _store(cache, loader, [f for f in files if f not in hits and f.immutable]) if write else {}
+    broken = set(loader.attach(new))
+    return hits | {f: e for f, e in new.items() if f not in broken}
 
 
 def _store(cache: RecordCache, loader: _Loader, files: list[LogFile]) -> dict[LogFile, CacheEntry]:
