@@ -7,9 +7,11 @@ modules or services reuse it, so handlers and lines are never duplicated.
 from __future__ import annotations
 
 import atexit
+import os
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
@@ -21,16 +23,27 @@ from .settings import LogSettings
 from .writer import LineOutput, LogWriter, Reporter, file_factory_for
 
 
+def secrets_from_environment(environ: Mapping[str, str]) -> list[str]:
+    """Values of secret-named variables (…_TOKEN, …_API_KEY, …_SECRET, LOG_USER_SALT): masked wherever they appear."""
+    from .redaction import Redactor
+
+    names = Redactor()
+    return [value for name, value in environ.items()
+            if value and (name == "LOG_USER_SALT" or names.is_secret_key(name))]
+
+
 class Pipeline:
     """Routes stdlib records to services and owns the writer every record goes through."""
 
     def __init__(self, settings: LogSettings, *, console: Any = None, metadata: Metadata | None = None,
-                 file_factory: Any = None, reporter: Reporter | None = None) -> None:
+                 file_factory: Any = None, reporter: Reporter | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
+        self.environ = os.environ if environ is None else environ
         self.metadata = metadata or detect_metadata(settings.environment, settings.git_commit)
         from .redaction import Redactor  # imported here so a partial checkout still imports
 
-        self.redactor = Redactor(user_salt=settings.user_salt)
+        self.redactor = Redactor(user_salt=settings.user_salt, known_secrets=secrets_from_environment(self.environ))
         self.sampler = PerformanceSampler() if settings.monitoring else None
         if self.sampler is not None:
             self.sampler.start()

@@ -62,6 +62,7 @@ CIRCULAR: Final = "[circular]"
 TOO_DEEP: Final = "[too deep]"
 MAX_DEPTH: Final = 24
 _MEMO_MAX_LEN: Final = 256  # only strings this short are memoised
+_MIN_KNOWN_SECRET: Final = 8  # known secret values shorter than this are not matched as bare text
 _CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
 _LONG_MEMO_SIZE: Final = 128  # longer strings (stack traces) up to max_field_chars; ~2 MB at most
 _LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddling it is still seen
@@ -89,6 +90,7 @@ class Redactor:
         user_salt: str | bytes | None = None,
         extra_secret_keys: Iterable[str] = (),
         max_field_chars: int = 8192,
+        known_secrets: Iterable[str] = (),
     ) -> None:
         if isinstance(max_field_chars, bool) or not isinstance(max_field_chars, int) or max_field_chars < 64:
             raise ValueError(f"max_field_chars={max_field_chars!r}: must be an integer >= 64")
@@ -96,6 +98,9 @@ class Redactor:
             user_salt = os.urandom(32)
         self._salt = user_salt.encode() if isinstance(user_salt, str) else bytes(user_salt)
         self._extra = frozenset(normalise_key(k) for k in extra_secret_keys)
+        # exact values (the configured bot token, API keys, the salt) masked wherever they appear,
+        # longest first so a secret containing another is masked whole; short ones would over-mask
+        self._known = tuple(sorted({v for v in known_secrets if len(v) >= _MIN_KNOWN_SECRET}, key=len, reverse=True))
         self._max = max_field_chars
         self._key_kinds: dict[str, int] = {}
         self._memo: dict[str, str] = {}
@@ -275,6 +280,9 @@ class Redactor:
 
     def _scan(self, text: str) -> str:
         """Replace every secret shape; an ordinary key=value is skipped up to its value only."""
+        for secret in self._known:
+            if secret in text:
+                text = text.replace(secret, MASK)
         mask = trigger_mask(text)
         if not mask:
             return text
