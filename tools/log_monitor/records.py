@@ -1,7 +1,8 @@
 """Turn raw lines (our JSON records, or Docker json-file wrappers of them) into dicts with an epoch time.
 
-A `Batch` is the parsed records plus indexes built in ONE shared pass (by service, level and event, and
-a count per service, level and second), so each rule touches only the records it cares about.
+A `Batch` is the parsed records plus indexes built in ONE shared pass (by service, level and event, a
+count per service, level and second, the newest time per service), so each rule touches only the
+records it cares about.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 
 TS_KEY = "_ts"
+_MILLIS = {f"{ms:03d}": ms / 1000.0 for ms in range(1000)}
 
 
 class RecordParser:
@@ -23,32 +25,40 @@ class RecordParser:
         self.newest_ts = 0.0
         self._seconds: dict[str, float] = {}
 
+    def _second(self, head: str) -> float:
+        base = datetime.fromisoformat(head + "+00:00").timestamp()
+        if len(self._seconds) > 4096:
+            self._seconds.clear()
+        self._seconds[head] = base
+        return base
+
     def epoch(self, stamp: str) -> float:
         """Return epoch seconds for an RFC 3339 'YYYY-MM-DDTHH:MM:SS.mmmZ' timestamp."""
         head = stamp[:19]
         base = self._seconds.get(head)
         if base is None:
-            base = datetime.fromisoformat(head + "+00:00").timestamp()
-            if len(self._seconds) > 4096:
-                self._seconds.clear()
-            self._seconds[head] = base
-        frac = stamp[20:23]
-        return base + (int(frac) / 1000.0 if frac.isdigit() else 0.0)
+            base = self._second(head)
+        return base + _MILLIS.get(stamp[20:23], 0.0)
 
     def parse(self, lines: list[bytes]) -> Batch:
         """Return the records among `lines`, each with `_ts` set; bad lines are counted and skipped."""
         out = Batch()
-        loads = orjson.loads
-        for line in lines:
+        loads, seconds, millis, append = orjson.loads, self._seconds, _MILLIS, out.append
+        for line in lines:  # hot path: `epoch` inlined
             try:
                 rec = loads(line)
                 if "timestamp" not in rec and "log" in rec:
                     rec = loads(rec["log"])
-                rec[TS_KEY] = self.epoch(rec["timestamp"])
+                stamp = rec["timestamp"]
+                head = stamp[:19]
+                base = seconds.get(head)
+                if base is None:
+                    base = self._second(head)
+                rec[TS_KEY] = base + millis.get(stamp[20:23], 0.0)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 self.parse_errors += 1
                 continue
-            out.append(rec)
+            append(rec)
         if out:
             self.newest_ts = max(self.newest_ts, out[-1][TS_KEY])
         return out
@@ -65,7 +75,6 @@ def field(record: dict[str, Any], dotted: str) -> Any:
 
 
 Record = dict[str, Any]
-_INDEXED = ("service", "level", "event")
 
 
 def _hashable(value: Any) -> Any:
@@ -82,6 +91,7 @@ class Batch(list[Record]):
 
     _index: dict[str, dict[Any, list[Record]]] | None = None
     _tally: dict[tuple[Any, Any, int], int] | None = None
+    _newest: dict[Any, float] = {}
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Batch:
@@ -94,20 +104,24 @@ class Batch(list[Record]):
         lvl: dict[Any, list[Record]] = {}
         evt: dict[Any, list[Record]] = {}
         tally: dict[tuple[Any, Any, int], int] = {}
+        newest: dict[Any, float] = {}
         for rec in self:
-            s, lv, e = rec.get("service"), rec.get("level"), rec.get("event")
+            s, lv, e, ts = rec.get("service"), rec.get("level"), rec.get("event"), rec[TS_KEY]
             try:
-                k = (s, lv, int(rec[TS_KEY]))
+                k = (s, lv, int(ts))
                 tally[k] = tally.get(k, 0) + 1
             except TypeError:  # a list or object where a string belongs: indexed by its JSON text
                 s, lv, e = _hashable(s), _hashable(lv), _hashable(e)
-                k = (s, lv, int(rec[TS_KEY]))
+                k = (s, lv, int(ts))
                 tally[k] = tally.get(k, 0) + 1
             group = svc.get(s)
             if group is None:
                 svc[s] = [rec]
+                newest[s] = ts
             else:
                 group.append(rec)
+                if ts > newest[s]:
+                    newest[s] = ts
             group = lvl.get(lv)
             if group is None:
                 lvl[lv] = [rec]
@@ -119,7 +133,7 @@ class Batch(list[Record]):
             else:
                 group.append(rec)
         self._index = {"service": svc, "level": lvl, "event": evt}
-        self._tally = tally
+        self._tally, self._newest = tally, newest
 
     @property
     def tally(self) -> dict[tuple[Any, Any, int], int]:
@@ -128,6 +142,12 @@ class Batch(list[Record]):
             self._build()
         assert self._tally is not None
         return self._tally
+
+    def newest(self, service: str) -> float | None:
+        """The newest record time of `service` in this batch, if it has any."""
+        if self._tally is None:
+            self._build()
+        return self._newest.get(service)
 
     def index(self, field: str) -> dict[Any, list[Record]]:
         """Records grouped by a top-level field's value (built once per batch and field)."""

@@ -264,13 +264,11 @@ class AbsenceRule:
     def evaluate(self, records: Sequence[Record], now: float, state: dict[str, Any]) -> list[Signal]:
         last = state.setdefault("last_seen", {})
         started = state.setdefault("started", now)
-        by_service = Batch.of(records).index("service")
+        batch = Batch.of(records)
         for s in self.services:
-            recs = by_service.get(s)
-            if recs:
-                newest = max(r[TS_KEY] for r in recs)
-                if newest > last.get(s, 0.0):
-                    last[s] = newest
+            newest = batch.newest(s)
+            if newest is not None and newest > last.get(s, 0.0):
+                last[s] = newest
         out = []
         for s in self.cfg.services:
             quiet = now - last.get(s, started)
