@@ -57,6 +57,8 @@ class FollowerStats:
     truncations: int = 0
     lost_streams: int = 0
     files_done: int = 0
+    dropped_tails: int = 0  # a rotated file ended in a line without its newline (a writer crashed mid-line)
+    dropped_tail_bytes: int = 0
 
 
 @dataclass
@@ -377,6 +379,14 @@ class Follower:
             return
         if handle.gz is None and self.clock() - handle.last_growth < self.rotate_wait:
             return
+        if handle.gz is not None:
+            tail = len(handle.buf)
+        else:
+            assert handle.fd is not None
+            tail = os.fstat(handle.fd).st_size - s.offset
+        if tail > 0 and not s.skipping:  # a skipped over-long line was already counted
+            self.stats.dropped_tails += 1
+            self.stats.dropped_tail_bytes += tail
         self._forget(s, lost=False)
 
 

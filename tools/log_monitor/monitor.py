@@ -127,7 +127,9 @@ class Monitor:
     def process(self) -> int:
         """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
         now = self.clock()
+        tails = self.follower.stats.dropped_tails
         lines = self.follower.poll(self.cfg.batch_lines)
+        self.parser.parse_errors += self.follower.stats.dropped_tails - tails  # an unfinished line is no record
         with _gc_paused():
             records = self.parser.parse(lines)
             results = {}

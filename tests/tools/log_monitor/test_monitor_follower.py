@@ -140,3 +140,53 @@ def test_new_files_matching_the_glob_are_followed(tmp_path: Path) -> None:
     assert f.poll() == []
     _write(tmp_path / "b.log", b"hello\n")
     assert f.poll() == [b"hello"]
+
+
+def _partial_then_rotate(tmp_path: Path) -> tuple[Path, Path]:
+    """Write one whole line and the start of another, as a writer killed mid-line leaves them."""
+    log, old = tmp_path / "a.log", tmp_path / "a.log.1"
+    _write(log, b'{"timestamp":"2025-01-15T10:30:00.000Z","service":"s"}\n{"timestamp":"2025-01-1')
+    return log, old
+
+
+def test_partial_tail_of_rotated_file_is_counted_as_parse_error(tmp_path: Path) -> None:
+    """A crashed writer's unfinished last line in a rotated file is dropped, counted and shown in status."""
+    from tools.log_monitor import commands
+    from tools.log_monitor.config import parse_config
+    from tools.log_monitor.monitor import Monitor
+
+    clock = FakeClock()
+    cfg = parse_config(
+        {"state_db": str(tmp_path / "s.db"), "sources": [str(tmp_path / "a.log")], "start_at": "beginning"}
+    )
+    m = Monitor(cfg, clock=clock, notifiers={})
+    log, old = _partial_then_rotate(tmp_path)
+    assert m.step() == 1
+    os.rename(log, old)
+    _write(log, b'{"timestamp":"2025-01-15T10:30:01.000Z","service":"s"}\n')
+    assert m.step() == 1
+    assert m.selfmon["parse_errors"] == 0, "the tail may still be completed within rotate_wait"
+    clock.advance(6)
+    m.step()
+    st = commands.status(m.store, clock=clock)
+    m.close()
+    assert st["parse_errors"] == 1
+    assert (st["follower"]["dropped_tails"], st["follower"]["dropped_tail_bytes"]) == (1, 23)
+
+
+def test_partial_tail_inside_gzip_is_counted_after_restart(tmp_path: Path) -> None:
+    """Resumed inside a .gz after a restart, a rotated file's unfinished last line is counted once."""
+    clock = FakeClock()
+    f = _follower(tmp_path, clock)
+    log, old = _partial_then_rotate(tmp_path)
+    assert len(f.poll()) == 1
+    snap = f.snapshot()
+    f.close()
+    os.rename(log, old)
+    _gzip(old)
+    _write(log, b"next\n")
+    f = _follower(tmp_path, clock)
+    f.restore(snap)
+    assert f.poll() == [b"next"]
+    assert (f.stats.dropped_tails, f.stats.dropped_tail_bytes, f.stats.files_done) == (1, 23, 1)
+    f.close()
