@@ -198,7 +198,7 @@ class RateLimit(_Model):
 
 class ChannelBase(_Model):
     rate_limit: RateLimit | None = None
-    max_attempts: int = Field(8, ge=1)
+    max_attempts: int = Field(default=8, ge=1)
 
 
 class WebhookChannel(ChannelBase):
@@ -249,7 +249,7 @@ class Flap(_Model):
     """An alert changing state `threshold` times within `window` is held open as flapping."""
 
     window: Duration = 600.0
-    threshold: int = Field(4, ge=2)
+    threshold: int = Field(default=4, ge=2)
 
 
 class Inhibit(_Model):

@@ -173,9 +173,10 @@ class Follower:
         if cached and cached[0] == key and (gz or len(cached[1]) >= HEAD_BYTES):
             head = cached[1]
         else:
-            head = _read_gz_head(path) if gz else _pread_head(path)
-            if not head:
+            fresh = _read_gz_head(path) if gz else _pread_head(path)
+            if not fresh:
                 return None
+            head = fresh
             self._head_cache[path] = (key, head)
         return _Candidate(path, st.st_dev, st.st_ino, st.st_size, head, gz, active)
 

@@ -149,7 +149,7 @@ class Batch(list[Record]):
             self._build()
         return self._newest.get(service)
 
-    def index(self, field: str) -> dict[Any, list[Record]]:
+    def by_field(self, field: str) -> dict[Any, list[Record]]:
         """Records grouped by a top-level field's value (built once per batch and field)."""
         if self._index is None:
             self._build()
@@ -163,5 +163,5 @@ class Batch(list[Record]):
 
     def having(self, field: str, values: Iterable[Any]) -> list[Record]:
         """Records whose top-level `field` is one of `values` (grouped by value, each group in batch order)."""
-        idx = self.index(field)
+        idx = self.by_field(field)
         return [r for v in values for r in idx.get(_hashable(v), ())]

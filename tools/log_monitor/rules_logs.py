@@ -140,7 +140,7 @@ class PercentileRule:
         if cfg.by == ["service"]:
             if cfg.service is not None:
                 return [(str(cfg.service), batch.having("service", [cfg.service]))]
-            return [(str(s), recs) for s, recs in batch.index("service").items()]
+            return [(str(s), recs) for s, recs in batch.by_field("service").items()]
         if cfg.service is not None:
             return [(None, batch.having("service", [cfg.service]))]
         return [(None, batch.having("event", [cfg.event]) if cfg.event is not None else batch)]
@@ -155,11 +155,11 @@ class PercentileRule:
             for rec in recs:
                 if event is not None and rec.get("event") != event:
                     continue
-                v = rec.get(head)
+                v: Any = rec.get(head)
                 for part in rest:
                     v = v.get(part) if isinstance(v, dict) else None
-                t = type(v)
-                if t is not float and t is not int:
+                kind = type(v)
+                if kind is not float and kind is not int:  # bool and str are not measurements
                     continue
                 b = bins.get(v)
                 if b is None:
@@ -291,7 +291,9 @@ class NewFingerprintRule:
         learning = now - state.setdefault("started", now) < self.cfg.learn_for
         for rec in records:
             err = rec.get("error")
-            fp = err.get("fingerprint") if isinstance(err, dict) else None
+            if not isinstance(err, dict):
+                continue
+            fp = err.get("fingerprint")
             if not fp:
                 continue
             if fp not in known and not learning:

@@ -45,7 +45,7 @@ class SystemSampler:
         state.setdefault("prev", {})[key] = [now, total]
         if not prev or now <= prev[0]:
             return None
-        return max(0.0, (total - prev[1]) / (now - prev[0]))
+        return max(0.0, (total - float(prev[1])) / (now - float(prev[0])))
 
     def sample(self, metric: str, path: str, now: float, state: dict[str, Any]) -> float | None:
         if metric == "memory_percent":

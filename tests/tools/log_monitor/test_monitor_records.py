@@ -38,7 +38,7 @@ def test_parse_sets_epoch_and_counts_bad_lines() -> None:
 def test_batch_indexes_survive_odd_field_types() -> None:
     """A list where a service name belongs is indexed by its JSON text instead of breaking the batch."""
     batch = Batch([{"service": ["x"], "level": "ERROR", TS_KEY: T0}, {"service": "a", "level": "INFO", TS_KEY: T0 + 1}])
-    assert set(batch.index("service")) == {'["x"]', "a"}
+    assert set(batch.by_field("service")) == {'["x"]', "a"}
     assert batch.tally == {('["x"]', "ERROR", int(T0)): 1, ("a", "INFO", int(T0) + 1): 1}
     assert batch.newest("a") == T0 + 1 and batch.newest("b") is None
     assert batch.having("level", ["INFO", "ERROR"]) == [batch[1], batch[0]]
