@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # one broken bench must not hide the others
             print(f"{name} failed: {exc!r}")
             code = 1
-        if code:
+        if isinstance(code, int) and code:  # some mains return their figures instead of an exit code
             failed.append(name)
         print(f"({name}: {time.monotonic() - started:.0f} s)", flush=True)
     if failed:
