@@ -1,10 +1,11 @@
 """Follow files and globs like `tail -F`, across rotation, gzip, copytruncate and restarts, exactly once.
 
 A followed file is a *stream*: identified by device+inode plus a hash of its first bytes
-(up to HEAD_BYTES, of the decompressed content for `.gz`). The follower holds an open handle
-per stream, so a renamed or deleted file is still read to its end; after a restart it finds
-each stream again by identity (in the active file, the renamed file, or inside the `.gz`,
-resuming at the saved offset in the uncompressed stream). Its whole state is a JSON-able
+(up to HEAD_BYTES, of the decompressed content for `.gz`, and never less than its whole first
+line: a file is not followed before its first newline, as records share long prefixes). The
+follower holds an open handle per stream, so a renamed or deleted file is still read to its end;
+after a restart it finds each stream again by identity (in the active file, the renamed file, or
+inside the `.gz`, resuming at the saved offset in the uncompressed stream). Its whole state is a JSON-able
 snapshot that the monitor commits in the same SQLite transaction as everything the lines caused.
 """
 
@@ -205,6 +206,8 @@ class Follower:
                     continue
                 if c.gz and any(p.path + ".gz" == c.path for p in cands):
                     continue  # still being compressed: its plain twin is authoritative
+                if b"\n" not in c.head and len(c.head) < HEAD_BYTES:
+                    continue  # no whole first line yet: nothing to read, and too short a head to tell files apart
                 if first and not c.active:
                     self._mark_done(pattern, c.head)
                     continue

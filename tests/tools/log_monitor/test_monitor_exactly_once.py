@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tools.log_monitor.clock import FakeClock
@@ -118,6 +118,17 @@ OPS = st.one_of(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(OPS, max_size=30))
+@example(  # a partial first line's short head once matched every later file with the same line prefix
+    [
+        ("write", 0, True),
+        ("step",),
+        ("write", 0, False),
+        ("rotate", True),
+        ("rotate", False),
+        ("write", 0, True),
+        ("compress",),
+    ]
+)
 def test_exactly_once_under_rotation_compression_truncation_and_crashes(ops: list[tuple[Any, ...]]) -> None:
     """No line is processed twice or skipped, whatever happens between and during steps."""
     with tempfile.TemporaryDirectory() as tmp:
