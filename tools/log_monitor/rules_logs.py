@@ -228,14 +228,16 @@ class MatchRule:
         cfg, size = self.cfg, self.size
         groups = state.setdefault("groups", {})
         samples = state.setdefault("sample", {})
-        batch = Batch.of(records)
+        batch, newest = Batch.of(records), dict[str, float]()
         for rec in batch if self.narrow is None else batch.having(*self.narrow):
             if self._hit(rec):
-                g = _key(rec, cfg.by)
-                b = str(int(rec[TS_KEY] // size) * size)
+                g, ts = _key(rec, cfg.by), rec[TS_KEY]
+                b = str(int(ts // size) * size)
                 buckets = groups.setdefault(g, {})
                 buckets[b] = buckets.get(b, 0) + 1
-                samples[g] = str(rec.get("message", ""))[:300]
+                if ts >= newest.get(g, ts):  # the sample is the newest matching record of the batch
+                    newest[g] = ts
+                    samples[g] = str(rec.get("message", ""))[:300]
         out = []
         for g, buckets in groups.items():
             _prune(buckets, now - cfg.window)

@@ -201,3 +201,14 @@ def test_baseline_quiet_when_rate_matches_history(tmp_path: Path) -> None:
         _day(env, d, 100, 20)
     env.tick()
     assert env.reasons() == []
+
+
+def test_match_sample_is_the_newest_matching_record(tmp_path: Path) -> None:
+    """Whatever value matched, the alert's sample is the newest matching record's message."""
+    env = Env(tmp_path, [{"name": "bad", "type": "match", "where": {"level": ["ERROR", "CRITICAL"]}}])
+    env.write(ts=T0 - 2, level="ERROR", message="older error")
+    env.write(ts=T0 - 1, level="CRITICAL", message="newest critical")
+    env.write(ts=T0 - 3, level="ERROR", message="late-arriving old error")
+    env.tick()
+    assert env.rec.sent[0]["alerts"][0]["annotations"]["sample"] == "newest critical"
+    assert env.summaries() == ["3 matching record(s) in 60s"]
