@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#be185d", "#4d7c0f")
@@ -10,6 +11,37 @@ WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 240, 56, 16, 16, 
 
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def tick_format(labels: list[str]) -> str:
+    """Return the strftime format the time axis needs: seconds under an hour, the date beyond a day."""
+    if len(labels) < 2:
+        return "%H:%M:%S"
+    span = (_moment(labels[-1]) - _moment(labels[0])).total_seconds()
+    return "%H:%M:%S" if span < 3600 else "%H:%M" if span < 86400 else "%m-%d %H:%M"
+
+
+def _moment(label: str) -> datetime:
+    return datetime.fromisoformat(label.replace("Z", "+00:00"))
+
+
+def _time_ticks(labels: list[str], count: int = 5) -> list[str]:
+    """Return up to ``count`` distinct time labels under the x axis, the outer ones anchored inside the chart."""
+    if not labels:
+        return []
+    fmt, last = tick_format(labels), len(labels) - 1
+    indexes = sorted({round(last * k / (count - 1)) for k in range(count)})
+    parts, seen = [], set()
+    for index in indexes:
+        text = _moment(labels[index]).strftime(fmt)
+        if text in seen:
+            continue
+        seen.add(text)
+        x = PAD_LEFT + (WIDTH - PAD_LEFT - PAD_RIGHT) * index / max(1, last)
+        anchor = "start" if index == 0 and last else "end" if index == last and last else "middle"
+        parts.append(f'<text class="tick time" x="{x:.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}">'
+                     f"{escape(text)}</text>")
+    return parts
 
 
 def _points(values: list[float | None], top: float) -> list[list[tuple[float, float]]]:
@@ -39,11 +71,7 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: dict[str, l
         parts.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y}" y2="{y}"/>')
         parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{y + 4}" text-anchor="end">'
                      f"{escape(_fmt(top * (4 - tick) / 4))}{escape(unit)}</text>")
-    if labels:
-        for index in (0, len(labels) // 2, len(labels) - 1):
-            x = PAD_LEFT + (WIDTH - PAD_LEFT - PAD_RIGHT) * index / max(1, len(labels) - 1)
-            parts.append(f'<text class="tick" x="{x}" y="{HEIGHT - 12}" text-anchor="middle">'
-                         f"{escape(labels[index][5:16].replace('T', ' '))}</text>")
+    parts += _time_ticks(labels)
     for number, (name, vals) in enumerate(series.items()):
         colour = PALETTE[number % len(PALETTE)]
         for segment in _points(vals, top):
