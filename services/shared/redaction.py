@@ -62,6 +62,7 @@ CIRCULAR: Final = "[circular]"
 TOO_DEEP: Final = "[too deep]"
 MAX_DEPTH: Final = 24
 _MEMO_MAX_LEN: Final = 256  # only strings this short are memoised
+_PTB_REPR_ID: Final = re.compile(r"(\b(?:Chat|User)\((?:[^()]|\([^()]*\))*?\bid=)(-?\d+)")
 _MIN_KNOWN_SECRET: Final = 8  # known secret values shorter than this are not matched as bare text
 _CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
 _LONG_MEMO_SIZE: Final = 128  # longer strings (stack traces) up to max_field_chars; ~2 MB at most
@@ -283,6 +284,8 @@ class Redactor:
         for secret in self._known:
             if secret in text:
                 text = text.replace(secret, MASK)
+        if "id=" in text and ("Chat(" in text or "User(" in text):  # python-telegram-bot object reprs
+            text = _PTB_REPR_ID.sub(lambda m: m.group(1) + self.mask_user(m.group(2)), text)
         mask = trigger_mask(text)
         if not mask:
             return text
