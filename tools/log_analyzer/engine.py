@@ -33,6 +33,7 @@ from tools.log_analyzer.schema import (
     valid_predicate,
 )
 from tools.log_analyzer.sources import LogFile, resolve_inputs
+from tools.log_analyzer.summary import TABLES, summary_select
 
 Progress = Callable[[int], None]
 
@@ -85,6 +86,7 @@ class Dataset:
     cached_files: int = 0
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     time_range: tuple[Any, Any] | None = None  # (first, last) timestamp of ``records``, filled on first use
+    exact: bool | None = None  # percentiles from the rows (small input) rather than histograms, decided on first use
 
     def rows(self, query: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run ``query`` and return its rows as tuples."""
@@ -130,6 +132,7 @@ class _Loader:
         self.workers = max(1, settings.threads)
         self.bad: dict[str, int] = {}
         self.sources: list[str] = [f"SELECT {self.names}, seq FROM loaded WHERE _ok"]
+        self.summarised: list[str] = []  # attached databases that hold their file's summary tables
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
 
     @property
@@ -204,12 +207,15 @@ class _Loader:
             try:
                 self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
                 self.con.execute(f"SELECT {self.names}, _ok, seq FROM {name}.{TABLE} LIMIT 0")
+                for table in TABLES if self.columns == ALL_COLUMNS else ():
+                    self.con.execute(f"SELECT * FROM {name}.{table} LIMIT 0")
             except duckdb.Error:  # damaged or foreign entry: parse the file again
                 failed.append(log_file)
                 self.con.execute(f"DETACH DATABASE IF EXISTS {name}")
                 continue
             offset = self.rank[log_file] << FILE_SHIFT
             self.sources.append(f"SELECT {self.names}, seq + {offset} AS seq FROM {name}.{TABLE} WHERE _ok")
+            self.summarised.append(name)
         return failed
 
     def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
@@ -220,6 +226,9 @@ class _Loader:
         try:
             forced = self._into(cur, log_file, f"CREATE TABLE {name}.{TABLE} AS {{select}}")
             row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
+            for table in TABLES:
+                cur.execute(f"CREATE TABLE {name}.{table} AS "
+                            f"{summary_select(table, f'(SELECT * FROM {name}.{TABLE} WHERE _ok)')}")
         finally:
             cur.execute(f"DETACH {name}")
             cur.close()
@@ -254,8 +263,27 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     con.execute(f"CREATE VIEW all_records AS {union}")
     filters = filters or Filters()
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
+    if wanted == ALL_COLUMNS:
+        _summarise(con, loader.summarised, filters)
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
                    cached, tmp)
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filters) -> None:
+    """Create the summary relations (``summary.TABLES``) of the filtered records.
+
+    The cached files' stored summaries are reused, plus the active rows' computed now, unless a filter
+    cuts inside a minute or a level (time, level): then the summaries are computed from ``records``.
+    """
+    reusable = not (filters.since or filters.until or filters.levels)
+    where = Filters(services=filters.services).where()
+    for table in TABLES:
+        if not reusable:
+            con.execute(f"CREATE TEMP TABLE {table} AS {summary_select(table, 'records')}")
+            continue
+        con.execute(f"CREATE TEMP TABLE active_{table} AS {summary_select(table, '(SELECT * FROM loaded WHERE _ok)')}")
+        parts = [f"SELECT * FROM {name}.{table}" for name in stored] + [f"SELECT * FROM active_{table}"]
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE {where}")
 
 
 def _from_cache(cache: RecordCache, loader: _Loader, files: list[LogFile], write: bool) -> dict[LogFile, CacheEntry]:

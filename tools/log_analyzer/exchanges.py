@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from tools.log_analyzer._util import ratio, rnd
+from tools.log_analyzer._util import percentiles, ratio, rnd
 from tools.log_analyzer.engine import Dataset
 
 
@@ -22,20 +22,25 @@ def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
 
 def analyze_exchanges(ds: Dataset) -> dict[str, Any]:
     """Return one ranked row per exchange with its calls, success rate, p50/p95 and problems."""
-    rows = ds.dicts("""SELECT exchange, count(*) AS calls, count(*) FILTER (WHERE success) AS succeeded,
-                       quantile_cont(rt, 0.5) AS p50_ms, quantile_cont(rt, 0.95) AS p95_ms, max(rt) AS max_ms
-                       FROM records WHERE event = 'exchange_api_call' AND exchange IS NOT NULL GROUP BY 1""")
-    limits = dict(ds.rows("""SELECT exchange, greatest(count(*) FILTER (WHERE event = 'rate_limit_hit'),
-                             count(*) FILTER (WHERE event = 'exchange_api_call' AND error_type = 'rate_limit'))
-                             FROM records WHERE exchange IS NOT NULL GROUP BY 1"""))
-    errors = _by_exchange(ds, """SELECT exchange, coalesce(error_type, err_type, 'unknown'), count(*) FROM records
+    rows = ds.dicts("""SELECT exchange, sum(n)::BIGINT AS calls, coalesce(sum(n) FILTER (WHERE success), 0)::BIGINT
+                       AS succeeded FROM counts WHERE event = 'exchange_api_call' AND exchange IS NOT NULL
+                       GROUP BY 1""")
+    timing = {key[0]: (values, peak) for key, _, values, peak in
+              percentiles(ds, ("exchange",), "event = 'exchange_api_call' AND exchange IS NOT NULL", (0.5, 0.95))}
+    for row in rows:
+        (row["p50_ms"], row["p95_ms"]), row["max_ms"] = timing.get(row["exchange"], ((None, None), None))
+    limits = dict(ds.rows("""SELECT exchange, greatest(coalesce(sum(n) FILTER (WHERE event = 'rate_limit_hit'), 0),
+                             coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call' AND error_type = 'rate_limit'),
+                                      0))::BIGINT
+                             FROM counts WHERE exchange IS NOT NULL GROUP BY 1"""))
+    errors = _by_exchange(ds, """SELECT exchange, coalesce(error_type, err_type, 'unknown'), sum(n)::BIGINT FROM counts
                                  WHERE event = 'exchange_api_call' AND success = false AND exchange IS NOT NULL
                                  GROUP BY ALL""")
-    quality = _by_exchange(ds, """SELECT exchange, flag, count(*) FROM (SELECT exchange, unnest(flags) AS flag
-                                  FROM records WHERE event = 'data_quality_issue' AND exchange IS NOT NULL)
+    quality = _by_exchange(ds, """SELECT exchange, flag, sum(n)::BIGINT FROM (SELECT exchange, unnest(flags) AS flag, n
+                                  FROM counts WHERE event = 'data_quality_issue' AND exchange IS NOT NULL)
                                   GROUP BY ALL""")
-    health = dict(ds.rows("""SELECT substr(component, 10), avg(CASE WHEN healthy THEN 1.0 ELSE 0.0 END)
-                             FROM records WHERE event = 'health_check' AND component LIKE 'exchange:%'
+    health = dict(ds.rows("""SELECT substr(component, 10), coalesce(sum(n) FILTER (WHERE healthy), 0) / sum(n)
+                             FROM counts WHERE event = 'health_check' AND component LIKE 'exchange:%'
                              GROUP BY 1"""))
     known = {r["exchange"] for r in rows}
     for name in sorted((set(limits) | set(quality) | set(health)) - known):

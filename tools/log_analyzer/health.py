@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from tools.log_analyzer._util import percentiles
 from tools.log_analyzer.engine import Dataset
 
 WEIGHTS = {"error_rate": 0.30, "latency": 0.25, "availability": 0.20, "rate_limiting": 0.15, "freshness": 0.10}
@@ -48,19 +49,20 @@ def combine(components: dict[str, float | None]) -> float | None:
 
 def _service_facts(ds: Dataset) -> list[dict[str, Any]]:
     events = ", ".join(f"'{e}'" for e in LATENCY_TARGETS_MS)
-    facts = ds.dicts("""SELECT service, count(*) AS records, count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL'))
-                        AS errors, max(ts) AS newest,
-                        count(*) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
-                                         AND success IS NOT NULL) AS outcomes,
-                        count(*) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
-                                         AND success) AS succeeded,
-                        count(*) FILTER (WHERE event = 'exchange_api_call') AS calls,
-                        greatest(count(*) FILTER (WHERE event = 'rate_limit_hit'),
-                                 count(*) FILTER (WHERE event = 'exchange_api_call' AND error_type = 'rate_limit'))
-                        AS rate_limits
-                        FROM records GROUP BY 1 ORDER BY 1""")
-    p95 = ds.rows(f"""SELECT service, event, quantile_cont(rt, 0.95) FROM records
-                      WHERE event IN ({events}) AND rt IS NOT NULL GROUP BY ALL ORDER BY ALL""")
+    facts = ds.dicts("""SELECT service, sum(n)::BIGINT AS records,
+                        coalesce(sum(n) FILTER (WHERE level IN ('ERROR', 'CRITICAL')), 0)::BIGINT AS errors,
+                        max(last_ts) AS newest,
+                        coalesce(sum(n) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
+                                                AND success IS NOT NULL), 0)::BIGINT AS outcomes,
+                        coalesce(sum(n) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
+                                                AND success), 0)::BIGINT AS succeeded,
+                        coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call'), 0)::BIGINT AS calls,
+                        greatest(coalesce(sum(n) FILTER (WHERE event = 'rate_limit_hit'), 0),
+                                 coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call'
+                                                         AND error_type = 'rate_limit'), 0))::BIGINT AS rate_limits
+                        FROM counts GROUP BY 1 ORDER BY 1""")
+    p95 = [(*key, values[0]) for key, _, values, _ in
+           percentiles(ds, ("service", "event"), f"event IN ({events})", (0.95,))]
     for row in facts:
         row["p95_ms"] = {event: round(value, 2) for service, event, value in p95 if service == row["service"]}
     return facts

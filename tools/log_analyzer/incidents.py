@@ -11,10 +11,10 @@ of the first normal window after it.
 from __future__ import annotations
 
 import statistics
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, time_range
+from tools.log_analyzer._util import Windows, iso, time_range, windows
 from tools.log_analyzer.engine import Dataset
 
 FAILURE = ("(level IN ('ERROR', 'CRITICAL') OR success = false OR healthy = false "
@@ -38,15 +38,16 @@ def find_incidents(ds: Dataset, buckets: int = 48, factor: float = 2.0, margin: 
                    minimum: int = 5, sigmas: float = 4.0) -> list[dict[str, Any]]:
     """Return the incidents in the records with start, recovery time, peak rate and main error types."""
     start, end = time_range(ds)
-    if start is None or end is None:
+    span = windows(ds, buckets)
+    if start is None or end is None or span is None:
         return []
-    width = bucket_width_seconds(start, end, buckets)
+    buckets = span.count
     totals, failures = [0] * buckets, [0] * buckets
     first_failure: dict[int, datetime] = {}
     for bucket, total, failed, first in ds.rows(
-            f"SELECT {bucket_expr(start, width, buckets)} AS b, count(*), count(*) FILTER (WHERE {FAILURE}), "
-            f"min(ts) FILTER (WHERE {FAILURE}) FROM records GROUP BY 1"):
-        totals[bucket], failures[bucket] = total, failed
+            f"SELECT {span.index_sql('minute')} AS b, sum(n), coalesce(sum(n) FILTER (WHERE {FAILURE}), 0), "
+            f"min(first_ts) FILTER (WHERE {FAILURE}) FROM {span.source()} GROUP BY 1"):
+        totals[bucket], failures[bucket] = int(total), int(failed)
         if first is not None:
             first_failure[bucket] = first
     rates = [f / t if t else 0.0 for f, t in zip(failures, totals, strict=True)]
@@ -56,21 +57,23 @@ def find_incidents(ds: Dataset, buckets: int = 48, factor: float = 2.0, margin: 
                 for rate, fails, total in zip(rates, failures, totals, strict=True)]
     incidents = []
     for first, last in _runs(abnormal, gap=2):
-        began = first_failure.get(first, start + timedelta(seconds=first * width))
+        began = first_failure.get(first, span.start(first))
         ongoing = last >= buckets - 1
-        recovered = None if ongoing else start + timedelta(seconds=(last + 1) * width)
+        recovered = None if ongoing else span.start(last + 1)
         incidents.append({
             "start": iso(began), "recovered_at": iso(recovered),
             "recovery_seconds": round((recovered - began).total_seconds(), 1) if recovered else None,
             "ongoing": ongoing, "failures": sum(failures[first:last + 1]),
             "peak_failure_rate": round(max(rates[first:last + 1]), 4), "usual_failure_rate": round(usual, 4),
-            "top_causes": _causes(ds, began, recovered or end + timedelta(milliseconds=1)),
+            "top_causes": _causes(ds, span, first, last + 1),
         })
     return incidents
 
 
-def _causes(ds: Dataset, begin: datetime, end: datetime, top: int = 3) -> list[dict[str, Any]]:
+def _causes(ds: Dataset, span: Windows, first: int, stop: int, top: int = 3) -> list[dict[str, Any]]:
+    """Return the commonest failure causes in windows ``first`` to ``stop`` (excluded)."""
+    index = span.index_sql("minute")
     return ds.dicts(f"""SELECT coalesce(error_type, err_type, CASE WHEN event = 'rate_limit_hit' THEN 'rate_limit' END,
-                        level) AS cause, exchange, count(*) AS count
-                        FROM records WHERE {FAILURE} AND ts >= ? AND ts < ?
-                        GROUP BY ALL ORDER BY count DESC, cause LIMIT {top}""", [begin, end])
+                        level) AS cause, exchange, sum(n)::BIGINT AS count
+                        FROM {span.source()} WHERE {FAILURE} AND {index} >= ? AND {index} < ?
+                        GROUP BY ALL ORDER BY count DESC, cause LIMIT {top}""", [first, stop])

@@ -1,14 +1,15 @@
 """Latency percentiles, resource use over time and the seed's business and error metrics.
 
-Percentiles are DuckDB's ``quantile_cont`` (linear interpolation, like Python's
-``statistics.quantiles(method="inclusive")``) of ``context.response_time_ms``.
+Percentiles of ``context.response_time_ms`` interpolate linearly, like Python's
+``statistics.quantiles(method="inclusive")``: exact on small inputs, within 1 % from the summaries'
+histograms on large ones (see ``summary``). Counts come from the per-minute summaries, exactly.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, ratio, rnd, time_range
+from tools.log_analyzer._util import iso, percentiles, ratio, rnd, time_range, windows
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.incidents import find_incidents
 
@@ -17,21 +18,23 @@ _PCT = ("p50", "p90", "p95", "p99")
 
 
 def latency(ds: Dataset, keys: str, where: str = "TRUE") -> list[dict[str, Any]]:
-    """Return count, p50/p90/p95/p99 and max of response_time_ms grouped by the SQL ``keys``."""
-    rows = ds.dicts(f"""SELECT {keys}, count(rt) AS count, quantile_cont(rt, {list(QUANTILES)}) AS q,
-                        max(rt) AS max FROM records WHERE rt IS NOT NULL AND {where}
-                        GROUP BY ALL ORDER BY ALL""")
-    for row in rows:
-        for name, value in zip(_PCT, row.pop("q"), strict=True):
+    """Return count, p50/p90/p95/p99 and max of response_time_ms grouped by the comma-separated ``keys``."""
+    names = [k.strip() for k in keys.split(",")]
+    rows = []
+    for key, count, values, peak in percentiles(ds, names, where, QUANTILES):
+        row: dict[str, Any] = dict(zip(names, key, strict=True))
+        row["count"] = count
+        for name, value in zip(_PCT, values, strict=True):
             row[name] = rnd(value)
-        row["max"] = rnd(row.pop("max"))
+        row["max"] = rnd(peak)
+        rows.append(row)
     return rows
 
 
 def success_rates(ds: Dataset, keys: str, where: str) -> list[dict[str, Any]]:
     """Return total, successes, failures and success rate of ``context.success`` grouped by ``keys``."""
-    rows = ds.dicts(f"""SELECT {keys}, count(*) AS total, count(*) FILTER (WHERE success) AS succeeded
-                        FROM records WHERE success IS NOT NULL AND {where} GROUP BY ALL ORDER BY ALL""")
+    rows = ds.dicts(f"""SELECT {keys}, sum(n)::BIGINT AS total, coalesce(sum(n) FILTER (WHERE success), 0)::BIGINT
+                        AS succeeded FROM counts WHERE success IS NOT NULL AND {where} GROUP BY ALL ORDER BY ALL""")
     for row in rows:
         row["failed"] = row["total"] - row["succeeded"]
         row["success_rate"] = ratio(row["succeeded"], row["total"])
@@ -40,14 +43,13 @@ def success_rates(ds: Dataset, keys: str, where: str) -> list[dict[str, Any]]:
 
 def resources(ds: Dataset, buckets: int = 48) -> list[dict[str, Any]]:
     """Return average and peak memory (MB) and CPU (%) per service per time window."""
-    start, end = time_range(ds)
-    if start is None:
+    span = windows(ds, buckets)
+    if span is None:
         return []
-    width = bucket_width_seconds(start, end, buckets)
-    rows = ds.dicts(f"""SELECT service, {bucket_expr(start, width, buckets)} AS bucket, min(ts) AS start,
-                        avg(memory_mb) AS memory_avg_mb, max(memory_mb) AS memory_max_mb,
-                        avg(cpu_percent) AS cpu_avg, max(cpu_percent) AS cpu_max
-                        FROM records WHERE memory_mb IS NOT NULL GROUP BY ALL ORDER BY service, bucket""")
+    rows = ds.dicts(f"""SELECT service, {span.index_sql('minute')} AS bucket, min(first_ts) AS start,
+                        sum(mem_sum) / sum(mem_n) AS memory_avg_mb, max(mem_max) AS memory_max_mb,
+                        sum(cpu_sum) / nullif(sum(cpu_n), 0) AS cpu_avg, max(cpu_max) AS cpu_max
+                        FROM {span.source()} WHERE mem_n > 0 GROUP BY ALL ORDER BY service, bucket""")
     for row in rows:
         row["start"] = iso(row["start"])
         for key in ("memory_avg_mb", "memory_max_mb", "cpu_avg", "cpu_max"):
@@ -57,10 +59,10 @@ def resources(ds: Dataset, buckets: int = 48) -> list[dict[str, Any]]:
 
 def error_rates(ds: Dataset) -> list[dict[str, Any]]:
     """Return records, errors (ERROR+), criticals and the error rate per service and module."""
-    rows = ds.dicts("""SELECT service, module, count(*) AS records,
-                       count(*) FILTER (WHERE level IN ('ERROR', 'CRITICAL')) AS errors,
-                       count(*) FILTER (WHERE level = 'CRITICAL') AS critical
-                       FROM records GROUP BY ALL ORDER BY errors DESC, service, module""")
+    rows = ds.dicts("""SELECT service, module, sum(n)::BIGINT AS records,
+                       coalesce(sum(n) FILTER (WHERE level IN ('ERROR', 'CRITICAL')), 0)::BIGINT AS errors,
+                       coalesce(sum(n) FILTER (WHERE level = 'CRITICAL'), 0)::BIGINT AS critical
+                       FROM counts GROUP BY ALL ORDER BY errors DESC, service, module""")
     for row in rows:
         row["error_rate"] = ratio(row["errors"], row["records"])
     return rows
@@ -68,8 +70,9 @@ def error_rates(ds: Dataset) -> list[dict[str, Any]]:
 
 def cache_ratios(ds: Dataset) -> list[dict[str, Any]]:
     """Return hits, misses and hit ratio of cache lookups (``cache_operation`` with operation get)."""
-    rows = ds.dicts("""SELECT service, count(*) FILTER (WHERE hit) AS hits, count(*) FILTER (WHERE NOT hit) AS misses
-                       FROM records WHERE event = 'cache_operation' AND operation = 'get' AND hit IS NOT NULL
+    rows = ds.dicts("""SELECT service, coalesce(sum(n) FILTER (WHERE hit), 0)::BIGINT AS hits,
+                       coalesce(sum(n) FILTER (WHERE NOT hit), 0)::BIGINT AS misses
+                       FROM counts WHERE event = 'cache_operation' AND operation = 'get' AND hit IS NOT NULL
                        GROUP BY ALL ORDER BY ALL""")
     for row in rows:
         row["hit_ratio"] = ratio(row["hits"], row["hits"] + row["misses"])
@@ -79,24 +82,24 @@ def cache_ratios(ds: Dataset) -> list[dict[str, Any]]:
 def critical_frequency(ds: Dataset) -> dict[str, Any]:
     """Return the number of CRITICAL records and their rate per hour over the analysed range."""
     start, end = time_range(ds)
-    count = int(ds.scalar("SELECT count(*) FROM records WHERE level = 'CRITICAL'") or 0)
+    count = int(ds.scalar("SELECT sum(n) FROM counts WHERE level = 'CRITICAL'") or 0)
     hours = (end - start).total_seconds() / 3600 if start and end and end > start else None
     return {"count": count, "per_hour": round(count / hours, 3) if hours else None}
 
 
 def exception_types(ds: Dataset, top: int = 20) -> list[dict[str, Any]]:
     """Return the most frequent exception (or error) types with counts and the services raising them."""
-    return ds.dicts(f"""SELECT coalesce(exc_type, err_type) AS type, count(*) AS count,
+    return ds.dicts(f"""SELECT coalesce(exc_type, err_type) AS type, sum(n)::BIGINT AS count,
                         list(DISTINCT service ORDER BY service) AS services
-                        FROM records WHERE coalesce(exc_type, err_type) IS NOT NULL
+                        FROM counts WHERE coalesce(exc_type, err_type) IS NOT NULL
                         GROUP BY 1 ORDER BY count DESC, type LIMIT {int(top)}""")
 
 
 def connectivity(ds: Dataset) -> list[dict[str, Any]]:
     """Return health-check results per component: checks, healthy share and the latest state."""
-    rows = ds.dicts("""SELECT component, count(*) AS checks, count(*) FILTER (WHERE healthy) AS healthy,
-                       arg_max(healthy, (ts, NOT healthy)) AS healthy_now, max(ts) AS last_check
-                       FROM records WHERE event = 'health_check' AND healthy IS NOT NULL
+    rows = ds.dicts("""SELECT component, sum(n)::BIGINT AS checks, coalesce(sum(n) FILTER (WHERE healthy), 0)::BIGINT
+                       AS healthy, arg_max(healthy, (last_ts, NOT healthy)) AS healthy_now, max(last_ts) AS last_check
+                       FROM counts WHERE event = 'health_check' AND healthy IS NOT NULL
                        GROUP BY ALL ORDER BY ALL""")
     for row in rows:
         row["healthy_ratio"] = ratio(row["healthy"], row["checks"])

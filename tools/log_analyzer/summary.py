@@ -1,0 +1,94 @@
+"""Mergeable summaries of the records, so a report need not scan every row again.
+
+Three tables, each a plain GROUP BY that can be summed across files:
+
+    counts             per minute and per combination of the dimensions the count analyses group on:
+                       records ``n``, first/last timestamp, memory/CPU sums and peaks
+    latency            per (service, event, method, path, command, exchange) and log bucket of
+                       ``response_time_ms``: count, min, max
+    latency_by_minute  per minute and log bucket: count, min, max
+
+A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
+the active files' are computed at load. Counts are exact. Percentiles from the histograms are
+approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its geometric middle clamped to
+the bucket's own min and max, so each order statistic is off by at most sqrt(1.02) - 1 < 1 %
+(relative), and so is the interpolation between two of them. Small inputs (``EXACT_LIMIT`` timed
+records or fewer) get exact percentiles from the rows instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+GAMMA = 1.02
+EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the rows, exactly
+DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "command", "exchange", "error_type",
+                         "err_type", "exc_type", "operation", "hit", "component", "healthy", "success", "flags")
+LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
+TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute")
+_ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
+
+_DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
+_KEY_LIST = ", ".join(f'"{k}"' for k in LATENCY_KEYS)
+_BIN = f"CASE WHEN rt > 0 THEN CAST(floor(ln(rt) / {math.log(GAMMA)!r}) AS INTEGER) ELSE {_ZERO_BIN} END"
+_MEASURES = ("count(memory_mb) AS mem_n, sum(memory_mb) AS mem_sum, max(memory_mb) AS mem_max, "
+             "count(cpu_percent) AS cpu_n, sum(cpu_percent) AS cpu_sum, max(cpu_percent) AS cpu_max")
+
+
+def summary_select(table: str, source: str) -> str:
+    """Return the SELECT building summary ``table`` from the flat rows of ``source`` (a relation)."""
+    if table == "counts":
+        return (f"SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, {_DIM_LIST}, count(*) AS n, "
+                f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
+    keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
+    return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
+            "WHERE rt IS NOT NULL GROUP BY ALL")
+
+
+def rows_as_counts(source: str = "records") -> str:
+    """Return a relation shaped like ``counts`` with one row per record (for windows under a minute)."""
+    return (f"(SELECT ts AS minute, {_DIM_LIST}, 1 AS n, ts AS first_ts, ts AS last_ts, "
+            "CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, memory_mb AS mem_sum, memory_mb AS mem_max, "
+            "CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, cpu_percent AS cpu_sum, cpu_percent AS cpu_max "
+            f"FROM {source})")
+
+
+def _value(bin_: int, lo: float, hi: float) -> float:
+    """Return the value standing for the records of one bucket (its geometric middle, kept in [lo, hi])."""
+    middle = 0.0 if bin_ == _ZERO_BIN else GAMMA ** (bin_ + 0.5)
+    return min(hi, max(lo, middle))
+
+
+def histogram_quantiles(buckets: Sequence[tuple[int, int, float, float]], qs: Iterable[float]) -> list[float | None]:
+    """Return quantiles (linear interpolation, as ``quantile_cont``) of sorted (bin, n, lo, hi) buckets."""
+    total = sum(b[1] for b in buckets)
+    if not total:
+        return [None for _ in qs]
+    ends, running = [], 0
+    for bucket in buckets:
+        running += bucket[1]
+        ends.append(running)
+
+    def at(rank: int) -> float:
+        index = next(i for i, end in enumerate(ends) if rank < end)
+        bin_, _, lo, hi = buckets[index]
+        return _value(bin_, lo, hi)
+
+    out: list[float | None] = []
+    for q in qs:
+        position = (total - 1) * q
+        below = math.floor(position)
+        low = at(below)
+        out.append(low + (position - below) * (at(min(below + 1, total - 1)) - low))
+    return out
+
+
+def grouped_quantiles(rows: Iterable[Sequence[Any]], width: int, qs: Sequence[float]) -> dict[tuple[Any, ...], Any]:
+    """Group rows of (*key[width], bin, n, lo, hi) sorted by key and bin; return key -> (count, quantiles, max)."""
+    groups: dict[tuple[Any, ...], list[tuple[int, int, float, float]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[:width]), []).append((row[width], row[width + 1], row[width + 2], row[width + 3]))
+    return {key: (sum(b[1] for b in buckets), histogram_quantiles(buckets, qs), max(b[3] for b in buckets))
+            for key, buckets in groups.items()}
