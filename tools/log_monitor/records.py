@@ -87,11 +87,14 @@ def _hashable(value: Any) -> Any:
 
 
 class Batch(list[Record]):
-    """Records of one batch with lazily built shared indexes; a plain list everywhere else."""
+    """Records of one batch with lazily built shared indexes; a plain list everywhere else.
+
+    Read-only once a rule has read it: the indexes are built on first use and not updated.
+    """
 
     _index: dict[str, dict[Any, list[Record]]] | None = None
     _tally: dict[tuple[Any, Any, int], int] | None = None
-    _newest: dict[Any, float] = {}
+    _newest: dict[Any, float] | None = None
 
     @classmethod
     def of(cls, records: Iterable[Record]) -> Batch:
@@ -109,6 +112,7 @@ class Batch(list[Record]):
             s, lv, e, ts = rec.get("service"), rec.get("level"), rec.get("event"), rec[TS_KEY]
             try:
                 k = (s, lv, int(ts))
+                hash(e)
                 tally[k] = tally.get(k, 0) + 1
             except TypeError:  # a list or object where a string belongs: indexed by its JSON text
                 s, lv, e = _hashable(s), _hashable(lv), _hashable(e)
@@ -145,8 +149,9 @@ class Batch(list[Record]):
 
     def newest(self, service: str) -> float | None:
         """The newest record time of `service` in this batch, if it has any."""
-        if self._tally is None:
+        if self._newest is None:
             self._build()
+        assert self._newest is not None
         return self._newest.get(service)
 
     def by_field(self, field: str) -> dict[Any, list[Record]]:

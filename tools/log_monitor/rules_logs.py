@@ -216,7 +216,10 @@ class MatchRule:
     def _hit(self, rec: Record) -> bool:
         for k, allowed in self.where:
             v = rec.get(k) if "." not in k else get_field(rec, k)
-            if v not in allowed:
+            try:
+                if v not in allowed:
+                    return False
+            except TypeError:  # a list or object can equal no configured scalar
                 return False
         for k, rx in self.regex:
             v = rec.get(k) if "." not in k else get_field(rec, k)
@@ -296,10 +299,11 @@ class NewFingerprintRule:
             if not isinstance(err, dict):
                 continue
             fp = err.get("fingerprint")
-            if not fp:
+            if not fp or not isinstance(fp, str):
                 continue
             if fp not in known and not learning:
-                fresh[fp] = [now, rec.get("service", ""), str(err.get("type", "")), str(rec.get("message", ""))[:300]]
+                svc, etype = str(rec.get("service", "")), str(err.get("type", ""))
+                fresh[fp] = [now, svc, etype, str(rec.get("message", ""))[:300]]
             known[fp] = rec[TS_KEY]
         if len(known) > self.cfg.max_known:
             for fp, _ in sorted(known.items(), key=lambda kv: kv[1])[: len(known) - self.cfg.max_known]:

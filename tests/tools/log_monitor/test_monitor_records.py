@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -128,3 +129,46 @@ def test_error_rate_from_shared_counts_equals_a_record_scan() -> None:
     fast.evaluate(Batch(records), T0, s1)
     slow.evaluate(Batch(records), T0, s2)
     assert s1 == s2 and s1["groups"]["s"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(-1e6, 1e6) | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=4,
+)
+ODD_RECORD = st.fixed_dictionaries(
+    {
+        "service": JSON | st.sampled_from(["market-data", "telegram-bot"]),
+        "level": JSON | st.sampled_from(["ERROR", "CRITICAL"]),
+        "event": JSON | st.sampled_from(["http_request", "security_event", "rate_limit_hit"]),
+        "message": JSON,
+        "context": JSON
+        | st.fixed_dictionaries({"response_time_ms": JSON, "severity": JSON, "exchange": JSON, "n": JSON}),
+        "error": JSON | st.fixed_dictionaries({"fingerprint": JSON, "type": JSON}),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ODD_RECORD, min_size=1, max_size=8))
+def test_default_rules_survive_any_field_types(recs: list[dict[str, Any]]) -> None:
+    """Lists, objects, numbers or null where strings belong never crash a rule, the engine or a commit."""
+    import tempfile
+
+    from tools.log_monitor.clock import FakeClock
+    from tools.log_monitor.monitor import Monitor
+    from tools.log_monitor.notifiers import RecordingNotifier
+    from tools.log_monitor.sampler import FixedSampler
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        base = c.load_config("config/monitor.yml", {"LOG_DIR": tmp, "MONITOR_STATE_DB": str(root / "s.db")})
+        cfg = base.model_copy(update={"start_at": "beginning"})
+        rec = RecordingNotifier()
+        m = Monitor(cfg, clock=FakeClock(T0), notifiers={"console": rec}, sampler=FixedSampler({}))
+        stamp = "2025-01-15T10:30:00.000Z"
+        (root / "market-data.log").write_bytes(b"".join(orjson.dumps({"timestamp": stamp, **r}) + b"\n" for r in recs))
+        assert m.step() == len(recs)
+        m.deliver()
+        assert m.selfmon["parse_errors"] == 0
+        m.close()
