@@ -1,6 +1,7 @@
 """A columnar copy of each immutable rotated file, so later reports never parse its JSON again.
 
-Each entry is a small DuckDB database (one ``records`` table of the typed flat rows) that later runs
+Each entry is a small DuckDB database (a ``records`` table of the typed flat rows, its WARNING+ rows in
+``problems``, and the mergeable summaries of ``summary.TABLES``) that later runs
 attach read-only and query in place: no decoding into memory, no copy. Entries are keyed by path, size,
 mtime, the cache format and the DuckDB version: a file that changed, however unlikely for a rotated
 .gz, simply gets a new entry, and an entry that cannot be opened is rebuilt.
@@ -21,6 +22,7 @@ from tools.log_analyzer.schema import CACHE_VERSION
 from tools.log_analyzer.sources import LogFile
 
 TABLE = "records"
+PROBLEMS = "problems"  # the WARNING+ rows of ``records``, all that error patterns read
 
 
 def default_cache_dir(environ: dict[str, str] | None = None) -> Path:

@@ -18,12 +18,14 @@ from typing import Any
 
 import duckdb
 
-from tools.log_analyzer.cache import TABLE, CacheEntry, RecordCache
+from tools.log_analyzer.cache import PROBLEMS, TABLE, CacheEntry, RecordCache
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
 from tools.log_analyzer.salvage import salvage
 from tools.log_analyzer.schema import (
     ALL_COLUMNS,
+    ERRORS_COLUMNS,
+    PROBLEM_LEVELS,
     TIMESTAMP_FORMAT,
     columns_literal,
     flat_select,
@@ -36,6 +38,8 @@ from tools.log_analyzer.sources import LogFile, resolve_inputs
 from tools.log_analyzer.summary import TABLES, summary_select
 
 Progress = Callable[[int], None]
+PROBLEM_SELECT = ", ".join(f'"{c}"' for c in ERRORS_COLUMNS)
+PROBLEM_PREDICATE = "level IN (" + ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS) + ")"
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class _Loader:
         self.bad: dict[str, int] = {}
         self.sources: list[str] = [f"SELECT {self.names}, seq FROM loaded WHERE _ok"]
         self.summarised: list[str] = []  # attached databases that hold their file's summary tables
+        self.problems: list[str] = [f"SELECT {PROBLEM_SELECT} FROM loaded WHERE _ok AND {PROBLEM_PREDICATE}"]
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
 
     @property
@@ -207,6 +212,7 @@ class _Loader:
             try:
                 self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
                 self.con.execute(f"SELECT {self.names}, _ok, seq FROM {name}.{TABLE} LIMIT 0")
+                self.con.execute(f"SELECT {PROBLEM_SELECT} FROM {name}.{PROBLEMS} LIMIT 0")
                 for table in TABLES if self.columns == ALL_COLUMNS else ():
                     self.con.execute(f"SELECT * FROM {name}.{table} LIMIT 0")
             except duckdb.Error:  # damaged or foreign entry: parse the file again
@@ -216,6 +222,7 @@ class _Loader:
             offset = self.rank[log_file] << FILE_SHIFT
             self.sources.append(f"SELECT {self.names}, seq + {offset} AS seq FROM {name}.{TABLE} WHERE _ok")
             self.summarised.append(name)
+            self.problems.append(f"SELECT {PROBLEM_SELECT} FROM {name}.{PROBLEMS}")
         return failed
 
     def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
@@ -226,6 +233,8 @@ class _Loader:
         try:
             forced = self._into(cur, log_file, f"CREATE TABLE {name}.{TABLE} AS {{select}}")
             row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
+            cur.execute(f"CREATE TABLE {name}.{PROBLEMS} AS SELECT {PROBLEM_SELECT} FROM {name}.{TABLE} "
+                        f"WHERE _ok AND {PROBLEM_PREDICATE}")
             for table in TABLES:
                 cur.execute(f"CREATE TABLE {name}.{table} AS "
                             f"{summary_select(table, f'(SELECT * FROM {name}.{TABLE} WHERE _ok)')}")
@@ -263,6 +272,8 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     con.execute(f"CREATE VIEW all_records AS {union}")
     filters = filters or Filters()
     con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
+    con.execute(f"CREATE VIEW problem_records AS SELECT * FROM ({' UNION ALL '.join(loader.problems)}) "
+                f"WHERE {filters.where()}")
     if wanted == ALL_COLUMNS:
         _summarise(con, loader.summarised, filters)
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
@@ -273,17 +284,21 @@ def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filte
     """Create the summary relations (``summary.TABLES``) of the filtered records.
 
     The cached files' stored summaries are reused, plus the active rows' computed now, unless a filter
-    cuts inside a minute or a level (time, level): then the summaries are computed from ``records``.
+    cuts inside a minute or a level (time, level): then the summaries are computed from ``records``
+    (journeys' parts: with any filter).
     """
-    reusable = not (filters.since or filters.until or filters.levels)
     where = Filters(services=filters.services).where()
     for table in TABLES:
+        # a journey's parts mix services, so they are reused only without any filter
+        reusable = filters == Filters() or not (filters.since or filters.until or filters.levels
+                                                or table == "journey_parts")
         if not reusable:
             con.execute(f"CREATE TEMP TABLE {table} AS {summary_select(table, 'records')}")
             continue
         con.execute(f"CREATE TEMP TABLE active_{table} AS {summary_select(table, '(SELECT * FROM loaded WHERE _ok)')}")
         parts = [f"SELECT * FROM {name}.{table}" for name in stored] + [f"SELECT * FROM active_{table}"]
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE {where}")
+        kind = "TEMP TABLE" if table in ("counts", "latency") else "VIEW"  # the two read many times: copied once
+        con.execute(f"CREATE {kind} {table} AS SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE {where}")
 
 
 def _from_cache(cache: RecordCache, loader: _Loader, files: list[LogFile], write: bool) -> dict[LogFile, CacheEntry]:

@@ -42,7 +42,7 @@ def _template_table(ds: Dataset) -> int:
     """Copy the WARNING+ records to table ``problems`` (one scan), mine each distinct message's template."""
     levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
     ds.con.execute("CREATE OR REPLACE TEMP TABLE problems AS SELECT ts, service, module, level, message, fingerprint "
-                   f"FROM records WHERE level IN ({levels})")
+                   f"FROM problem_records WHERE level IN ({levels})")
     # the miner's groups depend on the order it sees messages in: sorted, whatever the scan order (on our
     # logs sorted input also groups best: fewer templates than first-seen or most-frequent order)
     messages = [row[0] for row in ds.rows("SELECT DISTINCT message FROM problems ORDER BY message")]

@@ -14,17 +14,16 @@ from typing import Any
 from tools.log_analyzer._util import iso, ratio, rnd
 from tools.log_analyzer.engine import Dataset
 
-# Only what every journey needs; a listed journey's command and services come with its steps.
-# Comparing 64-bit hashes of service names is much cheaper than comparing the strings.
+# Only what every journey needs, merged from the per-file parts (summary.TABLES); a listed journey's command
+# and services come with its steps. Comparing 64-bit hashes of service names is much cheaper than the strings.
 _JOURNEYS = """
 CREATE OR REPLACE TEMP TABLE journeys AS
-SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
-       min(hash(service)) <> max(hash(service)) AS cross_service,
-       greatest(epoch_ms(max(ts)) - epoch_ms(min(ts)), coalesce(max(rt), 0)) AS duration_ms,
-       bool_or(level IN ('ERROR', 'CRITICAL'))
-         OR coalesce(NOT arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT))
-                     FILTER (WHERE success IS NOT NULL), false) AS failed
-FROM records WHERE request_id IS NOT NULL GROUP BY request_id
+SELECT request_id, max("user") AS "user", min(start) AS start, max(finish) AS finish, sum(events)::BIGINT AS events,
+       min(service_lo) <> max(service_hi) AS cross_service,
+       greatest(epoch_ms(max(finish)) - epoch_ms(min(start)), coalesce(max(rt_max), 0)) AS duration_ms,
+       bool_or(has_error) OR coalesce(NOT arg_max(outcome, outcome_key) FILTER (WHERE outcome_key IS NOT NULL),
+                                      false) AS failed
+FROM journey_parts GROUP BY request_id
 """
 
 
@@ -55,12 +54,12 @@ def slowest_step(journey: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(later, key=lambda s: s["gap_ms"]) if later else None
 
 
-def _detail(ds: Dataset, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    details = steps(ds, [r["request_id"] for r in rows])
+def _detail(rows: list[dict[str, Any]], details: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Add its steps, services, command and slowest step to each journey row."""
     for row in rows:
         row["start"], row["finish"] = iso(row["start"]), iso(row["finish"])
         row["duration_ms"] = rnd(float(row["duration_ms"]))
-        row["steps"] = details[row["request_id"]]
+        row["steps"] = [dict(step) for step in details[row["request_id"]]]
         row["services"] = sorted({step["service"] for step in row["steps"]})
         row["command"] = max((c for step in row["steps"] if (c := step.pop("command")) is not None), default=None)
         worst = slowest_step(row["steps"])
@@ -88,9 +87,10 @@ def analyze_journeys(ds: Dataset, top: int = 10, slow_ms: float | None = None) -
                          GROUP BY 1 ORDER BY failed DESC, journeys DESC, "user" LIMIT {int(top)}""")
     for row in users:
         row["p95_ms"] = rnd(row["p95_ms"])
+    details = steps(ds, sorted({r["request_id"] for r in slowest + failures}))  # one scan for both lists
     return {
         "total": total, "failed": failed, "failure_rate": ratio(failed, total), "cross_service": cross,
         "slow_threshold_ms": rnd(threshold), "slow": slow,
         "duration_ms": {"p50": rnd(p50), "p95": rnd(p95), "p99": rnd(p99)},
-        "slowest": _detail(ds, slowest), "failures": _detail(ds, failures), "users": users,
+        "slowest": _detail(slowest, details), "failures": _detail(failures, details), "users": users,
     }

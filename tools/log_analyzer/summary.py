@@ -1,12 +1,13 @@
 """Mergeable summaries of the records, so a report need not scan every row again.
 
-Three tables, each a plain GROUP BY that can be summed across files:
+Four tables, each a plain GROUP BY that can be summed across files:
 
     counts             per minute and per combination of the dimensions the count analyses group on:
                        records ``n``, first/last timestamp, memory/CPU sums and peaks
     latency            per (service, event, method, path, command, exchange) and log bucket of
                        ``response_time_ms``: count, min, max
     latency_by_minute  per minute and log bucket: count, min, max
+    journey_parts      per request_id: first/last time, events, services, slowest response, failure
 
 A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
 the active files' are computed at load. Counts are exact. Percentiles from the histograms are
@@ -27,7 +28,7 @@ EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the r
 DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "command", "exchange", "error_type",
                          "err_type", "exc_type", "operation", "hit", "component", "healthy", "success", "flags")
 LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
-TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute")
+TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts")
 _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 
 _DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
@@ -42,9 +43,20 @@ def summary_select(table: str, source: str) -> str:
     if table == "counts":
         return (f"SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, {_DIM_LIST}, count(*) AS n, "
                 f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
+    if table == "journey_parts":
+        return _JOURNEY_PARTS.format(source=source)
     keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
+
+
+# per request_id: what a journey's summary needs, mergeable with min/max/sum/bool_or/arg_max (journeys.py)
+_JOURNEY_PARTS = """SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
+min(hash(service)) AS service_lo, max(hash(service)) AS service_hi, max(rt) AS rt_max,
+bool_or(level IN ('ERROR', 'CRITICAL')) AS has_error,
+max(epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome_key,
+arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome
+FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 
 
 def rows_as_counts(source: str = "records") -> str:
