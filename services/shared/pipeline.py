@@ -12,6 +12,8 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
+from functools import partial
+from operator import attrgetter
 from types import FrameType
 from typing import Any
 
@@ -21,6 +23,8 @@ from .performance import PerformanceSampler
 from .render import Entry, RecordBuilder
 from .settings import LogSettings
 from .writer import LineOutput, LogWriter, Reporter, file_factory_for
+
+_SNAPSHOT = attrgetter("snapshot")  # read per record without a Python frame
 
 
 def secrets_from_environment(environ: Mapping[str, str]) -> list[str]:
@@ -55,7 +59,8 @@ class Pipeline:
                 settings.log_dir, max_bytes=settings.max_bytes, max_age_s=settings.max_age_s,
                 backup_count=settings.backup_count, on_error=lambda text: self.reporter.problem(text, text))
         stream = console if console is not None else (sys.stdout.buffer if settings.console else None)
-        builder = RecordBuilder(self.metadata, self.redactor, self._performance)
+        performance = self._performance if self.sampler is None else partial(_SNAPSHOT, self.sampler)
+        builder = RecordBuilder(self.metadata, self.redactor, performance)
         self.writer = LogWriter(builder, console=stream if settings.console else None,
                                 console_format=settings.format, file_factory=file_factory, reporter=self.reporter)
         self.submit = self.writer.submit

@@ -104,6 +104,7 @@ class Redactor:
         self._known = tuple(sorted({v for v in known_secrets if len(v) >= _MIN_KNOWN_SECRET}, key=len, reverse=True))
         self._max = max_field_chars
         self._key_kinds: dict[str, int] = {}
+        self._plain_keys: set[str] = set()  # keys whose kind is PLAIN or QUERY_KEY, needing no rewrite
         self._memo: dict[str, str] = {}
         self._memo_len = min(_MEMO_MAX_LEN, max_field_chars)
         self._long_memo: dict[str, str] = {}
@@ -123,6 +124,21 @@ class Redactor:
     def redact_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
         """Return a redacted copy of a context dict, at any depth; the input is never mutated."""
         try:
+            if ctx.__class__ is dict and ctx.keys() <= self._plain_keys:  # hot path: known plain keys
+                out = dict(ctx)
+                memo = self._memo
+                for key, value in ctx.items():
+                    cls = value.__class__
+                    if cls is str:
+                        done = memo.get(value)
+                        if done is None:
+                            break
+                        if done is not value:
+                            out[key] = done
+                    elif cls not in _PASS_THROUGH:
+                        break
+                else:
+                    return out
             if not isinstance(ctx, Mapping):
                 return {"context": self._value(ctx, 1, ())}
             return self._dict(ctx, 0, (), False)
@@ -166,7 +182,10 @@ class Redactor:
                 entry |= _REWRITE_KEY
             if len(self._key_kinds) >= _CACHE_SIZE:
                 self._key_kinds.clear()
+                self._plain_keys.clear()
             self._key_kinds[key] = entry
+            if entry <= QUERY_KEY:
+                self._plain_keys.add(key)
         return entry
 
     def _dict(self, d: Mapping[Any, Any], depth: int, path: tuple[int, ...], holder: bool) -> dict[str, Any]:

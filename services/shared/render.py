@@ -41,6 +41,7 @@ class Entry(NamedTuple):
 
 
 _second_cache: list[Any] = [-1, ""]
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1001))  # 1000 only if a float rounds up; as f"{1000:03d}"
 
 
 def format_timestamp(created: float) -> str:
@@ -49,7 +50,9 @@ def format_timestamp(created: float) -> str:
     if seconds != _second_cache[0]:
         stamp = _dt.datetime.fromtimestamp(seconds, _dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second_cache[0], _second_cache[1] = seconds, stamp
-    return f"{_second_cache[1]}.{int((created - seconds) * 1000):03d}Z"
+    millis = int((created - seconds) * 1000)
+    prefix: str = _second_cache[1]
+    return prefix + (_MILLIS[millis] if 0 <= millis <= 1000 else f".{millis:03d}Z")
 
 
 class RecordBuilder:
@@ -62,38 +65,39 @@ class RecordBuilder:
 
     def build(self, entry: Entry) -> dict[str, Any]:
         """Assemble one record; optional keys appear only when they have a value."""
+        created, level, service, module, message, context, bound, exc_info, event, logger, error = entry
         redactor = self._redactor
-        bound = entry.bound
-        context = entry.context
         if bound:
             merged = {k: v for k, v in bound.items() if k not in _TOP_LEVEL}
             if context:
                 merged.update(context)
             context = merged
+        meta = self._meta
         record: dict[str, Any] = {
-            "timestamp": format_timestamp(entry.created),
-            "service": entry.service,
-            "module": entry.module,
-            "level": LEVEL_NAMES.get(entry.level) or _level_name(entry.level),
-            "message": redactor.redact_text(entry.message),
+            "timestamp": format_timestamp(created),
+            "service": service,
+            "module": module,
+            "level": LEVEL_NAMES.get(level) or _level_name(level),
+            "message": redactor.redact_text(message),
             "context": redactor.redact_context(context) if context else {},
-            "docker_container": self._meta.docker_container,
-            "git_commit": self._meta.git_commit,
-            "environment": self._meta.environment,
+            "docker_container": meta.docker_container,
+            "git_commit": meta.git_commit,
+            "environment": meta.environment,
         }
         performance = self._performance()
         if performance is not None:
             record["performance"] = performance
-        if entry.event:
-            record["event"] = entry.event
-        if entry.logger:
-            record["logger"] = entry.logger
+        if event:
+            record["event"] = event
+        if logger:
+            record["logger"] = logger
         if bound:
             for key in _TOP_LEVEL:
                 value = bound.get(key)
                 if value is not None:
                     record[key] = value if key != "user" else _masked_user(value, redactor)
-        self._add_error(record, entry)
+        if exc_info is not None or error is not None:
+            self._add_error(record, entry)
         return record
 
     def _add_error(self, record: dict[str, Any], entry: Entry) -> None:

@@ -82,3 +82,35 @@ def test_threads_share_one_redactor_safely() -> None:
     for thread in threads:
         thread.join()
     assert errors == []
+
+
+def test_a_repeated_context_is_redacted_the_same_every_time() -> None:
+    """The cached fast road for known plain keys gives what the first, full walk gave, as a new dict."""
+    redactor = Redactor(user_salt="s")
+    ctx = {"symbol": "BTC-USDT", "count": 6, "ok": True, "note": f"url https://api.telegram.org/bot{BOT_TOKEN}/x",
+           "nothing": None, "ms": 1.5}  # fmt: skip
+    expected = {"symbol": "BTC-USDT", "count": 6, "ok": True, "note": "url https://api.telegram.org/bot***/x",
+                "nothing": None, "ms": 1.5}  # fmt: skip
+    for _ in range(3):
+        out = redactor.redact_context(ctx)
+        assert expected == out
+        assert list(expected) == list(out)
+        assert out is not ctx
+    assert ctx["note"].endswith(f"bot{BOT_TOKEN}/x")
+
+
+@pytest.mark.parametrize("value", [[BOT_TOKEN], {"password": "p"}, b"token=" + BOT_TOKEN.encode(), ("a", BOT_TOKEN)])
+def test_containers_under_known_plain_keys_still_get_the_full_walk(value: object) -> None:
+    """Only strings and plain scalars take the fast road; containers and bytes under a known key are walked."""
+    redactor = Redactor(user_salt="s")
+    redactor.redact_context({"field": "warm"})
+    out = redactor.redact_context({"field": value})
+    assert BOT_TOKEN not in repr(out) and "'p'" not in repr(out)
+
+
+def test_secret_and_personal_keys_never_take_the_fast_road() -> None:
+    """Once seen, a secret or personal key still masks its value, beside known plain keys."""
+    redactor = Redactor(user_salt="s")
+    for _ in range(3):
+        out = redactor.redact_context({"symbol": "BTC-USDT", "api_key": "abc", "user_id": 7})
+        assert {"symbol": "BTC-USDT", "api_key": MASK, "user_id": redactor.mask_user(7)} == out

@@ -1,0 +1,85 @@
+"""The writer thread: every queued line reaches its output in order, whole, by the time flush() returns."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import orjson
+
+from services.shared.metadata import Metadata
+from services.shared.redaction import Redactor
+from services.shared.render import Entry, RecordBuilder
+from services.shared.writer import LogWriter
+
+
+class _Buffer:
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+        self.writes += 1
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _writer(console: io.BytesIO | None = None) -> tuple[LogWriter, dict[str, _Buffer]]:
+    files: dict[str, _Buffer] = {}
+
+    def factory(service: str) -> _Buffer:
+        return files.setdefault(service, _Buffer())
+
+    builder = RecordBuilder(Metadata(None, None, "development"), Redactor(user_salt="s"), lambda: None)
+    return LogWriter(builder, console=console, file_factory=factory), files
+
+
+def _entry(service: str, i: int) -> Entry:
+    return Entry(1736937000.0 + i / 1000, 20, service, "m", f"line {i}", {"i": i}, {})
+
+
+def test_flush_returns_only_when_every_line_of_every_service_is_written() -> None:
+    """Lines of two services, from several threads, all arrive in each thread's order before flush() returns."""
+    console = io.BytesIO()
+    writer, files = _writer(console)
+
+    def produce(service: str) -> None:
+        for i in range(20_000):
+            writer.submit(_entry(service, i))
+
+    threads = [threading.Thread(target=produce, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert writer.flush()
+    for name in ("a", "b"):
+        lines = bytes(files[name].data).splitlines()
+        assert list(range(20_000)) == [orjson.loads(line)["context"]["i"] for line in lines]
+    assert 40_000 == len(console.getvalue().splitlines()) == writer.rendered
+    writer.close()
+
+
+def test_a_flush_with_nothing_queued_returns_at_once_and_writes_nothing() -> None:
+    """An idle writer answers flush() without writing an empty batch to any output."""
+    writer, files = _writer()
+    assert writer.flush()
+    assert {} == files
+    writer.submit(_entry("a", 1))
+    assert writer.flush() and writer.flush()
+    assert 1 == files["a"].writes
+    writer.close()
+
+
+def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
+    """close() drains the queue before the thread ends."""
+    writer, files = _writer()
+    for i in range(5_000):
+        writer.submit(_entry("a", i))
+    writer.close()
+    assert 5_000 == len(bytes(files["a"].data).splitlines())
