@@ -5,10 +5,12 @@ Run it with `python -m services.exchange_simulator --port N`, or in-process with
 (the client module imports ccxt; this package's core does not).
 """
 
+from services.shared.testing import FakeClock
+
 from .faults import KINDS, Fault, FaultError
 from .instruments import COINS, VENUES
 from .market_model import MarketModel
-from .server import FakeClock, SimulatorServer, ThreadedSimulator
+from .server import SimulatorServer, ThreadedSimulator
 
 __all__ = [
     "COINS",

@@ -18,22 +18,6 @@ from .market_model import MarketModel
 T = TypeVar("T")
 
 
-class FakeClock:
-    """A settable clock for tests: call it for epoch seconds, `advance()` to move time on."""
-
-    def __init__(self, start: float = 1_764_000_000.0) -> None:
-        self.now = float(start)
-
-    def __call__(self) -> float:
-        """Return the current fake time."""
-        return self.now
-
-    def advance(self, seconds: float) -> float:
-        """Move the clock forward and return the new time."""
-        self.now += seconds
-        return self.now
-
-
 def _fault_payload(
     exchange: str,
     kind: str,

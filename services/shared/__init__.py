@@ -16,6 +16,7 @@ from typing import Any
 _EXPORTS = {
     "CapturedLogs": "testing",
     "ConfigError": "settings",
+    "FakeClock": "testing",
     "LogSettings": "settings",
     "Redactor": "redaction",
     "StructuredLogger": "structured_logger",

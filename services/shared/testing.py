@@ -76,3 +76,19 @@ def validate_record(record: dict[str, Any]) -> None:
     expected = [k for k in SEED_ORDER if k in record] + [k for k in OPTIONAL_ORDER if k in record]
     if keys != expected:
         raise ValueError(f"keys out of order: {keys}, expected {expected}")
+
+
+class FakeClock:
+    """A clock that moves only when told to: call it for epoch seconds, advance() to move on."""
+
+    def __init__(self, start: float = 1_736_937_000.0) -> None:  # 2025-01-15T10:30:00Z, the seed's example
+        self.now = float(start)
+
+    def __call__(self) -> float:
+        """Return the current fake time."""
+        return self.now
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward and return the new time."""
+        self.now += seconds
+        return self.now
