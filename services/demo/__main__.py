@@ -31,7 +31,8 @@ SETTLE_S = 25.0  # after the traffic, how long the monitor may take to resolve w
 def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
     """The whole demo; returns the exit code."""
     shutil.rmtree(log_dir, ignore_errors=True)
-    (log_dir / "processes").mkdir(parents=True)
+    (log_dir / "processes").mkdir(mode=0o750, parents=True)
+    log_dir.chmod(0o750)
     salt = os.environ.get("LOG_USER_SALT") or "demo-salt-" + os.urandom(8).hex()
     env = {**os.environ, "LOG_DIR": str(log_dir), "LOG_CONSOLE": "false", "LOG_USER_SALT": salt,
            "ENVIRONMENT": "demo", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "PTB_TIMEDELTA": "1"}
@@ -75,6 +76,7 @@ def _analyzer_report(log_dir: Path, console: Console) -> int:
     """Run log-analyzer's report over the demo's logs, terminal summary plus the HTML file."""
     console.rule("[bold]log-analyzer report")
     done = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "health", str(log_dir)], check=False)
+    subprocess.run([sys.executable, "-m", "tools.log_analyzer", "exchanges", str(log_dir)], check=False)
     html = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "report", str(log_dir), "--no-cache",
                            "--html", str(log_dir / "report.html"), "--format", "json"],
                           capture_output=True, text=True, check=False)

@@ -6,6 +6,7 @@ any moment leaves either all of it or none of it; the outbox rows are delivered 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterable
@@ -39,13 +40,23 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
+def _private_file(path: Path) -> None:
+    """Create the state file 0640 in a 0750 directory (SQLite gives its WAL files the same mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+        path.parent.chmod(0o750)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o640))
+        path.chmod(0o640)
+
+
 class Store:
     """One SQLite file (WAL) shared by the monitor, its sender and the CLI commands."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(self.path))
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
