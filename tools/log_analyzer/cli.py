@@ -15,17 +15,10 @@ import click
 import orjson
 
 from tools.log_analyzer.cache import default_cache_dir
-from tools.log_analyzer.dashboard import build_dashboard, describe_input
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.errors_base import AnalyzerError
-from tools.log_analyzer.exchanges import analyze_exchanges
-from tools.log_analyzer.export import export_csv
 from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.health import analyze_health
-from tools.log_analyzer.html_report import write_html
-from tools.log_analyzer.journeys import analyze_journeys
-from tools.log_analyzer.performance import analyze_performance
 from tools.log_analyzer.schema import ERRORS_COLUMNS
 from tools.log_analyzer.sources import resolve_inputs
 
@@ -145,6 +138,7 @@ def errors(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def performance(ds: Dataset, opts: dict[str, Any]) -> None:
     """Latency percentiles, success rates, cache, error rates, resources and incidents."""
+    from tools.log_analyzer.performance import analyze_performance  # each command imports only its analysis
     _emit(opts, ds, analyze_performance(ds), "render_performance")
 
 
@@ -155,6 +149,7 @@ def performance(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
     """User journeys by request_id across services: slowest, failed, slowest step."""
+    from tools.log_analyzer.journeys import analyze_journeys
     _emit(opts, ds, analyze_journeys(ds, top=opts["top"], slow_ms=opts["slow_ms"]), "render_journeys")
 
 
@@ -163,6 +158,7 @@ def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def health(ds: Dataset, opts: dict[str, Any]) -> None:
     """Health score 0-100 per service and overall, with its breakdown."""
+    from tools.log_analyzer.health import analyze_health
     _emit(opts, ds, analyze_health(ds), "render_health")
 
 
@@ -171,6 +167,7 @@ def health(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def exchanges(ds: Dataset, opts: dict[str, Any]) -> None:
     """Exchange comparison: success rate, latency, rate limits, errors, data quality; ranked."""
+    from tools.log_analyzer.exchanges import analyze_exchanges
     _emit(opts, ds, analyze_exchanges(ds), "render_exchanges")
 
 
@@ -181,6 +178,8 @@ def exchanges(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def report(ds: Dataset, opts: dict[str, Any]) -> None:
     """Everything: the dashboard as tables or one JSON document, optionally an HTML file."""
+    from tools.log_analyzer.dashboard import build_dashboard
+    from tools.log_analyzer.html_report import write_html
     doc = build_dashboard(ds)
     if opts["html_path"]:
         write_html(doc, opts["html_path"])
@@ -195,6 +194,8 @@ def report(ds: Dataset, opts: dict[str, Any]) -> None:
 @_command
 def export(ds: Dataset, opts: dict[str, Any]) -> None:
     """Write every table as CSV, plus the dashboard JSON document."""
+    from tools.log_analyzer.dashboard import build_dashboard, describe_input
+    from tools.log_analyzer.export import export_csv
     doc = build_dashboard(ds)
     written = export_csv(doc, opts["out_dir"])
     (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

@@ -206,17 +206,21 @@ class _Loader:
 
     def attach(self, entries: dict[LogFile, CacheEntry]) -> list[LogFile]:
         """Attach each cached database read-only as a source of records; return the files that failed."""
-        failed = []
+        failed: list[LogFile] = []
+        attached: dict[str, LogFile] = {}
         for log_file, entry in entries.items():
-            name = f"cached_{len(self.sources)}"
+            name = f"cached_{len(self.rank) + len(self.sources) + len(attached)}"
             try:
                 self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
-                self.con.execute(f"SELECT {self.names}, _ok, seq FROM {name}.{TABLE} LIMIT 0")
-                self.con.execute(f"SELECT {PROBLEM_SELECT} FROM {name}.{PROBLEMS} LIMIT 0")
-                for table in TABLES if self.columns == ALL_COLUMNS else ():
-                    self.con.execute(f"SELECT * FROM {name}.{table} LIMIT 0")
+                attached[name] = log_file
             except duckdb.Error:  # damaged or foreign entry: parse the file again
                 failed.append(log_file)
+                self.con.execute(f"DETACH DATABASE IF EXISTS {name}")
+        tables = self._tables(list(attached))
+        for name, log_file in attached.items():
+            if not all((name, table) in tables and columns <= tables[name, table]
+                       for table, columns in self.needed.items()):
+                failed.append(log_file)  # an entry of another version, or damaged: parse the file again
                 self.con.execute(f"DETACH DATABASE IF EXISTS {name}")
                 continue
             offset = self.rank[log_file] << FILE_SHIFT
@@ -224,6 +228,20 @@ class _Loader:
             self.summarised.append(name)
             self.problems.append(f"SELECT {PROBLEM_SELECT} FROM {name}.{PROBLEMS}")
         return failed
+
+    @property
+    def needed(self) -> dict[str, set[str]]:
+        """Return the tables (and their columns) a cached database must hold to serve this read."""
+        needed = {TABLE: {*self.columns, "_ok", "seq"}, PROBLEMS: set(ERRORS_COLUMNS)}
+        return needed | ({table: set() for table in TABLES} if self.columns == ALL_COLUMNS else {})
+
+    def _tables(self, names: list[str]) -> dict[tuple[str, str], set[str]]:
+        """Return the columns of every table of the attached databases ``names``, from one catalog query."""
+        if not names:
+            return {}
+        rows = self.con.execute("SELECT database_name, table_name, list(column_name) FROM duckdb_columns() "
+                                "WHERE database_name IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL", [names]).fetchall()
+        return {(database, table): set(columns) for database, table, columns in rows}
 
     def convert(self, log_file: LogFile, target: Path) -> dict[str, object]:
         """Parse one file straight into a new database at ``target``; return its bad-line accounting."""
