@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -41,22 +42,33 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _window_labels(ts: dict[str, Any]) -> list[str]:
+    """Return the start of every window from the first to the last one with records (empty ones included)."""
+    buckets, width = ts["buckets"], ts["bucket_seconds"]
+    if not buckets or not width:
+        return []
+    first = datetime.fromisoformat(buckets[0]["start"].replace("Z", "+00:00"))
+    origin = first.timestamp() // width * width
+    return [datetime.fromtimestamp(origin + index * width, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            for index in range(buckets[-1]["bucket"] + 1)]
+
+
+def _spread(points: list[dict[str, Any]], key: str, count: int) -> list[float | None]:
+    """Return ``key`` of each window's point at its window's position (None where a window has no records)."""
+    values: list[float | None] = [None] * count
+    for point in points:
+        values[point["bucket"]] = point[key]
+    return values
+
+
 def _charts(doc: dict[str, Any]) -> str:
     ts = doc["timeseries"]
-    buckets = ts["buckets"]
-    labels = [b["start"] for b in buckets]
-    index = {b["bucket"]: i for i, b in enumerate(buckets)}
-    errors: dict[str, list[float | None]] = {"all": [b["error_rate"] for b in buckets]}
-    for service, points in ts["error_rate_by_service"].items():
-        errors[service] = [None] * len(buckets)
-        for point in points:
-            errors[service][index[point["bucket"]]] = point["error_rate"]
-    latency = {name: [b[f"{name}_ms"] for b in buckets] for name in ("p50", "p95", "p99")}
-    exchanges: dict[str, list[float | None]] = {}
-    for exchange, points in ts["exchange_success"].items():
-        exchanges[exchange] = [None] * len(buckets)
-        for point in points:
-            exchanges[exchange][index[point["bucket"]]] = point["success_rate"]
+    labels = _window_labels(ts)
+    count = len(labels)
+    errors = {"all": _spread(ts["buckets"], "error_rate", count)}
+    errors |= {service: _spread(points, "error_rate", count) for service, points in ts["error_rate_by_service"].items()}
+    latency = {name: _spread(ts["buckets"], f"{name}_ms", count) for name in ("p50", "p95", "p99")}
+    exchanges = {name: _spread(points, "success_rate", count) for name, points in ts["exchange_success"].items()}
     return "".join([
         "<h2>Error rate over time</h2>", line_chart("chart-error-rate", "Share of ERROR+ records", labels, errors),
         "<h2>Latency percentiles over time</h2>",

@@ -78,6 +78,9 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: dict[str, l
             points = " ".join(f"{x},{y}" for x, y in segment)
             parts.append(f'<polyline class="series" data-series="{escape(name)}" data-points="{len(segment)}" '
                          f'fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+            if len(segment) == 1:  # a lone window between gaps: a dot, as a one-point line draws nothing
+                parts.append(f'<circle class="point" cx="{segment[0][0]}" cy="{segment[0][1]}" r="2.5" '
+                             f'fill="{colour}"/>')
         parts.append(f'<text class="legend" x="{PAD_LEFT + 8 + 120 * number}" y="{PAD_TOP + 12}" '
                      f'fill="{colour}">{escape(name)}</text>')
     if not values:
