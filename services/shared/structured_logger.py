@@ -22,6 +22,7 @@ from .settings import LogSettings
 
 DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 _now = time.time
+_new_entry: Any = tuple.__new__  # Entry(...) without the Python-level __new__ NamedTuple generates
 
 
 class StructuredLogger(EventMethods):
@@ -58,17 +59,38 @@ class StructuredLogger(EventMethods):
     def debug(self, message: str, **context: Any) -> None:
         """Log at DEBUG; costs one comparison when DEBUG is off."""
         if self._level <= DEBUG:
-            self.log(DEBUG, message, context)
+            if self._bound or "exc_info" in context:
+                self.log(DEBUG, message, context)
+                return
+            try:  # log()'s plain case, inlined: this is the hot path
+                self._submit(_new_entry(Entry, (_now(), DEBUG, self._service, self._module, message, context,
+                                                _CONTEXT.get(), None, None, None, None)))
+            except Exception as exc:
+                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
     def info(self, message: str, **context: Any) -> None:
         """Log at INFO with keyword arguments as context."""
         if self._level <= INFO:
-            self.log(INFO, message, context)
+            if self._bound or "exc_info" in context:
+                self.log(INFO, message, context)
+                return
+            try:  # log()'s plain case, inlined: this is the hot path
+                self._submit(_new_entry(Entry, (_now(), INFO, self._service, self._module, message, context,
+                                                _CONTEXT.get(), None, None, None, None)))
+            except Exception as exc:
+                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
     def warning(self, message: str, **context: Any) -> None:
         """Log at WARNING with keyword arguments as context."""
         if self._level <= WARNING:
-            self.log(WARNING, message, context)
+            if self._bound or "exc_info" in context:
+                self.log(WARNING, message, context)
+                return
+            try:  # log()'s plain case, inlined: this is the hot path
+                self._submit(_new_entry(Entry, (_now(), WARNING, self._service, self._module, message, context,
+                                                _CONTEXT.get(), None, None, None, None)))
+            except Exception as exc:
+                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
     def error(self, message: str, *, category: str | None = None, severity: str | None = None,
               **context: Any) -> None:
@@ -98,8 +120,8 @@ class StructuredLogger(EventMethods):
                 exc_info = _exc_info(context.pop("exc_info"))
             if self._bound:
                 context = {**self._bound, **context}
-            self._submit(Entry(_now(), level, self._service, self._module, message, context,
-                               _CONTEXT.get(), exc_info, event, None, error))
+            self._submit(_new_entry(Entry, (_now(), level, self._service, self._module, message, context,
+                                            _CONTEXT.get(), exc_info, event, None, error)))
         except Exception as exc:
             self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 

@@ -1,6 +1,6 @@
 """The writer thread: renders queued entries and writes them to stdout and per-service files.
 
-Callers only put a tuple on a queue; rendering, redaction and I/O happen here, in batches,
+Callers only append a tuple to a deque; rendering, redaction and I/O happen here, in batches,
 so a log call costs the service microseconds. flush() waits until everything queued before
 it is written, which logging.shutdown(), atexit and SIGTERM rely on.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import os
-import queue
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -87,13 +87,26 @@ class LogWriter:
         self._files: dict[str, LineOutput | None] = {}
         self.reporter = reporter or Reporter()
         self.rendered = 0
+        self._pending: deque[Entry | _Flush | None] = deque()
+        self._idle = [False]  # True while the thread sleeps with nothing to do: only then is a wake-up needed
+        self.submit: Callable[[Entry], None] = self._make_submit()  # the caller's whole cost
         self._start()
         os.register_at_fork(after_in_child=self._start)
 
+    def _make_submit(self) -> Callable[[Entry], None]:
+        append, idle = self._pending.append, self._idle
+
+        def submit(entry: Entry) -> None:
+            append(entry)  # atomic under the GIL; the thread drains in batches
+            if idle[0]:
+                self._wake.set()
+
+        return submit
+
     def _start(self) -> None:
-        self._queue: queue.SimpleQueue[Entry | _Flush | None] = queue.SimpleQueue()
+        self._pending.clear()  # in a forked child: the parent's backlog is the parent's to write
+        self._idle[0] = False
         self._wake = threading.Event()
-        self.submit: Callable[[Entry], None] = self._queue.put  # the caller's whole cost
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
 
@@ -102,14 +115,14 @@ class LogWriter:
         if threading.current_thread() is self._thread or not self._thread.is_alive():
             return False
         marker = _Flush()
-        self._queue.put(marker)
+        self._pending.append(marker)
         self._wake.set()
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, stop the thread and close the files."""
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._queue.put(None)
+            self._pending.append(None)
             self._wake.set()
             self._thread.join(timeout)
         for output in self._files.values():
@@ -118,17 +131,18 @@ class LogWriter:
         self._files.clear()
 
     def _run(self) -> None:
-        get, get_nowait, wake = self._queue.get, self._queue.get_nowait, self._wake
+        pending, popleft, idle, wake = self._pending, self._pending.popleft, self._idle, self._wake
         while True:
-            batch = [get()]
-            try:
-                while len(batch) < BATCH:
-                    batch.append(get_nowait())
-            except queue.Empty:
-                pass
-            if self._write_batch(batch):
+            if not pending:
+                idle[0] = True
+                if not pending:  # checked again with the flag up, so a submit in between is not missed
+                    wake.wait()
+                idle[0] = False
+                wake.clear()
+            count = min(len(pending), BATCH)
+            if self._write_batch([popleft() for _ in range(count)]):
                 return
-            if len(batch) < BATCH and wake.wait(LINGER_S):
+            if count < BATCH and wake.wait(LINGER_S):
                 wake.clear()
 
     def _write_batch(self, batch: list[Entry | _Flush | None]) -> bool:
