@@ -8,6 +8,7 @@ located in Python only for files that have some.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -137,6 +138,7 @@ class _Loader:
         self.bad: dict[str, int] = {}
         self.sources: list[str] = [f"SELECT {self.names}, seq FROM loaded WHERE _ok"]
         self.summarised: list[str] = []  # attached databases that hold their file's summary tables
+        self.names_used = itertools.count()  # attached databases are cached_0, cached_1, ...
         self.problems: list[str] = [f"SELECT {PROBLEM_SELECT} FROM loaded WHERE _ok AND {PROBLEM_PREDICATE}"]
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
 
@@ -209,7 +211,7 @@ class _Loader:
         failed: list[LogFile] = []
         attached: dict[str, LogFile] = {}
         for log_file, entry in entries.items():
-            name = f"cached_{len(self.rank) + len(self.sources) + len(attached)}"
+            name = f"cached_{next(self.names_used)}"
             try:
                 self.con.execute(f"ATTACH {_q(entry.database)} AS {name} (READ_ONLY)")
                 attached[name] = log_file

@@ -79,7 +79,7 @@ def _lines(path: Path, compressed: bool) -> Iterator[tuple[int, bytes, bool]]:
 
 def locate(path: Path, compressed: bool, limit: int = MAX_LISTED) -> tuple[int, list[MalformedLine]]:
     """Walk one file and return (number of bad lines, the first ``limit`` of them)."""
-    count, listed = 0, []
+    count, listed = 0, list[MalformedLine]()
     try:
         for number, raw, last in _lines(path, compressed):
             if not raw.strip():

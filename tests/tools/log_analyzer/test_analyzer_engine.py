@@ -155,6 +155,20 @@ def test_damaged_cache_entry_is_read_from_the_log_again(log_dir: Path, tmp_path:
     second.close()
 
 
+def test_cache_entry_missing_a_table_is_rebuilt(log_dir: Path, tmp_path: Path) -> None:
+    """An entry lacking a table the read needs (an older format, a half-written file) is parsed again."""
+    import duckdb
+
+    expected = _dashboard(log_dir, tmp_path / "cache")
+    victim = sorted((tmp_path / "cache").glob("*.duckdb"))[0]
+    with duckdb.connect(str(victim)) as con:
+        con.execute("DROP TABLE counts")
+    ds = load([str(log_dir)], cache_dir=tmp_path / "cache")
+    assert ds.cached_files == sum(1 for p in log_dir.iterdir() if p.name.endswith(".gz")) - 1
+    ds.close()
+    assert _dashboard(log_dir, tmp_path / "cache") == expected
+
+
 def test_unwritable_cache_directory_is_not_fatal(log_dir: Path, records: list[dict[str, object]],
                                                  tmp_path: Path) -> None:
     """A cache directory that cannot be created (here: a file is in the way) only costs the cache."""

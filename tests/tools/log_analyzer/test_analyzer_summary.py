@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tools.log_analyzer._util import windows
@@ -33,7 +33,7 @@ def _histogram(values: list[float]) -> list[tuple[int, int, float, float]]:
     return [(b, len(v), min(v), max(v)) for b, v in sorted(bins.items())]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.floats(min_value=0.01, max_value=1e6, allow_nan=False), min_size=1, max_size=300))
 def test_histogram_quantiles_are_within_the_bound(values: list[float]) -> None:
     """Every interpolated quantile from the buckets is within sqrt(GAMMA) - 1 of the exact one."""
