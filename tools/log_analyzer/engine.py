@@ -36,7 +36,7 @@ from tools.log_analyzer.schema import (
     valid_predicate,
 )
 from tools.log_analyzer.sources import LogFile, resolve_inputs
-from tools.log_analyzer.summary import TABLES, summary_select
+from tools.log_analyzer.summary import FILTERABLE, TABLES, summary_select
 
 Progress = Callable[[int], None]
 PROBLEM_SELECT = ", ".join(f'"{c}"' for c in ERRORS_COLUMNS)
@@ -303,22 +303,20 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
 def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filters) -> None:
     """Create the summary relations (``summary.TABLES``) of the filtered records.
 
-    The cached files' stored summaries are reused, plus the active rows' computed now, unless a filter
-    cuts inside a minute or a level (time, level): then the summaries are computed from ``records``
-    (journeys' parts: with any filter).
+    A table's stored summaries (the cached files') plus the active rows' are reused when every filter
+    is on one of its group keys (``summary.FILTERABLE``); otherwise (``--since``/``--until`` cut inside
+    a minute, a service filter on a journey's parts, ...) it is computed from ``records``.
     """
-    where = Filters(services=filters.services).where()
     for table in TABLES:
-        # a journey's parts mix services, so they are reused only without any filter
-        reusable = filters == Filters() or not (filters.since or filters.until or filters.levels
-                                                or table == "journey_parts")
-        if not reusable:
+        keys = FILTERABLE[table]
+        if filters.since or filters.until or (filters.services and "service" not in keys) or (
+                filters.levels and "level" not in keys):
             con.execute(f"CREATE TEMP TABLE {table} AS {summary_select(table, 'records')}")
             continue
         con.execute(f"CREATE TEMP TABLE active_{table} AS {summary_select(table, '(SELECT * FROM loaded WHERE _ok)')}")
         parts = [f"SELECT * FROM {name}.{table}" for name in stored] + [f"SELECT * FROM active_{table}"]
         kind = "TEMP TABLE" if table in ("counts", "latency") else "VIEW"  # the two read many times: copied once
-        con.execute(f"CREATE {kind} {table} AS SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE {where}")
+        con.execute(f"CREATE {kind} {table} AS SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE {filters.where()}")
 
 
 def _from_cache(cache: RecordCache, loader: _Loader, files: list[LogFile], write: bool) -> dict[LogFile, CacheEntry]:

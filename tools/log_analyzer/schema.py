@@ -13,7 +13,7 @@ from collections.abc import Iterable
 LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PROBLEM_LEVELS: tuple[str, ...] = ("WARNING", "ERROR", "CRITICAL")
 ERROR_LEVELS: tuple[str, ...] = ("ERROR", "CRITICAL")
-CACHE_VERSION = 4  # 4: summary tables beside the rows
+CACHE_VERSION = 5  # 4: summary tables beside the rows; 5: fixed-point sums
 
 FLAT_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     # flat column: (path in the record, SQL type)

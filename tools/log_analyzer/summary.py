@@ -3,7 +3,7 @@
 Four tables, each a plain GROUP BY that can be summed across files:
 
     counts             per minute and per combination of the dimensions the count analyses group on:
-                       records ``n``, first/last timestamp, memory/CPU sums and peaks
+                       records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks
     latency            per (service, event, method, path, command, exchange) and log bucket of
                        ``response_time_ms``: count, min, max
     latency_by_minute  per minute and log bucket: count, min, max
@@ -29,13 +29,19 @@ DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path"
                          "err_type", "exc_type", "operation", "hit", "component", "healthy", "success", "flags")
 LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
 TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts")
+FILTERABLE: dict[str, tuple[str, ...]] = {  # the --service/--level filters a table's groups can take as they are
+    "counts": ("service", "level"), "latency": ("service",), "latency_by_minute": (), "journey_parts": (),
+}
 _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 
 _DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
 _KEY_LIST = ", ".join(f'"{k}"' for k in LATENCY_KEYS)
 _BIN = f"CASE WHEN rt > 0 THEN CAST(floor(ln(rt) / {math.log(GAMMA)!r}) AS INTEGER) ELSE {_ZERO_BIN} END"
-_MEASURES = ("count(memory_mb) AS mem_n, sum(memory_mb) AS mem_sum, max(memory_mb) AS mem_max, "
-             "count(cpu_percent) AS cpu_n, sum(cpu_percent) AS cpu_sum, max(cpu_percent) AS cpu_max")
+_FIXED = "CAST({} AS DECIMAL(18, 3))"
+# sums in fixed point (0.001): exact, so they add up to the same total in any order or grouping
+_MEASURES = (f"count(memory_mb) AS mem_n, sum({_FIXED.format('memory_mb')}) AS mem_sum, max(memory_mb) AS mem_max, "
+             f"count(cpu_percent) AS cpu_n, sum({_FIXED.format('cpu_percent')}) AS cpu_sum, "
+             "max(cpu_percent) AS cpu_max")
 
 
 def summary_select(table: str, source: str) -> str:
@@ -62,8 +68,9 @@ FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 def rows_as_counts(source: str = "records") -> str:
     """Return a relation shaped like ``counts`` with one row per record (for windows under a minute)."""
     return (f"(SELECT ts AS minute, {_DIM_LIST}, 1 AS n, ts AS first_ts, ts AS last_ts, "
-            "CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, memory_mb AS mem_sum, memory_mb AS mem_max, "
-            "CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, cpu_percent AS cpu_sum, cpu_percent AS cpu_max "
+            f"CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, {_FIXED.format('memory_mb')} AS mem_sum, "
+            f"memory_mb AS mem_max, CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, "
+            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max "
             f"FROM {source})")
 
 

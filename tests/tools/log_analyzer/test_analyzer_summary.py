@@ -154,3 +154,26 @@ def test_minute_summaries_give_the_rows_answers(hours_dir: Path, tmp_path: Path)
     finally:
         warm.close()
         rows.close()
+
+
+@pytest.mark.parametrize("options", [
+    {"services": ["market-data"]}, {"levels": ["WARNING+"]}, {"levels": ["INFO"], "services": ["telegram-bot"]},
+    {"since": "2025-01-15T01:00:00Z", "until": "2025-01-15T03:00:00Z"},
+])
+def test_filtered_dashboards_from_the_cache_equal_fresh_ones(hours_dir: Path, tmp_path: Path,
+                                                             options: dict[str, Any]) -> None:
+    """Each filter gives the same dashboard from cached summaries as from the rows read afresh."""
+    from tools.log_analyzer.filters import Filters
+
+    filters = Filters.parse(**options)
+    load([str(hours_dir)], cache_dir=tmp_path / "cache").close()
+    docs = []
+    for cache in (tmp_path / "cache", None):
+        dataset = load([str(hours_dir)], filters, cache_dir=cache)
+        try:
+            docs.append(build_dashboard(dataset, NOW))
+        finally:
+            dataset.close()
+        docs[-1]["input"].pop("cached_files")
+    assert docs[0]["input"]["records"] > 0
+    assert docs[0] == docs[1]
