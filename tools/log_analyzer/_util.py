@@ -39,7 +39,8 @@ def rnd(value: Any, digits: int = 2) -> Any:
 def time_range(ds: Dataset) -> tuple[datetime | None, datetime | None]:
     """Return the first and last timestamp among the filtered records (asked once per dataset)."""
     if ds.time_range is None:
-        row = ds.rows("SELECT min(ts), max(ts) FROM records")[0]
+        source = "min(first_ts), max(last_ts) FROM counts" if ds.summarised else "min(ts), max(ts) FROM records"
+        row = ds.rows(f"SELECT {source}")[0]
         ds.time_range = (row[0], row[1])
     return ds.time_range
 

@@ -9,6 +9,7 @@ from tools.log_analyzer._util import iso, time_range
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.exchanges import analyze_exchanges
+from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.health import analyze_health
 from tools.log_analyzer.journeys import analyze_journeys
 from tools.log_analyzer.performance import analyze_performance
@@ -20,10 +21,13 @@ SCHEMA_VERSION = 1
 def describe_input(ds: Dataset) -> dict[str, Any]:
     """Return what was read: files, records, time range, filters and the malformed-line accounting."""
     start, end = time_range(ds)
+    records = int(ds.scalar(f"SELECT {'sum(n)' if ds.summarised else 'count(*)'} FROM "
+                            f"{'counts' if ds.summarised else 'records'}") or 0)
     return {
         "files": [str(f.path) for f in ds.files], "cached_files": ds.cached_files,
-        "records": int(ds.scalar("SELECT count(*) FROM records") or 0),
-        "records_before_filters": int(ds.scalar("SELECT count(*) FROM all_records") or 0),
+        "records": records,
+        "records_before_filters": records if ds.filters == Filters() else int(
+            ds.scalar("SELECT count(*) FROM all_records") or 0),
         "start": iso(start), "end": iso(end), "filters": ds.filters.describe(),
         "malformed": {"count": ds.malformed_count, "by_file": ds.malformed_by_file,
                       "lines": [m.to_dict() for m in ds.malformed]},

@@ -92,6 +92,7 @@ class Dataset:
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     time_range: tuple[Any, Any] | None = None  # (first, last) timestamp of ``records``, filled on first use
     exact: bool | None = None  # percentiles from the rows (small input) rather than histograms, decided on first use
+    summarised: bool = False  # the summary relations exist (a full read)
 
     def rows(self, query: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run ``query`` and return its rows as tuples."""
@@ -297,7 +298,7 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     if wanted == ALL_COLUMNS:
         _summarise(con, loader.summarised, filters)
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
-                   cached, tmp)
+                   cached, tmp, summarised=wanted == ALL_COLUMNS)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filters) -> None:
