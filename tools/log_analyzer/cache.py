@@ -21,6 +21,8 @@ import duckdb
 from tools.log_analyzer.schema import CACHE_VERSION
 from tools.log_analyzer.sources import LogFile
 
+from ._files import private_dir
+
 TABLE = "records"
 PROBLEMS = "problems"  # the WARNING+ rows of ``records``, all that error patterns read
 
@@ -63,7 +65,7 @@ class RecordCache:
 
     def store(self, log_file: LogFile, build: Callable[[Path], dict[str, object]]) -> CacheEntry:
         """Let ``build`` write the database to a temporary path, then publish it with its metadata."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         key = self.key(log_file)
         database, meta_path = self.directory / f"{key}.duckdb", self.directory / f"{key}.json"
         tmp = self.directory / f".{key}.{os.getpid()}.duckdb.tmp"

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._files import private_dir, private_file
+
 
 def _flat(value: Any) -> Any:
     if isinstance(value, list | dict):
@@ -37,7 +39,7 @@ def tables(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def export_csv(doc: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write one ``<table>.csv`` per table (header row even when empty) and return the paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     written = []
     for name, rows in tables(doc).items():
         path = out_dir / f"{name}.csv"
@@ -46,5 +48,5 @@ def export_csv(doc: dict[str, Any], out_dir: Path) -> list[Path]:
             writer = csv.DictWriter(handle, fieldnames=columns or ["empty"])
             writer.writeheader()
             writer.writerows(rows)
-        written.append(path)
+        written.append(private_file(path))
     return written

@@ -9,6 +9,8 @@ from typing import Any
 
 from tools.log_analyzer.svg import bar_list, line_chart
 
+from ._files import private_dir, private_file
+
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#111;padding:0 16px}
 h1{margin:0 0 4px} h2{margin-top:32px;border-bottom:1px solid #ddd}
@@ -122,6 +124,6 @@ def render_html(doc: dict[str, Any]) -> str:
 
 def write_html(doc: dict[str, Any], path: Path) -> Path:
     """Write the report page to ``path`` (parents created) and return it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     path.write_text(render_html(doc), encoding="utf-8")
-    return path
+    return private_file(path)

@@ -1,0 +1,20 @@
+"""Outputs are as private as the logs they come from: files 0640 in 0750 directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory and any missing parents 0750; existing ones are left as their owners set them."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o750, exist_ok=True)
+        directory.chmod(0o750)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make a written file 0640."""
+    path.chmod(0o640)
+    return path
