@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from .context import get_context
-from .render import Entry
 
 # Attributes every LogRecord has; anything else came in through extra= and joins context.
 _PLAIN = logging.LogRecord("", 0, "", 0, "", None, None).__dict__
@@ -40,10 +39,9 @@ class ServiceLogHandler(logging.Handler):
                 context["stack_info"] = record.stack_info
             exc_info = record.exc_info if record.exc_info and record.exc_info[0] is not None else None
             event = attrs.get("event")
-            self._pipeline.submit(Entry(
-                record.created, record.levelno, service, module, record.getMessage(), context,
-                get_context(), exc_info, event if isinstance(event, str) else None, logger,
-            ))
+            self._pipeline.submit((record.created, record.levelno, service, module, record.getMessage(), None,
+                                   get_context() or None, exc_info, event if isinstance(event, str) else None,
+                                   logger, None), context)
         except Exception as exc:
             self._pipeline.report_problem("handler", f"a {record.name} record was dropped: {exc!r}")
 

@@ -63,9 +63,11 @@ class RecordBuilder:
         self._redactor = redactor
         self._performance = performance
 
-    def build(self, entry: Entry) -> dict[str, Any]:
-        """Assemble one record; optional keys appear only when they have a value."""
-        created, level, service, module, message, context, bound, exc_info, event, logger, error = entry
+    def build(self, entry: Entry, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Assemble one record (context, when given, stands for the entry's); optional keys only with a value."""
+        created, level, service, module, message, own_context, bound, exc_info, event, logger, error = entry
+        if context is None:
+            context = own_context
         redactor = self._redactor
         if bound:
             merged = {k: v for k, v in bound.items() if k not in _TOP_LEVEL}
@@ -97,7 +99,7 @@ class RecordBuilder:
                 if value is not None:
                     record[key] = value if key != "user" else _masked_user(value, redactor)
         if exc_info is not None or error is not None:
-            self._add_error(record, entry)
+            self._add_error(record, entry if entry.__class__ is Entry else Entry._make(entry))
         return record
 
     def _add_error(self, record: dict[str, Any], entry: Entry) -> None:

@@ -4,7 +4,8 @@
     slog.info("OI aggregation completed", symbol="BTC-USDT", exchanges_count=6)
 
 A call below the level costs one comparison; a call above it captures the time, the
-keywords and the bound context and puts them on the writer's queue. No LogRecord is made.
+keywords and the bound context and puts them on the writer's queue. No LogRecord is made:
+the entry is a plain tuple in Entry's order, with the keywords beside it (see LogWriter.submit).
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ from ._events import EventMethods
 from .context import _CONTEXT
 from .errors import ErrorInfo
 from .logging_config import ensure_pipeline
-from .render import Entry
 from .settings import LogSettings
 
 DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 _now = time.time
-_new_entry: Any = tuple.__new__  # Entry(...) without the Python-level __new__ NamedTuple generates
 
 
 class StructuredLogger(EventMethods):
@@ -63,8 +62,8 @@ class StructuredLogger(EventMethods):
                 self.log(DEBUG, message, context)
                 return
             try:  # log()'s plain case, inlined: this is the hot path
-                self._submit(_new_entry(Entry, (_now(), DEBUG, self._service, self._module, message, context,
-                                                _CONTEXT.get(), None, None, None, None)))
+                self._submit((_now(), DEBUG, self._service, self._module, message, None,
+                              _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
                 self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
@@ -75,8 +74,8 @@ class StructuredLogger(EventMethods):
                 self.log(INFO, message, context)
                 return
             try:  # log()'s plain case, inlined: this is the hot path
-                self._submit(_new_entry(Entry, (_now(), INFO, self._service, self._module, message, context,
-                                                _CONTEXT.get(), None, None, None, None)))
+                self._submit((_now(), INFO, self._service, self._module, message, None,
+                              _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
                 self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
@@ -87,8 +86,8 @@ class StructuredLogger(EventMethods):
                 self.log(WARNING, message, context)
                 return
             try:  # log()'s plain case, inlined: this is the hot path
-                self._submit(_new_entry(Entry, (_now(), WARNING, self._service, self._module, message, context,
-                                                _CONTEXT.get(), None, None, None, None)))
+                self._submit((_now(), WARNING, self._service, self._module, message, None,
+                              _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
                 self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 
@@ -120,8 +119,8 @@ class StructuredLogger(EventMethods):
                 exc_info = _exc_info(context.pop("exc_info"))
             if self._bound:
                 context = {**self._bound, **context}
-            self._submit(_new_entry(Entry, (_now(), level, self._service, self._module, message, context,
-                                            _CONTEXT.get(), exc_info, event, None, error)))
+            self._submit((_now(), level, self._service, self._module, message, None, _CONTEXT.get() or None,
+                          exc_info, event, None, error), context)
         except Exception as exc:
             self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
 

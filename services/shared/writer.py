@@ -12,7 +12,7 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -87,17 +87,21 @@ class LogWriter:
         self._files: dict[str, LineOutput | None] = {}
         self.reporter = reporter or Reporter()
         self.rendered = 0
-        self._pending: deque[Entry | _Flush | None] = deque()
+        # Pairs (entry, context): a queued tuple holding a dict is never untracked by the GC, so a
+        # burst's backlog would survive into the oldest generation and set off full collections of
+        # the whole heap; a tuple of plain values beside its context dict is untracked at once.
+        self._pending: deque[Any] = deque()
         self._idle = [False]  # True while the thread sleeps with nothing to do: only then is a wake-up needed
-        self.submit: Callable[[Entry], None] = self._make_submit()  # the caller's whole cost
+        self.submit: Callable[..., None] = self._make_submit()  # the caller's whole cost
         self._start()
         os.register_at_fork(after_in_child=self._start)
 
-    def _make_submit(self) -> Callable[[Entry], None]:
-        append, idle = self._pending.append, self._idle
+    def _make_submit(self) -> Callable[..., None]:
+        extend, idle = self._pending.extend, self._idle
 
-        def submit(entry: Entry) -> None:
-            append(entry)  # atomic under the GIL; the thread drains in batches
+        def submit(entry: Entry | tuple[Any, ...], context: Mapping[str, Any] | None = None) -> None:
+            """Queue an entry (a tuple in Entry's order); context, when given, stands for its own."""
+            extend((entry, context))  # one atomic step under the GIL; the thread drains in batches
             if idle[0]:
                 self._wake.set()
 
@@ -115,14 +119,14 @@ class LogWriter:
         if threading.current_thread() is self._thread or not self._thread.is_alive():
             return False
         marker = _Flush()
-        self._pending.append(marker)
+        self._pending.extend((marker, None))
         self._wake.set()
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, stop the thread and close the files."""
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._pending.append(None)
+            self._pending.extend((None, None))
             self._wake.set()
             self._thread.join(timeout)
         for output in self._files.values():
@@ -139,13 +143,13 @@ class LogWriter:
                     wake.wait()
                 idle[0] = False
                 wake.clear()
-            count = min(len(pending), BATCH)
-            if self._write_batch([popleft() for _ in range(count)]):
+            count = min(len(pending) // 2, BATCH)
+            if self._write_batch([popleft() for _ in range(2 * count)]):
                 return
             if count < BATCH and wake.wait(LINGER_S):
                 wake.clear()
 
-    def _write_batch(self, batch: list[Entry | _Flush | None]) -> bool:
+    def _write_batch(self, batch: list[Any]) -> bool:
         # Lines go straight into one buffer per output: holding thousands of separate line
         # objects until a join costs more in allocator churn than rendering them (~2 µs a line).
         per_service: dict[str, io.BytesIO] = {}
@@ -155,7 +159,8 @@ class LogWriter:
         markers: list[_Flush] = []
         stop = False
         rendered = 0
-        for item in batch:
+        pairs = iter(batch)
+        for item, context in zip(pairs, pairs, strict=True):
             if item is None:
                 stop = True
                 continue
@@ -163,13 +168,13 @@ class LogWriter:
                 markers.append(item)
                 continue
             try:
-                record = build(item)  # type: ignore[arg-type]
+                record = build(item, context)
                 line = dumps(record)
             except Exception as exc:  # never lose the thread over one record
                 self.reporter.problem(f"render:{type(exc).__name__}", f"a record could not be rendered: {exc!r}")
                 continue
             rendered += 1
-            service = item.service  # type: ignore[union-attr]
+            service = item[2]  # the entry's service
             out = per_service.get(service)
             if out is None:
                 out = per_service[service] = io.BytesIO()

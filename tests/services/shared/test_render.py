@@ -46,3 +46,17 @@ def test_a_built_record_keeps_the_key_order_and_renders_byte_for_byte() -> None:
         assert {"shard": 2, "symbol": "BTC-USDT", "n": 6} == record["context"]
         assert orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) == dumps(record)
     assert "2025-01-15T10:30:00.250Z" == record["timestamp"]
+
+
+def test_a_plain_tuple_with_its_context_beside_it_builds_the_same_record_as_an_entry() -> None:
+    """The queue's (tuple, context) form and an Entry holding the context give equal records, errors included."""
+    builder = RecordBuilder(Metadata(None, None, "development"), Redactor(user_salt="s"), lambda: None)
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        exc_info = (ValueError, exc, exc.__traceback__)
+    context = {"symbol": "BTC-USDT", "api_key": "k"}
+    for exc, error in ((None, None), (exc_info, ("network", None)), (None, ("network", "high"))):
+        entry = Entry(1736937000.5, 40, "s", "m", "msg", context, {"request_id": "r"}, exc, "ev", None, error)
+        plain = (1736937000.5, 40, "s", "m", "msg", None, {"request_id": "r"}, exc, "ev", None, error)
+        assert builder.build(entry) == builder.build(plain, context)  # type: ignore[arg-type]

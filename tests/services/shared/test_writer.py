@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
+from types import SimpleNamespace
 
 import orjson
 
 from services.shared.metadata import Metadata
 from services.shared.redaction import Redactor
 from services.shared.render import Entry, RecordBuilder
+from services.shared.structured_logger import StructuredLogger
 from services.shared.writer import LogWriter
 
 
@@ -83,3 +86,19 @@ def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
         writer.submit(_entry("a", i))
     writer.close()
     assert 5_000 == len(bytes(files["a"].data).splitlines())
+
+
+def test_a_plain_event_queues_a_tuple_the_gc_can_untrack() -> None:
+    """The hot path queues its context beside a tuple of plain values, so a backlog never reaches the old GC generations."""
+    queued: list[tuple[object, object]] = []
+    pipeline = SimpleNamespace(submit=lambda entry, context=None: queued.append((entry, context)),
+                               settings=SimpleNamespace(level=10))
+    slog = StructuredLogger("market-data", "oi", pipeline)
+    slog.info("done", symbol="BTC-USDT", n=6)
+    slog.debug("done", symbol="BTC-USDT")
+    slog.warning("done", ms=1.5)
+    gc.collect()
+    for entry, context in queued:
+        assert isinstance(context, dict)
+        assert not gc.is_tracked(entry)
+    assert [{"symbol": "BTC-USDT", "n": 6}, {"symbol": "BTC-USDT"}, {"ms": 1.5}] == [c for _, c in queued]
