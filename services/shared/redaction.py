@@ -33,7 +33,7 @@ import numbers
 import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from services.shared._redaction_patterns import (
@@ -120,6 +120,11 @@ class Redactor:
             return self._text(text)
         except Exception:
             return REDACTION_FAILED
+
+    @property
+    def known_text(self) -> Callable[[str], str | None]:
+        """Look up a short str's redaction when it is already known (None otherwise); never scans."""
+        return self._memo.get
 
     def redact_context(self, ctx: dict[str, Any]) -> dict[str, Any]:
         """Return a redacted copy of a context dict, at any depth; the input is never mutated."""

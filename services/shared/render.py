@@ -20,6 +20,7 @@ from .metadata import Metadata
 
 LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+LINE_OPTIONS = _OPTIONS  # for a caller trying orjson.dumps itself before dumps(): same bytes when it succeeds
 _TOP_LEVEL = ("request_id", "trace_id", "span_id", "user")
 MAX_STACK_CHARS = 16384
 
@@ -62,6 +63,7 @@ class RecordBuilder:
         self._meta = metadata
         self._redactor = redactor
         self._performance = performance
+        self._known_text = getattr(redactor, "known_text", None) or (lambda text: None)
 
     def build(self, entry: Entry, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Assemble one record (context, when given, stands for the entry's); optional keys only with a value."""
@@ -74,13 +76,13 @@ class RecordBuilder:
             if context:
                 merged.update(context)
             context = merged
-        meta = self._meta
+        meta, known_text = self._meta, self._known_text
         record: dict[str, Any] = {
             "timestamp": format_timestamp(created),
             "service": service,
             "module": module,
             "level": LEVEL_NAMES.get(level) or _level_name(level),
-            "message": redactor.redact_text(message),
+            "message": (message.__class__ is str and known_text(message)) or redactor.redact_text(message),
             "context": redactor.redact_context(context) if context else {},
             "docker_container": meta.docker_container,
             "git_commit": meta.git_commit,

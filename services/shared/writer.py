@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+import orjson
+
 from .console import render_console
-from .render import Entry, RecordBuilder, dumps
+from .render import LINE_OPTIONS, Entry, RecordBuilder, dumps
 
 BATCH = 2048
 LINGER_S = 0.02  # after a batch, let lines gather this long: fewer wake-ups, less GIL ping-pong
@@ -155,7 +157,7 @@ class LogWriter:
         per_service: dict[str, io.BytesIO] = {}
         console = io.BytesIO() if self._console is not None else None
         as_text = self._console_format == "console"
-        build, colour = self._builder.build, self._colour
+        build, colour, orjson_dumps = self._builder.build, self._colour, orjson.dumps
         markers: list[_Flush] = []
         stop = False
         rendered = 0
@@ -169,7 +171,10 @@ class LogWriter:
                 continue
             try:
                 record = build(item, context)
-                line = dumps(record)
+                try:
+                    line = orjson_dumps(record, option=LINE_OPTIONS)  # the common case, without dumps()'s frame
+                except (TypeError, orjson.JSONEncodeError):
+                    line = dumps(record)  # odd values: fallbacks and degradation
             except Exception as exc:  # never lose the thread over one record
                 self.reporter.problem(f"render:{type(exc).__name__}", f"a record could not be rendered: {exc!r}")
                 continue

@@ -114,3 +114,12 @@ def test_secret_and_personal_keys_never_take_the_fast_road() -> None:
     for _ in range(3):
         out = redactor.redact_context({"symbol": "BTC-USDT", "api_key": "abc", "user_id": 7})
         assert {"symbol": "BTC-USDT", "api_key": MASK, "user_id": redactor.mask_user(7)} == out
+
+
+def test_known_text_answers_only_what_redact_text_already_worked_out() -> None:
+    """known_text never scans: None for an unseen text, then exactly redact_text's answer."""
+    redactor = Redactor(user_salt="s")
+    text = f"calling /bot{BOT_TOKEN}/getMe"
+    assert redactor.known_text(text) is None
+    assert redactor.redact_text(text) == redactor.known_text(text) == "calling /bot***/getMe"
+    assert redactor.known_text("x" * 10_000) is None
