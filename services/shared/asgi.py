@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from .context import _CONTEXT, parse_traceparent
+from .context import _CONTEXT, otel_span_ids, parse_traceparent
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,7 +57,8 @@ class RequestLoggingMiddleware:
         headers = scope.get("headers") or []
         request_id = request_id_from(headers, self.header)
         bound: dict[str, Any] = {"request_id": request_id}
-        trace = parse_traceparent(next((v.decode("latin-1") for k, v in headers if k == b"traceparent"), None))
+        trace = (parse_traceparent(next((v.decode("latin-1") for k, v in headers if k == b"traceparent"), None))
+                 or otel_span_ids())
         if trace:
             bound["trace_id"], bound["span_id"] = trace
         token = _CONTEXT.set(bound)  # a fresh context per request: nothing leaks from the last one

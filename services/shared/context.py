@@ -82,13 +82,22 @@ def parse_traceparent(header: str | None) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
+_otel_trace: list[Any] = []  # [module] once looked up; [None] when OpenTelemetry is not installed
+
+
 def otel_span_ids() -> tuple[str, str] | None:
     """Return OpenTelemetry's current (trace_id, span_id) when that package is installed."""
-    try:
-        from opentelemetry import trace  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+    if not _otel_trace:
+        try:
+            import opentelemetry.trace  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            _otel_trace.append(None)
+        else:
+            _otel_trace.append(opentelemetry.trace)
+    otel = _otel_trace[0]
+    if otel is None:
         return None
-    ctx = trace.get_current_span().get_span_context()
+    ctx = otel.get_current_span().get_span_context()
     if not ctx.is_valid:
         return None
     return f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"

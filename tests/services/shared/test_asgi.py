@@ -134,3 +134,20 @@ async def test_non_http_scopes_pass_through(scope_type: str) -> None:
         middleware = RequestLoggingMiddleware(app, create_structured_logger("market-data", "http"))  # type: ignore[arg-type]
         await middleware({"type": scope_type}, None, None)  # type: ignore[arg-type]
     assert seen == [scope_type] and logs.records == []
+
+
+async def test_trace_ids_from_traceparent_or_the_current_opentelemetry_span() -> None:
+    """A W3C traceparent header gives the ids; without one, OpenTelemetry's current span does."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("test")
+    header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with capture_logs("INFO") as logs:
+        async with client(make_app()) as http:
+            await http.get("/items/1", headers={"traceparent": header})
+            with tracer.start_as_current_span("outer") as span:
+                await http.get("/items/2")
+    first, second = (r for r in ours(logs) if r.get("event") == "http_request")
+    assert (first["trace_id"], first["span_id"]) == ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+    ids = span.get_span_context()
+    assert (second["trace_id"], second["span_id"]) == (f"{ids.trace_id:032x}", f"{ids.span_id:016x}")

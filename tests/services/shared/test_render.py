@@ -43,9 +43,9 @@ def test_a_built_record_keeps_the_key_order_and_renders_byte_for_byte() -> None:
         record = builder.build(entry)
         assert list(record) == ["timestamp", "service", "module", "level", "message", "context", "docker_container",
                                 "git_commit", "environment", "performance", "event", "logger", "request_id"]
-        assert {"shard": 2, "symbol": "BTC-USDT", "n": 6} == record["context"]
+        assert record["context"] == {"shard": 2, "symbol": "BTC-USDT", "n": 6}
         assert orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE) == dumps(record)
-    assert "2025-01-15T10:30:00.250Z" == record["timestamp"]
+    assert record["timestamp"] == "2025-01-15T10:30:00.250Z"
 
 
 def test_a_plain_tuple_with_its_context_beside_it_builds_the_same_record_as_an_entry() -> None:

@@ -72,10 +72,10 @@ def test_a_flush_with_nothing_queued_returns_at_once_and_writes_nothing() -> Non
     """An idle writer answers flush() without writing an empty batch to any output."""
     writer, files = _writer()
     assert writer.flush()
-    assert {} == files
+    assert files == {}
     writer.submit(_entry("a", 1))
     assert writer.flush() and writer.flush()
-    assert 1 == files["a"].writes
+    assert files["a"].writes == 1
     writer.close()
 
 
@@ -85,11 +85,11 @@ def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
     for i in range(5_000):
         writer.submit(_entry("a", i))
     writer.close()
-    assert 5_000 == len(bytes(files["a"].data).splitlines())
+    assert len(bytes(files["a"].data).splitlines()) == 5_000
 
 
 def test_a_plain_event_queues_a_tuple_the_gc_can_untrack() -> None:
-    """The hot path queues its context beside a tuple of plain values, so a backlog never reaches the old GC generations."""
+    """The hot path queues context beside a tuple of plain values: a backlog never reaches the old GC generations."""
     queued: list[tuple[object, object]] = []
     pipeline = SimpleNamespace(submit=lambda entry, context=None: queued.append((entry, context)),
                                settings=SimpleNamespace(level=10))
@@ -101,4 +101,4 @@ def test_a_plain_event_queues_a_tuple_the_gc_can_untrack() -> None:
     for entry, context in queued:
         assert isinstance(context, dict)
         assert not gc.is_tracked(entry)
-    assert [{"symbol": "BTC-USDT", "n": 6}, {"symbol": "BTC-USDT"}, {"ms": 1.5}] == [c for _, c in queued]
+    assert [c for _, c in queued] == [{"symbol": "BTC-USDT", "n": 6}, {"symbol": "BTC-USDT"}, {"ms": 1.5}]
