@@ -16,12 +16,6 @@ from services.shared.exchange_logger import error_type
 from .config import MarketDataSettings
 
 
-def unified_symbol(canonical: str) -> str:
-    """BTC-USDT -> BTC/USDT:USDT, the linear perpetual on every supported exchange."""
-    base, _, quote = canonical.partition("-")
-    return f"{base}/{quote}:{quote}"
-
-
 @dataclass
 class Gathered:
     """What every exchange answered, and why the others did not."""

@@ -12,9 +12,10 @@ import time
 from typing import Any
 
 from .cache import TTLCache
-from .exchanges import ExchangePool, Gathered, unified_symbol
+from .exchanges import ExchangePool, Gathered
 from .indicators import all_indicators
 from .symbols import UnknownSymbol
+from .symbols import to_ccxt_perpetual as unified_symbol
 
 
 class NoExchangeAnswered(Exception):

@@ -15,13 +15,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from .context import RESERVED_KEYS
 from .errors import SEVERITIES, ErrorInfo, error_info, fingerprint
 from .metadata import Metadata
 
 LEVEL_NAMES = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 LINE_OPTIONS = _OPTIONS  # for a caller trying orjson.dumps itself before dumps(): same bytes when it succeeds
-_TOP_LEVEL = ("request_id", "trace_id", "span_id", "user")
 MAX_STACK_CHARS = 16384
 
 
@@ -72,7 +72,7 @@ class RecordBuilder:
             context = own_context
         redactor = self._redactor
         if bound:
-            merged = {k: v for k, v in bound.items() if k not in _TOP_LEVEL}
+            merged = {k: v for k, v in bound.items() if k not in RESERVED_KEYS}
             if context:
                 merged.update(context)
             context = merged
@@ -96,7 +96,7 @@ class RecordBuilder:
         if logger:
             record["logger"] = logger
         if bound:
-            for key in _TOP_LEVEL:
+            for key in RESERVED_KEYS:
                 value = bound.get(key)
                 if value is not None:
                     record[key] = value if key != "user" else _masked_user(value, redactor)
