@@ -6,9 +6,11 @@ STAMP := $(VENV)/.installed
 .PHONY: install test demo bench lint clean
 
 $(STAMP): pyproject.toml scripts/dev/install_system.sh
+	@echo "Setting up $(VENV) (the first time takes a minute or two; details in $(VENV)/install.log)"
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -U pip
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[all,dev]'
+	@$(PY) -m pip install --disable-pip-version-check -U pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(PY) -m pip install --disable-pip-version-check -e '.[all,dev]' >> $(VENV)/install.log 2>&1 \
+		|| (tail -40 $(VENV)/install.log; exit 1)
 	@bash scripts/dev/install_system.sh
 	@touch $(STAMP)
 

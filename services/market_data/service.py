@@ -38,6 +38,12 @@ def _summary(gathered: Gathered) -> dict[str, Any]:
             "partial": gathered.partial}
 
 
+def _unknown_symbol_check(symbol: str, gathered: Gathered) -> None:
+    """A symbol no exchange lists is the caller's mistake (404), not a failed aggregation to log as one."""
+    if not gathered.answers and gathered.failures and set(gathered.failures.values()) == {"bad_symbol"}:
+        raise UnknownSymbol(symbol, "no configured exchange lists it")
+
+
 def _quote_volume(ticker: dict[str, Any]) -> float | None:
     """24 h volume in the quote currency; from base volume x last price when the venue omits it."""
     if ticker.get("quoteVolume") is not None:
@@ -92,6 +98,7 @@ class MarketData:
             return float(value)
 
         gathered = await self.pool.fetch_all(fetch)
+        _unknown_symbol_check(symbol, gathered)
         total = round(sum(gathered.answers.values()), 2)
         self.events.oi_aggregation(symbol, gathered.answers, failed=gathered.failures, response_time_ms=_ms(start))
         if not gathered.answers:
@@ -105,6 +112,7 @@ class MarketData:
     async def _volume(self, symbol: str) -> dict[str, Any]:
         start, market = time.perf_counter(), unified_symbol(symbol)
         gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market))
+        _unknown_symbol_check(symbol, gathered)
         volumes = {e: v for e, t in gathered.answers.items() if (v := _quote_volume(t)) is not None}
         for exchange_id in set(gathered.answers) - set(volumes):
             gathered.failures[exchange_id] = "bad_data"

@@ -114,3 +114,11 @@ def test_settings_name_the_bad_variable() -> None:
     with pytest.raises(ConfigError, match="EXCHANGE_SIMULATOR_URL"):
         MarketDataSettings.from_env({"EXCHANGE_SIMULATOR_URL": "127.0.0.1:80"})
     assert MarketDataSettings.from_env({}).simulator_url is None
+
+
+async def test_an_unknown_symbol_is_not_logged_as_a_failed_aggregation(stack: Stack) -> None:
+    """A typo from a user is a 404 and a symbol_unmapped-style answer, never an ERROR in the service's log."""
+    await stack.http.get("/price/BTC")
+    for route in ("/oi/DOGEFAKE", "/volume/DOGEFAKE"):
+        assert (await stack.http.get(route)).status_code == 404
+    assert not [r for r in stack.logs.records if r["level"] in ("ERROR", "CRITICAL")]
