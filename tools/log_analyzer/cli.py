@@ -80,13 +80,14 @@ def _progress(paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None]
     return lambda done: bar.advance(task, done)
 
 
-def _dataset(opts: dict[str, Any], stack: ExitStack, columns: tuple[str, ...] | None = None) -> Dataset:
+def _dataset(opts: dict[str, Any], stack: ExitStack, columns: tuple[str, ...] | None = None,
+             problems_only: bool = False) -> Dataset:
     paths = tuple(opts["paths"]) or (os.environ.get("LOG_DIR", "logs"),)
     filters = Filters.parse(opts["since"], opts["until"], opts["services"], opts["levels"])
     cache_dir = None if opts["no_cache"] else (opts["cache_dir"] or default_cache_dir())
     settings = EngineSettings(memory_limit=opts["memory_limit"], **({"threads": opts["threads"]}
                                                                      if opts["threads"] else {}))
-    ds = load(paths, filters, cache_dir, settings, _progress(paths, stack), columns)
+    ds = load(paths, filters, cache_dir, settings, _progress(paths, stack), columns, problems_only)
     stack.callback(ds.close)
     return ds
 
@@ -99,14 +100,15 @@ def _emit(opts: dict[str, Any], ds: Dataset, data: dict[str, Any], renderer: str
     _malformed(ds, [m.to_dict() for m in ds.malformed])
 
 
-def _reading(columns: tuple[str, ...] | None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def _reading(columns: tuple[str, ...] | None,
+             problems_only: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Turn ``func(ds, opts)`` into a command body that loads ``columns`` (None: all), reports errors."""
     def decorate(func: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(func)
         def wrapper(**opts: Any) -> None:
             try:
                 with ExitStack() as stack:
-                    ds = _dataset(opts, stack, columns)
+                    ds = _dataset(opts, stack, columns, problems_only)
                     func(ds, opts)
             except AnalyzerError as exc:
                 error = click.ClickException(str(exc))
@@ -127,7 +129,7 @@ def main() -> None:
 @main.command()
 @_options
 @click.option("--top", default=25, show_default=True, help="How many patterns to list.")
-@_reading(ERRORS_COLUMNS)  # only what error patterns use: a cheaper read, and no cache write
+@_reading(ERRORS_COLUMNS, problems_only=True)  # only what error patterns use: a cheaper read, no cache write
 def errors(ds: Dataset, opts: dict[str, Any]) -> None:
     """Error patterns: templates, counts, trend, spikes, services affected."""
     _emit(opts, ds, analyze_errors(ds, top=opts["top"]), "render_errors")

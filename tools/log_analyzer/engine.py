@@ -132,8 +132,9 @@ class _Loader:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...], files: list[LogFile],
-                 settings: EngineSettings, progress: Progress | None) -> None:
+                 settings: EngineSettings, progress: Progress | None, problems_only: str | None = None) -> None:
         self.con, self.tmp, self.columns, self.progress = con, tmp, columns, progress
+        self.problems_only = problems_only  # the filters' predicate when only WARNING+ rows are kept (see load)
         self.rank = {f: index for index, f in enumerate(files)}
         self.workers = max(1, settings.threads)
         self.bad: dict[str, int] = {}
@@ -142,6 +143,7 @@ class _Loader:
         self.names_used = itertools.count()  # attached databases are cached_0, cached_1, ...
         self.problems: list[str] = [f"SELECT {PROBLEM_SELECT} FROM loaded WHERE _ok AND {PROBLEM_PREDICATE}"]
         con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
+        con.execute("CREATE TABLE ranges (lo TIMESTAMP, hi TIMESTAMP)")  # per parsed file, of the rows not kept
 
     @property
     def names(self) -> str:
@@ -189,12 +191,32 @@ class _Loader:
                         .format(select=_typed_select(clean, False, self.columns)))
             return True
 
+    def _kept(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, offset: int) -> bool:
+        """Parse one file keeping only its bad and WARNING+ rows in ``loaded``, in one scan.
+
+        The other rows are grouped into one (key ``seq`` 0) that keeps just the first and last time of
+        those passing the filters, for the analysed time range (``ranges``). Returns whether salvaged.
+        """
+        keep = f"(NOT _ok OR {PROBLEM_PREDICATE})"
+        firsts = ", ".join(f'any_value("{c}") AS "{c}"' for c in self.columns)
+        rest = f"_ok AND NOT {keep} AND {self.problems_only}"
+        salvaged = self._into(cur, log_file, (
+            f"CREATE OR REPLACE TEMP TABLE part AS SELECT {firsts}, bool_and(_ok) AS _ok, g AS seq, "
+            f"min(ts) FILTER (WHERE {rest}) AS lo, max(ts) FILTER (WHERE {rest}) AS hi "
+            f"FROM (SELECT *, CASE WHEN {keep} THEN seq ELSE 0 END AS g FROM ({{select}})) GROUP BY g"))
+        cur.execute(f"INSERT INTO loaded SELECT {self.names}, _ok, seq + {offset} FROM part WHERE seq <> 0")
+        cur.execute("INSERT INTO ranges SELECT lo, hi FROM part WHERE seq = 0")
+        cur.execute("DROP TABLE part")
+        return salvaged
+
     def parse(self, files: list[LogFile]) -> dict[str, list[MalformedLine]]:
         """Read the files' JSON into ``loaded``; return each file's bad lines (by path)."""
         def one(log_file: LogFile) -> bool:
             cur = self.con.cursor()
             try:
                 offset = self.rank[log_file] << FILE_SHIFT
+                if self.problems_only is not None:
+                    return self._kept(cur, log_file, offset)
                 return self._into(cur, log_file, f"INSERT INTO loaded SELECT * REPLACE (seq + {offset} AS seq) "
                                                  "FROM ({select})")
             finally:
@@ -270,17 +292,21 @@ class _Loader:
 
 def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path | None = None,
          settings: EngineSettings | None = None, progress: Progress | None = None,
-         columns: Iterable[str] | None = None) -> Dataset:
+         columns: Iterable[str] | None = None, problems_only: bool = False) -> Dataset:
     """Read the log files named by ``specs`` and return the filtered records as a Dataset.
 
     ``columns`` limits the flat columns read (default all); a partial read never writes the cache.
+    ``problems_only`` (what error patterns need) keeps only the WARNING+ rows of the files it parses,
+    plus the time range of all filtered records: the dataset then has ``problem_records`` and
+    ``time_range`` but no ``records`` view.
     """
     files = resolve_inputs(specs)
     settings = settings or EngineSettings()
     wanted = normalise(columns)
+    filters = filters or Filters()
     tmp = tempfile.TemporaryDirectory(prefix="log-analyzer-", dir=settings.temp_dir)
     con = connect(settings, tmp.name)
-    loader = _Loader(con, tmp.name, wanted, files, settings, progress)
+    loader = _Loader(con, tmp.name, wanted, files, settings, progress, filters.where() if problems_only else None)
     hits: dict[LogFile, CacheEntry] = {}
     if cache_dir is not None:
         hits = _from_cache(RecordCache(cache_dir), loader, files, write=wanted == ALL_COLUMNS)
@@ -290,15 +316,21 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
         malformed_by_path[str(log_file.path)] = loader.remember(log_file, entry.meta)
     malformed = sorted((m for listed in malformed_by_path.values() for m in listed), key=lambda m: (m.file, m.line))
     union = " UNION ALL ".join(loader.sources)
-    con.execute(f"CREATE VIEW all_records AS {union}")
-    filters = filters or Filters()
-    con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
     con.execute(f"CREATE VIEW problem_records AS SELECT * FROM ({' UNION ALL '.join(loader.problems)}) "
                 f"WHERE {filters.where()}")
-    if wanted == ALL_COLUMNS:
+    span = None
+    if problems_only:  # ``loaded`` holds only WARNING+ rows: no records view, the time range from the scan
+        row = con.execute(f"SELECT min(lo), max(hi) FROM (SELECT lo, hi FROM ranges UNION ALL "
+                          f"SELECT min(ts), max(ts) FROM ({union}) WHERE {filters.where()})").fetchone()
+        span = (row[0], row[1]) if row else (None, None)
+    else:
+        con.execute(f"CREATE VIEW all_records AS {union}")
+        con.execute(f"CREATE VIEW records AS SELECT * FROM all_records WHERE {filters.where()}")
+    summarised = wanted == ALL_COLUMNS and not problems_only
+    if summarised:
         _summarise(con, loader.summarised, filters)
     return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
-                   cached, tmp, summarised=wanted == ALL_COLUMNS)
+                   cached, tmp, time_range=span, summarised=summarised)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filters) -> None:
