@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import ccxt
 import pytest
 
-from services.exchange_simulator import FakeClock, SimulatorServer
 from services.exchange_simulator.client import make_exchange
 from services.shared.exchange_logger import ExchangeLogger
 from services.shared.settings import LogSettings
@@ -16,26 +14,6 @@ from services.shared.structured_logger import create_structured_logger
 from services.shared.testing import capture_logs, validate_record
 
 BTC = "BTC/USDT:USDT"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    """The simulator's and the logger's shared fake clock."""
-    return FakeClock(1_764_000_123.5)
-
-
-@pytest.fixture
-async def sim(clock: FakeClock) -> AsyncIterator[SimulatorServer]:
-    """A live exchange simulator on 127.0.0.1:<free port>."""
-    async with SimulatorServer(clock=clock, ws_interval=0.02) as server:
-        yield server
-
-
-@pytest.fixture
-def logs() -> Any:
-    """Capture every record of the test at DEBUG."""
-    with capture_logs("DEBUG") as captured:
-        yield captured
 
 
 def _xlog(clock: Any, **options: Any) -> ExchangeLogger:
