@@ -15,6 +15,8 @@ from services.shared.exchange_logger import error_type
 
 from .config import MarketDataSettings
 
+_NOT_LISTED = object()  # an exchange's answer when it does not list the market asked for
+
 
 @dataclass
 class Gathered:
@@ -54,17 +56,25 @@ class ExchangePool:
         return client
 
     async def fetch_all(self, call: Callable[[Any, str], Awaitable[Any]],
-                        exchanges: tuple[str, ...] | None = None) -> Gathered:
-        """Run call(client, exchange_id) on every exchange concurrently; failures are classified, not raised."""
+                        exchanges: tuple[str, ...] | None = None, market: str | None = None) -> Gathered:
+        """Run call(client, exchange_id) on every exchange concurrently; failures are classified, not raised.
+
+        With market, an exchange that does not list it is not called at all: it fails as not_listed.
+        """
         chosen = exchanges or self.settings.exchanges
 
         async def one(exchange_id: str) -> Any:
-            return await call(await self._ready(exchange_id), exchange_id)
+            client = await self._ready(exchange_id)
+            if market is not None and market not in (self._raw[exchange_id].markets or {}):
+                return _NOT_LISTED
+            return await call(client, exchange_id)
 
         results = await asyncio.gather(*(one(e) for e in chosen), return_exceptions=True)
         gathered = Gathered()
         for exchange_id, result in zip(chosen, results, strict=True):
-            if isinstance(result, BaseException):
+            if result is _NOT_LISTED:
+                gathered.failures[exchange_id] = "not_listed"
+            elif isinstance(result, BaseException):
                 if not isinstance(result, Exception):
                     raise result
                 gathered.failures[exchange_id] = error_type(result)

@@ -28,7 +28,7 @@ class NoExchangeAnswered(Exception):
 
 def no_answer(symbol: str, what: str, failures: dict[str, str]) -> Exception:
     """UnknownSymbol when every exchange said the symbol does not exist, else NoExchangeAnswered."""
-    if failures and set(failures.values()) == {"bad_symbol"}:
+    if failures and set(failures.values()) <= {"bad_symbol", "not_listed"}:
         return UnknownSymbol(symbol, "no configured exchange lists it")
     return NoExchangeAnswered(f"{what} {symbol}", failures)
 
@@ -40,7 +40,7 @@ def _summary(gathered: Gathered) -> dict[str, Any]:
 
 def _unknown_symbol_check(symbol: str, gathered: Gathered) -> None:
     """A symbol no exchange lists is the caller's mistake (404), not a failed aggregation to log as one."""
-    if not gathered.answers and gathered.failures and set(gathered.failures.values()) == {"bad_symbol"}:
+    if not gathered.answers and gathered.failures and set(gathered.failures.values()) <= {"bad_symbol", "not_listed"}:
         raise UnknownSymbol(symbol, "no configured exchange lists it")
 
 
@@ -71,7 +71,7 @@ class MarketData:
 
     async def _price(self, symbol: str) -> dict[str, Any]:
         market = unified_symbol(symbol)
-        gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market))
+        gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market), market=market)
         prices = {e: t["last"] for e, t in gathered.answers.items() if t.get("last") is not None}
         for exchange_id in set(gathered.answers) - set(prices):
             gathered.failures[exchange_id] = "bad_data"
@@ -97,7 +97,7 @@ class MarketData:
                 value = float(oi.get("openInterestAmount") or 0) * float(ticker.get("last") or 0)
             return float(value)
 
-        gathered = await self.pool.fetch_all(fetch)
+        gathered = await self.pool.fetch_all(fetch, market=market)
         _unknown_symbol_check(symbol, gathered)
         total = round(sum(gathered.answers.values()), 2)
         self.events.oi_aggregation(symbol, gathered.answers, failed=gathered.failures, response_time_ms=_ms(start))
@@ -111,7 +111,7 @@ class MarketData:
 
     async def _volume(self, symbol: str) -> dict[str, Any]:
         start, market = time.perf_counter(), unified_symbol(symbol)
-        gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market))
+        gathered = await self.pool.fetch_all(lambda client, _: client.fetch_ticker(market), market=market)
         _unknown_symbol_check(symbol, gathered)
         volumes = {e: v for e, t in gathered.answers.items() if (v := _quote_volume(t)) is not None}
         for exchange_id in set(gathered.answers) - set(volumes):
@@ -131,7 +131,7 @@ class MarketData:
         market, failures = unified_symbol(symbol), {}
         for exchange_id in self.pool.settings.exchanges:
             gathered = await self.pool.fetch_all(lambda c, _: c.fetch_ohlcv(market, timeframe, limit=100),
-                                                 exchanges=(exchange_id,))
+                                                 exchanges=(exchange_id,), market=market)
             candles = gathered.answers.get(exchange_id)
             if candles:
                 with self.events.time_indicator(symbol, "rsi,macd,ema,bollinger", timeframe, len(candles)):
@@ -159,7 +159,7 @@ class MarketData:
             self.events.long_short_fetch(symbol, exchange_id, ratio, _ms(start))
             return ratio
 
-        gathered = await self.pool.fetch_all(fetch)
+        gathered = await self.pool.fetch_all(fetch, market=market)
         if not gathered.answers:
             raise no_answer(symbol, "the long/short ratio of", gathered.failures)
         return {"symbol": symbol, "ratios": gathered.answers,

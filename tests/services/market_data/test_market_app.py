@@ -122,3 +122,11 @@ async def test_an_unknown_symbol_is_not_logged_as_a_failed_aggregation(stack: St
     for route in ("/oi/DOGEFAKE", "/volume/DOGEFAKE"):
         assert (await stack.http.get(route)).status_code == 404
     assert not [r for r in stack.logs.records if r["level"] in ("ERROR", "CRITICAL")]
+
+
+async def test_an_unknown_symbol_never_reaches_an_exchange(stack: Stack) -> None:
+    """Markets are known: a symbol no exchange lists costs no exchange call and no failure on any exchange."""
+    await stack.http.get("/price/BTC")
+    before = len(stack.logs.find(event="exchange_api_call"))
+    assert (await stack.http.get("/price/NOTACOIN")).status_code == 404
+    assert len(stack.logs.find(event="exchange_api_call")) == before
