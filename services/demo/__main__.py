@@ -18,8 +18,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tools.log_monitor.testing import WebhookReceiver
+
 from . import scenario
-from .alerts import AlertReceiver
+from .alerts import open_alerts
 from .processes import ProcessGroup, StartupError
 from .report import print_alerts, print_summary
 from .stack import DEMO_TOKEN, MEMBERS, STRANGERS, start_stack
@@ -36,7 +38,7 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
     salt = os.environ.get("LOG_USER_SALT") or "demo-salt-" + os.urandom(8).hex()
     env = {**os.environ, "LOG_DIR": str(log_dir), "LOG_CONSOLE": "false", "LOG_USER_SALT": salt,
            "ENVIRONMENT": "demo", "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1", "PTB_TIMEDELTA": "1"}
-    receiver = AlertReceiver().start()
+    receiver = WebhookReceiver("/alerts")
     started = time.monotonic()
     with ProcessGroup(log_dir / "processes", env) as group:
         console.print("[bold]Starting[/] the two simulators, market-data, telegram-bot and log-monitor")
@@ -53,7 +55,7 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
             traffic = scenario.run(duration_s, telegram_url, exchange_url, progress, dead)
             settle = progress.add_task("waiting for the monitor to resolve alerts", total=SETTLE_S)
             waited = 0.0
-            while receiver.open_alerts() and waited < SETTLE_S:
+            while open_alerts(receiver.payloads()) and waited < SETTLE_S:
                 time.sleep(0.5)
                 waited += 0.5
                 progress.update(settle, completed=waited)
@@ -62,10 +64,10 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
             group.stop(stack.children[name])
         time.sleep(2.0)
         group.stop(stack.children["log-monitor"])
-    receiver.stop()
+    receiver.close()
     summary = summarise(log_dir, [DEMO_TOKEN, DEMO_TOKEN.split(":")[1], salt], MEMBERS + STRANGERS)
     print_summary(console, summary, traffic, log_dir)
-    print_alerts(console, receiver.alerts)
+    print_alerts(console, receiver.payloads())
     code = _analyzer_report(log_dir, console)
     console.print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Logs: [bold]{log_dir}[/]; "
                   f"HTML report: [bold]{log_dir / 'report.html'}[/]")

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -18,6 +15,7 @@ from tools.log_monitor._redact import redact
 from tools.log_monitor.clock import FakeClock
 from tools.log_monitor.monitor import Monitor
 from tools.log_monitor.notifiers import ConsoleNotifier, TelegramNotifier, WebhookNotifier
+from tools.log_monitor.testing import WebhookReceiver
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
@@ -30,32 +28,6 @@ def test_redact_masks_bot_tokens_and_key_values() -> None:
     text = redact(f"POST https://api.telegram.org/bot{BOT_TOKEN}/sendMessage failed api_key={API_KEY}")
     assert not any(s in text for s in SECRETS)
     assert "api_key=***" in text and "/bot***/sendMessage" in text
-
-
-class Hook:
-    """A webhook receiver on 127.0.0.1 keeping the raw bodies."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                outer.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _leaky_line() -> bytes:
@@ -72,7 +44,7 @@ def _leaky_line() -> bytes:
 
 async def test_no_secret_reaches_any_notifier_payload(tmp_path: Path) -> None:
     """A line with a bot token and api_key=... yields alerts whose webhook, Telegram and console text hide both."""
-    hook, console = Hook(), io.StringIO()
+    hook, console = WebhookReceiver("/"), io.StringIO()
     (tmp_path / "bot.log").write_bytes(_leaky_line())
     async with TelegramSimulator() as sim:
         sim.add_user(ADMIN)

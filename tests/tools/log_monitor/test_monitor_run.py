@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +21,17 @@ from tools.log_monitor.clock import FakeClock
 from tools.log_monitor.config import parse_config
 from tools.log_monitor.monitor import Monitor
 from tools.log_monitor.store import Store
+from tools.log_monitor.testing import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-class Hook:
-    """A real webhook receiver on 127.0.0.1 recording (Idempotency-Key, body) per request."""
+class Hook(WebhookReceiver):
+    """The monitor's webhook endpoint, read as (Idempotency-Key, notification) pairs."""
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        self.arrived = threading.Event()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.headers["Idempotency-Key"], body))
-                outer.arrived.set()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    @property
+    def requests(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(headers["Idempotency-Key"], json.loads(body)) for headers, body in self.received]
 
     def alert_keys(self) -> dict[str, set[str]]:
         """Map each alert's label `n` to the idempotency keys of the notifications that carried it."""
@@ -57,10 +40,6 @@ class Hook:
             for a in body["alerts"]:
                 out.setdefault(a["labels"]["context.n"], set()).add(key)
         return out
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+"""What `make demo` prints is read back from the logs and the monitor's notifications alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from services.demo.alerts import open_alerts
+from services.demo.summary import summarise
+
+
+def _alert(name: str, status: str) -> dict[str, object]:
+    return {"alerts": [{"labels": {"alertname": name, "service": "market-data"}, "status": status}]}
+
+
+def test_an_alert_is_open_until_its_latest_notification_resolves_it() -> None:
+    """Fired then resolved is closed; fired alone is open."""
+    notes = [_alert("rate", "firing"), _alert("latency", "firing"), _alert("rate", "resolved")]
+    assert [label for label in open_alerts(notes)] == ['{"alertname": "latency", "service": "market-data"}']
+    assert open_alerts([]) == set()
+
+
+def _line(**fields: object) -> bytes:
+    base = {"timestamp": "2025-01-15T10:30:00.000Z", "level": "INFO", "message": "m", "context": {}}
+    return orjson.dumps({**base, **fields}) + b"\n"
+
+
+def test_summary_counts_events_journeys_and_finds_leaks(tmp_path: Path) -> None:
+    """Commands, rate limits, slow calls and cross-service journeys are counted; a leaked id is caught."""
+    (tmp_path / "telegram-bot.log").write_bytes(
+        _line(service="telegram-bot", event="bot_command", request_id="r1", context={"success": True})
+        + _line(service="telegram-bot", event="security_event", context={"kind": "unauthorized_command"})
+        + b"not json\n")
+    (tmp_path / "market-data.log").write_bytes(
+        _line(service="market-data", event="exchange_api_call", request_id="r1",
+              context={"exchange": "okx", "success": True, "response_time_ms": 1500.0})
+        + _line(service="market-data", event="rate_limit_hit", context={"exchange": "bybit"})
+        + _line(service="market-data", message="user 100001 said hi"))
+    summary = summarise(tmp_path, secrets=["TOKEN-THAT-IS-ABSENT"], raw_user_ids=[100001, 100002])
+    assert summary.commands[True] == 1 and summary.security["unauthorized_command"] == 1
+    assert summary.rate_limits["bybit"] == 1 and summary.slow_calls["okx"] == 1
+    assert summary.cross_service_journeys == 1
+    assert summary.leaks == ["user id 100001"]
