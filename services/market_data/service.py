@@ -79,8 +79,13 @@ class MarketData:
         if not prices:
             raise no_answer(symbol, "the price of", gathered.failures)
         changes = {e: t.get("percentage") for e, t in gathered.answers.items()}
+        outliers: dict[str, float] = {}
+        if len(prices) >= 3:  # a median needs three to say who is off
+            outliers = self.events.exchange_logger.check_cross_exchange(symbol, prices)
+        arbitrage = self.events.exchange_logger.detect_arbitrage(symbol, gathered.answers) if len(prices) >= 2 else None
         return {"symbol": symbol, "prices": prices, "median_price": statistics.median(prices.values()),
-                "change_24h_pct": changes, **_summary(gathered)}
+                "change_24h_pct": changes, "price_outliers_pct": outliers, "arbitrage": arbitrage,
+                **_summary(gathered)}
 
     async def open_interest(self, symbol: str) -> dict[str, Any]:
         """Open interest in USD per exchange and in total."""

@@ -130,3 +130,10 @@ async def test_an_unknown_symbol_never_reaches_an_exchange(stack: Stack) -> None
     before = len(stack.logs.find(event="exchange_api_call"))
     assert (await stack.http.get("/price/NOTACOIN")).status_code == 404
     assert len(stack.logs.find(event="exchange_api_call")) == before
+
+
+async def test_prices_are_checked_across_exchanges(stack: Stack) -> None:
+    """Every /price compares the venues: agreeing prices raise no data-quality flag and no outlier."""
+    body = (await stack.http.get("/price/ETH")).json()
+    assert body["price_outliers_pct"] == {} and "arbitrage" in body  # the simulator's venues agree within 0.2 %
+    assert not stack.logs.find(event="data_quality_issue")
