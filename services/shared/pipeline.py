@@ -18,8 +18,10 @@ from types import FrameType
 from typing import Any
 
 from . import context as _context
+from ._redaction_patterns import SECRET, classify_key
 from .metadata import Metadata, detect_metadata
 from .performance import PerformanceSampler
+from .redaction import Redactor
 from .render import Entry, RecordBuilder
 from .settings import LogSettings
 from .writer import LineOutput, LogWriter, Reporter, file_factory_for
@@ -29,11 +31,13 @@ _SNAPSHOT = attrgetter("snapshot")  # read per record without a Python frame
 
 def secrets_from_environment(environ: Mapping[str, str]) -> list[str]:
     """Values of secret-named variables (…_TOKEN, …_API_KEY, …_SECRET, LOG_USER_SALT): masked wherever they appear."""
-    from .redaction import Redactor
-
-    names = Redactor()
     return [value for name, value in environ.items()
-            if value and (name == "LOG_USER_SALT" or names.is_secret_key(name))]
+            if value and (name == "LOG_USER_SALT" or classify_key(name) == SECRET)]
+
+
+def _no_performance() -> None:
+    """The performance block when MONITORING_ENABLED=false: absent."""
+    return None
 
 
 class Pipeline:
@@ -45,8 +49,6 @@ class Pipeline:
         self.settings = settings
         self.environ = os.environ if environ is None else environ
         self.metadata = metadata or detect_metadata(settings.environment, settings.git_commit)
-        from .redaction import Redactor  # imported here so a partial checkout still imports
-
         self.redactor = Redactor(user_salt=settings.user_salt, known_secrets=secrets_from_environment(self.environ))
         self.sampler = PerformanceSampler() if settings.monitoring else None
         if self.sampler is not None:
@@ -59,15 +61,12 @@ class Pipeline:
                 settings.log_dir, max_bytes=settings.max_bytes, max_age_s=settings.max_age_s,
                 backup_count=settings.backup_count, on_error=lambda text: self.reporter.problem(text, text))
         stream = console if console is not None else (sys.stdout.buffer if settings.console else None)
-        performance = self._performance if self.sampler is None else partial(_SNAPSHOT, self.sampler)
+        performance = _no_performance if self.sampler is None else partial(_SNAPSHOT, self.sampler)
         builder = RecordBuilder(self.metadata, self.redactor, performance)
         self.writer = LogWriter(builder, console=stream if settings.console else None,
                                 console_format=settings.format, file_factory=file_factory, reporter=self.reporter)
         self.submit = self.writer.submit
         _context.set_user_masker(self.redactor.mask_user)
-
-    def _performance(self) -> dict[str, float] | None:
-        return self.sampler.snapshot if self.sampler is not None else None
 
     def register(self, logger_name: str, service: str, module: str) -> None:
         """Remember that records of logger_name belong to (service, module)."""
