@@ -40,6 +40,8 @@ _LETTER_RULES: tuple[tuple[str, str], ...] = (
     ("snake_id", r"[A-Za-z][A-Za-z0-9]*+(?:_[A-Za-z][A-Za-z0-9]*+)*+_-?\d[\w-]*+"),
     ("hex_id", rf"(?=[a-fA-F]*+\d)(?=\d*+[a-fA-F]){_HEX}{{8,}}\b"),
 )
+# a hex id after a word and a hyphen (req-ec197ad3b13c): the costly rules skip mid-word starts
+_SUFFIX_HEX_ID = rf"(?<=[A-Za-z]-)(?=[a-fA-F]*+\d)(?=\d*+[a-fA-F]){_HEX}{{8,}}\b"
 _OTHER_RULES: tuple[tuple[str, str], ...] = (
     ("path", r"(?<![\w/.:])\.{0,2}(?:/+[\w.@%+~,=-]*[\w.@%+~=-])+/*(?::\d+\b)?"),
     ("signed_number", rf"[-+<>~]\d{_RUN}(?:\s{_UNIT}\b)?"),
@@ -61,7 +63,7 @@ def _letter_alternation() -> str:
     costly = [(n, p) for n, p in _LETTER_RULES if n not in _FAST_FAIL]
     # only at the start of a whole word (not after _ . + -), and only if a digit or colon follows
     # before the next separator: possessive scans, so plain words cost one pass each
-    return (f"{_alternation(tuple(cheap))}"
+    return (f"{_alternation(tuple(cheap))}|{_SUFFIX_HEX_ID}"
             f"|(?<![_.+-])(?=[A-Za-z_.+-]*+[\\d:])(?:{_alternation(tuple(costly))})")
 
 

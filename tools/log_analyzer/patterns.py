@@ -18,6 +18,8 @@ per position, and capped caches. Results do not depend on hash seeds or dictiona
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable
 
 from tools.log_analyzer._masking import VARIABLE, mask
@@ -29,6 +31,7 @@ Signature = tuple[str, ...]
 SIMILARITY = 0.6
 MAX_VALUES = 5
 MAX_CLUSTERS = 20_000
+REFINE_FROM = 0
 _CACHE_LIMIT = 200_000
 
 
@@ -74,6 +77,30 @@ class _Cluster:
         return " ".join(
             f"{affixes[i][0]}{VARIABLE}{affixes[i][1][::-1]}" if i in affixes and token == VARIABLE else token
             for i, token in enumerate(key))
+
+
+# a boolean or null literal, alone or after a key: "true", "ret:false", "(null)"
+_LITERAL = re.compile(r"(?:^|[^A-Za-z])(?:true|false|null)[^A-Za-z]*$", re.IGNORECASE)
+
+
+def _is_value(token: str) -> bool:
+    """Say whether a token is a value: masked spans in punctuation only (``<*>,``), or a literal."""
+    if VARIABLE in token and not any(c.isalnum() for c in token.replace(VARIABLE, "")):
+        return True
+    return _LITERAL.search(token) is not None
+
+
+def _holds_values(seen: set[str]) -> bool:
+    """A position that has held a value and something else is a variable slot, whatever its count."""
+    return len(seen) >= 2 and any(_is_value(token) for token in seen)
+
+
+def _word(token: str) -> str:
+    """Return ``token`` without the punctuation around it."""
+    return token.strip(_PUNCTUATION)
+
+
+_PUNCTUATION = ",;:'\"()[]{}<>"
 
 
 def _lead(token: str) -> str:
@@ -205,7 +232,7 @@ class TemplateMiner:
             if token in seen:
                 continue
             seen.add(token)
-            if len(seen) >= self.max_values and position > 0:
+            if (len(seen) >= self.max_values and position > 0) or _holds_values(seen):
                 cluster.make_variable(position)
                 changed = True
             elif token != VARIABLE:
@@ -225,17 +252,18 @@ class TemplateMiner:
         A position changes when ``min_shared`` of its alternatives are also alternatives at one
         position of another cluster: a word taking the same few values in different kinds of
         message (user names) names an entity, not wording, while wording alternatives
-        (Started/Stopped) belong to one kind of message. Only alphabetic tokens count (en0, x+
-        tend to be fixed device names). Returns the number of positions changed.
+        (Started/Stopped) belong to one kind of message. Only alphabetic words count, without the
+        punctuation around them (``okx:`` is ``okx``; en0, x+ tend to be fixed device names).
+        Returns the number of positions changed.
         """
         owners: dict[str, list[tuple[_Cluster, int]]] = {}
         for cluster in self._clusters:
-            for position in range(1, cluster.length):
+            for position in range(REFINE_FROM, cluster.length):
                 values = cluster.values[position]
                 if not cluster.variable[position] and len(values) >= 2:
-                    for token in values:
-                        if token.isalpha():
-                            owners.setdefault(token, []).append((cluster, position))
+                    for word in {_word(token) for token in values}:
+                        if word.isalpha():
+                            owners.setdefault(word, []).append((cluster, position))
         shared: dict[tuple[int, int, int, int], int] = {}
         slots: dict[tuple[int, int], tuple[_Cluster, int]] = {}
         for places in owners.values():
@@ -263,11 +291,16 @@ class TemplateMiner:
         cluster.counts = folded
 
 
-def mine_templates(messages: list[str]) -> list[str]:
-    """Return one template per message, variables written ``<*>``, from the whole batch."""
-    miner = TemplateMiner()
+def mine_templates(messages: list[str], *, similarity: float = SIMILARITY,
+                   max_values: int = MAX_VALUES) -> list[str]:
+    """Return one template per message, variables written ``<*>``, from the whole batch.
+
+    The result depends on the set of messages, not their order. The keywords exist for the
+    benchmark's leave-one-system-out selection; callers keep the global defaults.
+    """
+    miner = TemplateMiner(similarity, max_values)
     signatures = [miner._signature(message) for message in messages]
-    unique = _first_seen(signatures)
+    unique = _canonical_order(signatures)
     routes = {}
     for signature in unique:
         cluster = miner._route(signature)
@@ -287,6 +320,7 @@ def mine_templates(messages: list[str]) -> list[str]:
     return out
 
 
-def _first_seen(items: Iterable[Signature]) -> list[Signature]:
-    """Deduplicate keeping first-seen order."""
-    return list(dict.fromkeys(items))
+def _canonical_order(items: list[Signature]) -> list[Signature]:
+    """Distinct signatures, most frequent first, ties by value: the input's order cannot matter."""
+    counts = Counter(items)
+    return sorted(counts, key=lambda sig: (-counts[sig], sig))
