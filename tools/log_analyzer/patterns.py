@@ -28,11 +28,11 @@ __all__ = ["TemplateMiner", "mine_templates"]
 
 Signature = tuple[str, ...]
 
-SIMILARITY = 0.6
-MAX_VALUES = 5
+SIMILARITY = 0.5
+MAX_VALUES = 6
 MAX_CLUSTERS = 20_000
 REFINE_FROM = 0
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 
 
 class _Cluster:
