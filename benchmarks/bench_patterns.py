@@ -107,7 +107,11 @@ def measure(harness: ModuleType, parsers: dict[str, Parser], lines: list[str], g
 
 def load(harness: ModuleType, data_dir: Path, systems: Sequence[str]) -> dict[str, tuple[list[str], list[str]]]:
     """Read (messages, true templates) of each system."""
-    return {system: tuple(harness.load_dataset(str(data_dir), system)[:2]) for system in systems}  # type: ignore[misc]
+    out = {}
+    for system in systems:
+        lines, templates, _, _ = harness.load_dataset(str(data_dir), system)
+        out[system] = (lines, templates)
+    return out
 
 
 def leave_one_out(harness: ModuleType, data: dict[str, tuple[list[str], list[str]]],
@@ -214,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _corpus_table(harness, parsers, repeat)
     total = args.memory_lines or (500_000 if args.quick else 5_000_000)
     base = sample or [message for message, _ in crypto_error_corpus(3_000)]
-    rows = [(f"{n:,}", f"{rss:.0f}", f"{templates:,}") for n, rss, templates in memory_profile(base, total)]
+    rows: list[tuple[str, ...]] = [(f"{n:,}", f"{rss:.0f}", f"{templates:,}")
+                                   for n, rss, templates in memory_profile(base, total)]
     print(f"\nMemory: TemplateMiner.add over {total:,} distinct lines (Loghub lines + a unique seq=<n>)")
     print(table(rows, ("lines fed", "resident MB", "templates")))
     return 0
@@ -241,7 +246,8 @@ def _loghub_tables(harness: ModuleType, data_dir: Path, parsers: dict[str, Parse
         if system not in drain and "drain3" in parsers:
             drain[system] = score(harness, data[system][1], parsers["drain3"](data[system][0]))
     print(f"\n2. Leave-one-system-out over {len(data)} systems, grid {len(GRID)} settings "
-          f"(similarity x max_values), chosen by mean GA on the other systems and our error corpus; chosen on all: similarity {chosen[0]}, max_values {chosen[1]}")
+          f"(similarity x max_values), chosen by mean GA on the other systems and our error corpus; "
+          f"chosen on all: similarity {chosen[0]}, max_values {chosen[1]}")
     print(loso_table(held, drain))
     scores = [row for _, row in held.values()]
     print(f"goals: average GA {mean(scores, 'GA'):.3f} >= {GOAL_LOSO_GA} "
