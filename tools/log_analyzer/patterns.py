@@ -6,14 +6,17 @@ Four steps, one global setting for every log source (see ``docs/pattern_miner.md
    whitespace;
 2. put each masked token sequence into a cluster of the same length whose tokens agree with it on
    at least ``similarity`` of its known (unmasked) tokens; an inverted index finds candidates;
-3. inside a cluster, a position turns variable once it has shown ``max_values`` distinct tokens
-   (never the first token: it usually names the event); positions with fewer alternatives stay
-   constant and split the cluster into templates;
+3. inside a cluster, a position turns variable once it has held a value (a masked span in
+   punctuation, ``true``/``false``/``null``) and anything else, or once it has shown
+   ``max_values`` distinct tokens (never the first token by count: it usually names the event);
+   positions with fewer alternatives stay constant and split the cluster into templates;
 4. (``refine``, done by ``mine_templates``) positions whose alphabetic alternatives recur as
    alternatives in another cluster turn variable: they name entities, not wording.
 
-Memory is bounded: at most ``max_clusters`` clusters, fewer than ``max_values`` remembered tokens
-per position, and capped caches. Results do not depend on hash seeds or dictionary order.
+``mine_templates`` feeds the distinct masked forms most frequent first (ties by value), so its
+result depends on the set of messages, not their order. Memory is bounded: at most
+``max_clusters`` clusters, fewer than ``max_values`` remembered tokens per position, and capped
+caches. Results do not depend on hash seeds or dictionary order.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ Signature = tuple[str, ...]
 SIMILARITY = 0.5
 MAX_VALUES = 6
 MAX_CLUSTERS = 20_000
-REFINE_FROM = 0
 _CACHE_LIMIT = 50_000
 
 
@@ -252,13 +254,14 @@ class TemplateMiner:
         A position changes when ``min_shared`` of its alternatives are also alternatives at one
         position of another cluster: a word taking the same few values in different kinds of
         message (user names) names an entity, not wording, while wording alternatives
-        (Started/Stopped) belong to one kind of message. Only alphabetic words count, without the
+        (Started/Stopped) belong to one kind of message. The first position counts too (ccxt
+        prefixes its messages with the venue). Only alphabetic words count, without the
         punctuation around them (``okx:`` is ``okx``; en0, x+ tend to be fixed device names).
         Returns the number of positions changed.
         """
         owners: dict[str, list[tuple[_Cluster, int]]] = {}
         for cluster in self._clusters:
-            for position in range(REFINE_FROM, cluster.length):
+            for position in range(cluster.length):
                 values = cluster.values[position]
                 if not cluster.variable[position] and len(values) >= 2:
                     for word in {_word(token) for token in values}:

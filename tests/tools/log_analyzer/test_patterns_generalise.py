@@ -77,6 +77,16 @@ def test_names_followed_by_punctuation_are_recognised_across_messages() -> None:
                                              "circuit open for <*> after <*> failures"}
 
 
+def test_a_venue_prefixing_several_kinds_of_message_is_variable() -> None:
+    """ccxt's "<venue> ..." messages group across venues when the venue prefixes several messages."""
+    venues = ("binanceusdm", "bybit", "okx")
+    bases = ("BTC", "ETH", "SOL", "XRP", "ADA", "DOT")
+    messages = [f"{venue} does not have market symbol {base}/USDT:USDT" for venue in venues for base in bases]
+    messages += [f"{venue} fetchOrder() requires a symbol argument" for venue in venues]
+    assert set(mine_templates(messages)) == {"<*> does not have market symbol <*>",
+                                             "<*> fetchOrder() requires a symbol argument"}
+
+
 def test_hex_ids_after_a_prefix_are_masked() -> None:
     """Request ids like req-ec197ad3b13c are one id shape, whether they start with a digit or a letter."""
     templates = mine_templates(["request req-ec197ad3b13c cancelled", "request req-0a1b2c3d4e5f cancelled"])
