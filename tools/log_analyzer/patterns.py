@@ -10,7 +10,7 @@ Four steps, one global setting for every log source (see ``docs/pattern_miner.md
    punctuation, ``true``/``false``/``null``) and anything else, or once it has shown
    ``max_values`` distinct tokens (never the first token by count: it usually names the event);
    positions with fewer alternatives stay constant and split the cluster into templates;
-4. (``refine``, done by ``mine_templates``) positions whose alphabetic alternatives recur as
+4. (``refine``, done by ``mine_templates``) positions whose alternative names recur as
    alternatives in another cluster turn variable: they name entities, not wording.
 
 ``mine_templates`` feeds the distinct masked forms most frequent first (ties by value), so its
@@ -103,6 +103,8 @@ def _word(token: str) -> str:
 
 
 _PUNCTUATION = ",;:'\"()[]{}<>"
+# a name: letters, possibly joined by / . : _ - (okx, BTC/USDT:USDT, com.example.app)
+_NAME = re.compile(r"[A-Za-z]+(?:[/.:_-][A-Za-z]+)*")
 
 
 def _lead(token: str) -> str:
@@ -255,8 +257,9 @@ class TemplateMiner:
         position of another cluster: a word taking the same few values in different kinds of
         message (user names) names an entity, not wording, while wording alternatives
         (Started/Stopped) belong to one kind of message. The first position counts too (ccxt
-        prefixes its messages with the venue). Only alphabetic words count, without the
-        punctuation around them (``okx:`` is ``okx``; en0, x+ tend to be fixed device names).
+        prefixes its messages with the venue). Only names count: letters, possibly joined by
+        ``/ . : _ -`` (``BTC/USDT:USDT``, ``com.example.app``), without the punctuation around them
+        (``okx:`` is ``okx``); words with digits (en0, x+) tend to be fixed device names.
         Returns the number of positions changed.
         """
         owners: dict[str, list[tuple[_Cluster, int]]] = {}
@@ -265,7 +268,7 @@ class TemplateMiner:
                 values = cluster.values[position]
                 if not cluster.variable[position] and len(values) >= 2:
                     for word in {_word(token) for token in values}:
-                        if word.isalpha():
+                        if _NAME.fullmatch(word):
                             owners.setdefault(word, []).append((cluster, position))
         shared: dict[tuple[int, int, int, int], int] = {}
         slots: dict[tuple[int, int], tuple[_Cluster, int]] = {}

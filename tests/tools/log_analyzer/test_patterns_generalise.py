@@ -87,6 +87,14 @@ def test_a_venue_prefixing_several_kinds_of_message_is_variable() -> None:
                                              "<*> fetchOrder() requires a symbol argument"}
 
 
+def test_dotted_and_slashed_names_shared_by_two_messages_are_variable() -> None:
+    """Three trading pairs seen in two kinds of message are a symbol slot, not three templates each."""
+    symbols = ("BTC/USDT:USDT", "ETH/USDT:USDT", "SOL/USDT:USDT")
+    messages = [f"no venue lists {symbol}" for symbol in symbols]
+    messages += [f"open interest for {symbol} missing from okx" for symbol in symbols]
+    assert set(mine_templates(messages)) == {"no venue lists <*>", "open interest for <*> missing from okx"}
+
+
 def test_hex_ids_after_a_prefix_are_masked() -> None:
     """Request ids like req-ec197ad3b13c are one id shape, whether they start with a digit or a letter."""
     templates = mine_templates(["request req-ec197ad3b13c cancelled", "request req-0a1b2c3d4e5f cancelled"])
