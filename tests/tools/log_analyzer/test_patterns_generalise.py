@@ -36,7 +36,7 @@ def test_every_crypto_assistant_error_template_is_one_group() -> None:
 
 
 def test_corpus_is_reproducible_and_labelled() -> None:
-    """The same seed gives the same corpus; every template's variables are written <*>."""
+    """The same seed gives the same corpus; every slot is written <*> and each message fits its template."""
     assert crypto_error_corpus(200, seed=3) == crypto_error_corpus(200, seed=3)
     assert not any(re.search(r"\{[a-z]+\}", template) for _, template in CORPUS)  # every slot became <*>
     assert all(re.fullmatch(re.escape(t).replace(re.escape("<*>"), ".+?"), m) for m, t in CORPUS[:500])
