@@ -211,7 +211,7 @@ class Follower:
             entries, clean = list_pattern(pattern, self._failed)
             self.on_step("listed", pattern)
             self._update_rotated(pattern)
-            found = self._open_new(pattern, entries, clean, now)
+            found, clean = self._open_new(pattern, entries, clean, now)
             self._assign(pattern, found, now)
             self._expire(pattern, clean, now)
             self.baselined.add(pattern)
@@ -232,8 +232,14 @@ class Follower:
                 continue
             handle.rotated = (st.st_dev, st.st_ino) != (s.dev, s.inode)
 
-    def _open_new(self, pattern: str, entries: list[Entry], clean: bool, now: float) -> list[tuple[Entry, Opened]]:
-        """Open and identify every listed name that is not a file already held or known finished."""
+    def _open_new(
+        self, pattern: str, entries: list[Entry], clean: bool, now: float
+    ) -> tuple[list[tuple[Entry, Opened]], bool]:
+        """Open and identify every listed name not already held or known finished; still clean?
+
+        A listing stays clean (a stream not found in it may be counted lost) when every name in it
+        could be opened or was gone (ENOENT); EACCES, ELOOP and the like hide what a name holds.
+        """
         held = {(s.dev, s.inode) for s in self.streams if s.sid in self._open}
         plain = {e.path for e in entries if not e.gz}
         done_files = self._done_files.setdefault(pattern, {})
@@ -247,6 +253,7 @@ class Follower:
                 st = os.stat(e.path)
             except OSError as exc:
                 self._failed(e.path, exc)
+                clean = clean and isinstance(exc, FileNotFoundError)
                 continue
             if (st.st_dev, st.st_ino) in held:
                 continue
@@ -260,6 +267,7 @@ class Follower:
                 opened = open_identified(e.path, e.gz)
             except GZIP_ERRORS as exc:
                 self._failed(e.path, exc)
+                clean = clean and isinstance(exc, FileNotFoundError)
                 continue
             if opened is None:
                 continue
@@ -277,7 +285,7 @@ class Follower:
         if clean:
             for path in [p for p in done_files if p not in listed]:
                 del done_files[path]
-        return found
+        return found, clean
 
     def _assign(self, pattern: str, found: list[tuple[Entry, Opened]], now: float) -> None:
         """Give each opened file to the stream it continues, or start a stream; close the rest."""
@@ -519,10 +527,18 @@ def follow(
     No state database: `start_at="end"` yields what is written from now on, `"beginning"` also what
     the active files hold already (rotated files present at start are history and are skipped).
     Rotation, compression and copytruncate are followed exactly once while the generator lives;
-    closing it (or leaving the `for` loop) closes every file. Filesystem errors are retried silently.
+    closing the generator (`close()`, or dropping it) closes every file. Filesystem errors are retried.
     """
+    if start_at not in ("end", "beginning"):
+        raise ValueError(f"start_at={start_at!r}: expected 'end' or 'beginning'")
     patterns = [os.path.join(p, "*.log") if os.path.isdir(p) else p for p in paths]
     follower = Follower(patterns, start_at=start_at, max_line_bytes=max_line_bytes, rotate_wait=rotate_wait, clock=clock)
+    follower.poll(0)  # the starting positions are taken now, not at the first next()
+    return _lines(follower, poll_interval, sleep)
+
+
+def _lines(follower: Follower, poll_interval: float, sleep: Callable[[float], None]) -> Iterator[Line]:
+    """The generator behind `follow()`: poll, yield, sleep when there is nothing new; close at the end."""
     try:
         while True:
             groups = follower.poll_sources()
