@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -122,7 +123,10 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
     follower = start()
     follower.poll(0)  # the baseline: an empty directory
     context = multiprocessing.get_context("fork")
-    procs = [context.Process(target=_lib_writer, args=(str(root), p, cfg.lines_per_writer, cfg.pace)) for p in range(cfg.lib_processes)]
+    procs = [
+        context.Process(target=_lib_writer, args=(str(root), p, cfg.lines_per_writer, cfg.pace))
+        for p in range(cfg.lib_processes)
+    ]
     procs += [
         context.Process(target=_hand_writer, args=(str(root), kind, cfg.lines_per_writer, cfg.hand_every, cfg.pace))
         for kind in ("hand", "copy")
@@ -170,11 +174,12 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Race for about --seconds (one short race with --quick); 1 when any run was not exactly once."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="race for about this long in all")
     parser.add_argument("--quick", action="store_true", help="one short race (a few seconds)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.getLogger().handlers.clear()
     rows, failures, seed, began = [], 0, 0, time.monotonic()
     while True:
@@ -195,8 +200,8 @@ def main() -> None:
             break
     print(table(rows, ("seed", "written", "read", "rotations", "lines/s", "dup", "lost", "truncations", "fs errors")))
     print(f"{sum(int(r[3]) for r in rows)} rotations in all, {failures} run(s) not exactly once")
-    raise SystemExit(1 if failures else 0)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -428,8 +428,8 @@ class Follower:
         assert handle.fd is not None
         data = os.pread(handle.fd, self._chunk, s.offset)
         self.on_step("read", s.path)
-        # copytruncate (then perhaps a rename): the head we identified the file by is gone (checked after the read, so the
-        # bytes just read are known to predate the truncation) or the file is shorter than our offset
+        # copytruncate (then perhaps a rename): the head we identified the file by is gone, or the file is
+        # shorter than our offset; checked after the read, so the bytes just read predate any truncation
         st = os.fstat(handle.fd)
         head = os.pread(handle.fd, max(s.head_len, HEAD_BYTES), 0)
         if st.st_size < s.offset or len(head) < s.head_len or digest(head[: s.head_len]) != s.head_hash:
@@ -532,7 +532,9 @@ def follow(
     if start_at not in ("end", "beginning"):
         raise ValueError(f"start_at={start_at!r}: expected 'end' or 'beginning'")
     patterns = [os.path.join(p, "*.log") if os.path.isdir(p) else p for p in paths]
-    follower = Follower(patterns, start_at=start_at, max_line_bytes=max_line_bytes, rotate_wait=rotate_wait, clock=clock)
+    follower = Follower(
+        patterns, start_at=start_at, max_line_bytes=max_line_bytes, rotate_wait=rotate_wait, clock=clock
+    )
     follower.poll(0)  # the starting positions are taken now, not at the first next()
     return _lines(follower, poll_interval, sleep)
 
