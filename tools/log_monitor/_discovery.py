@@ -7,6 +7,7 @@ it is opened; the follower decides from the opened descriptor (see `_file_identi
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import os
 from collections.abc import Callable
@@ -58,14 +59,11 @@ def _entries(directory: str, base: str, names: list[str]) -> list[Entry]:
     for name in present - actives:
         owner = _owner(name, actives) or _owner(name, {n for n in _prefixes(name) if fnmatch.fnmatchcase(n, base)})
         if owner is not None:
-            key = rotated_sort_key(Path(owner), name) or ("", 0)
-            rotated.append(((*key, name), name, owner))
+            rotated.append((_sort_key(owner, name), name, owner))
     rotated.sort()
-    out = [
-        Entry(_path(directory, name), _path(directory, owner), False, name.endswith(GZ_SUFFIX))
-        for _, name, owner in rotated
-    ]
-    out.extend(Entry(_path(directory, n), _path(directory, n), True, False) for n in sorted(actives) if n in present)
+    prefix = os.path.join(directory, "") if directory else ""
+    out = [Entry(prefix + name, prefix + owner, False, name.endswith(GZ_SUFFIX)) for _, name, owner in rotated]
+    out.extend(Entry(prefix + n, prefix + n, True, False) for n in sorted(actives) if n in present)
     return out
 
 
@@ -79,8 +77,15 @@ def _owner(name: str, actives: set[str]) -> str | None:
 
 def _prefixes(name: str) -> list[str]:
     """``a.log.1.gz`` -> ``a``, ``a.log``, ``a.log.1``: the candidate active names, shortest first."""
-    return [name[:i] for i, ch in enumerate(name) if ch == "." and i > 0]
+    out = []
+    i = name.find(".", 1)
+    while i > 0:
+        out.append(name[:i])
+        i = name.find(".", i + 1)
+    return out
 
 
-def _path(directory: str, name: str) -> str:
-    return os.path.join(directory, name) if directory else name
+@functools.lru_cache(maxsize=1 << 16)
+def _sort_key(owner: str, name: str) -> tuple[str, int, str]:
+    """Rotated files oldest first: by the naming contract's (stamp, -N), else by name (rotated names never change)."""
+    return (*(rotated_sort_key(Path(owner), name) or ("", 0)), name)

@@ -48,7 +48,7 @@ class LogSource(Protocol):
     def poll(self, budget: int) -> list[bytes]: ...
 
 
-@dataclass
+@dataclass(eq=False)  # streams are compared by identity (removal from thousands must stay cheap)
 class Stream:
     """What must survive a restart about one followed file."""
 
@@ -290,22 +290,25 @@ class Follower:
     def _assign(self, pattern: str, found: list[tuple[Entry, Opened]], now: float) -> None:
         """Give each opened file to the stream it continues, or start a stream; close the rest."""
         mine = [s for s in self.streams if s.pattern == pattern]
-        detached = [s for s in mine if s.sid not in self._open]
-        held = [s for s in mine if s.sid in self._open]
+        detached = _HeadIndex(s for s in mine if s.sid not in self._open)
+        held = _HeadIndex(s for s in mine if s.sid in self._open)
         # a stream that lost its descriptor prefers its own inode, then a plain copy, then the .gz
         found.sort(key=lambda pair: pair[1].gz)
-        for s in detached:
-            fits = [p for p in found if p[1].matches(s.head_len, s.head_hash) and not _shrunk(s, p[1])]
-            own = [p for p in fits if (p[1].dev, p[1].inode) == (s.dev, s.inode)]
-            pick = (own or fits or [None])[0]
-            if pick is None:
-                continue
-            found.remove(pick)
-            if self._attach(s, pick[0], pick[1], now):
-                self._detached_since.pop(s.sid, None)
+        for own_inode in (True, False):
+            if not detached:
+                break
+            for pair in list(found):
+                for s in detached.lookup(pair[1].head):
+                    if _shrunk(s, pair[1]) or (own_inode and (pair[1].dev, pair[1].inode) != (s.dev, s.inode)):
+                        continue
+                    found.remove(pair)
+                    detached.remove(s)
+                    if self._attach(s, pair[0], pair[1], now):
+                        self._detached_since.pop(s.sid, None)
+                    break
         first = pattern not in self.baselined
         for e, opened in found:
-            if any(opened.matches(s.head_len, s.head_hash) for s in held):
+            if held.lookup(opened.head):
                 os.close(opened.fd)  # a copy or the .gz of a file we hold: we read it once, through our own
                 continue
             if first and not e.active:
@@ -322,7 +325,7 @@ class Follower:
             s = Stream(uuid.uuid4().hex, pattern, e.path, opened.dev, opened.inode, n, digest(opened.head[:n]))
             s.offset, s.source = offset, e.source
             self.streams.append(s)
-            held.append(s)
+            held.add(s)
             self._attach(s, e, opened, now)
 
     def _attach(self, s: Stream, e: Entry, opened: Opened, now: float) -> bool:
@@ -485,6 +488,35 @@ class Follower:
             self.stats.dropped_tails += 1
             self.stats.dropped_tail_bytes += tail
         self._forget(s, lost=False)
+
+
+class _HeadIndex:
+    """Streams by the head they were identified by, to find the ones an opened file continues."""
+
+    def __init__(self, streams: Iterable[Stream]) -> None:
+        self._by_head: dict[tuple[str, int], list[Stream]] = {}
+        for s in streams:
+            self.add(s)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_head)
+
+    def add(self, s: Stream) -> None:
+        self._by_head.setdefault((s.head_hash, s.head_len), []).append(s)
+
+    def remove(self, s: Stream) -> None:
+        key = (s.head_hash, s.head_len)
+        self._by_head[key].remove(s)
+        if not self._by_head[key]:
+            del self._by_head[key]
+
+    def lookup(self, head: bytes) -> list[Stream]:
+        """The streams whose identifying head this file starts with."""
+        out: list[Stream] = []
+        for n in {n for _, n in self._by_head}:
+            if len(head) >= n:
+                out.extend(self._by_head.get((digest(head[:n]), n), ()))
+        return out
 
 
 def _shrunk(s: Stream, opened: Opened) -> bool:
