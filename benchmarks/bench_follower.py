@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks._timing import table
 from services.shared import _rotation
@@ -63,7 +64,7 @@ class RaceResult:
     seconds: float
     missing: list[str] = field(default_factory=list)
     duplicated: dict[str, int] = field(default_factory=dict)
-    stats: dict[str, object] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exactly_once(self) -> bool:
@@ -181,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one short race (a few seconds)")
     args = parser.parse_args(argv)
     logging.getLogger().handlers.clear()
-    rows, failures, seed, began = [], 0, 0, time.monotonic()
+    rows: list[tuple[str, ...]] = []
+    failures, seed, began = 0, 0, time.monotonic()
     while True:
         seed += 1
         cfg = RaceConfig(seed=seed, lines_per_writer=1500 if args.quick else 6000, restart_every=10 + seed % 40)

@@ -85,7 +85,7 @@ def gz_head(fd: int) -> bytes:
 
 def open_gzip_reader(fd: int, offset: int) -> gzip.GzipFile:
     """Wrap the gzip file open as ``fd`` (ownership passes to the reader) positioned at ``offset``."""
-    raw = open(fd, "rb", closefd=True)  # noqa: SIM115 - owned by the returned reader, closed with it
+    raw = open(fd, "rb", buffering=0, closefd=True)  # noqa: SIM115 - owned by the returned reader, closed with it
     reader = gzip.GzipFile(fileobj=raw, mode="rb")
     reader.myfileobj = raw  # GzipFile.close() closes myfileobj: the descriptor goes with the reader
     try:
