@@ -457,6 +457,13 @@ class Follower:
             s.skipping = False
         end = data.rfind(b"\n") + 1
         limit = self.max_line_bytes
+        if pos < end and len(out) < budget:  # the common case in C: split, check lengths, keep non-empty lines
+            parts = data[pos : end - 1].split(b"\n")
+            room = budget - len(out)
+            taken = parts[:room]
+            if max(map(len, taken)) <= limit:
+                out.extend(filter(None, taken) if b"" in taken else taken)
+                pos = end if len(parts) <= room else pos + sum(map(len, taken)) + len(taken)
         while pos < end and len(out) < budget:
             nl = data.index(b"\n", pos)
             if nl - pos > limit:
