@@ -41,9 +41,11 @@ class Opened:
         """A file is identified by at least its whole first line (records share long prefixes)."""
         return b"\n" in self.head or len(self.head) >= HEAD_BYTES
 
-    def matches(self, head_len: int, head_hash: str) -> bool:
-        """Tell whether this file starts with the head a stream was identified by."""
-        return len(self.head) >= head_len and digest(self.head[:head_len]) == head_hash
+
+def first_line_len(head: bytes) -> int:
+    """Length of the first line with its newline (HEAD_BYTES at most): the least a file is identified by."""
+    nl = head.find(b"\n", 0, HEAD_BYTES)
+    return nl + 1 if nl >= 0 else min(len(head), HEAD_BYTES)
 
 
 def open_identified(path: str, gz: bool) -> Opened | None:

@@ -31,6 +31,7 @@ from tools.log_monitor._file_identity import (
     HEAD_BYTES,
     Opened,
     digest,
+    first_line_len,
     open_gzip_reader,
     open_identified,
 )
@@ -63,6 +64,8 @@ class Stream:
     skipping: bool = False
     compressed: bool = False
     source: str = ""  # the active file's path (the rotated names change; this one does not)
+    first_len: int = 0  # the whole first line: what a copy shorter than head_len is matched by
+    first_hash: str = ""
 
 
 @dataclass
@@ -292,18 +295,26 @@ class Follower:
         mine = [s for s in self.streams if s.pattern == pattern]
         detached = _HeadIndex(s for s in mine if s.sid not in self._open)
         held = _HeadIndex(s for s in mine if s.sid in self._open)
-        # a stream that lost its descriptor prefers its own inode, then a plain copy, then the .gz
+        # a stream that lost its descriptor prefers its own inode, then a plain copy, then the .gz;
+        # a rotated copy shorter than its offset (copytruncate copied before we read on) only ends it
         found.sort(key=lambda pair: pair[1].gz)
-        for own_inode in (True, False):
+        for kind in ("own", "copy", "short copy"):
             if not detached:
                 break
             for pair in list(found):
-                for s in detached.lookup(pair[1].head):
-                    if _shrunk(s, pair[1]) or (own_inode and (pair[1].dev, pair[1].inode) != (s.dev, s.inode)):
+                e, opened = pair
+                for s in detached.lookup(opened.head):
+                    own = (opened.dev, opened.inode) == (s.dev, s.inode)
+                    if (kind == "own" and not own) or _shrunk(s, opened) != (kind == "short copy"):
                         continue
+                    if kind == "short copy" and e.active and own:
+                        continue  # truncated in place keeping its head: not a copy (see `_expire`)
                     found.remove(pair)
                     detached.remove(s)
-                    if self._attach(s, pair[0], pair[1], now):
+                    if kind == "short copy":
+                        os.close(opened.fd)
+                        self._forget(s, lost=False)
+                    elif self._attach(s, e, opened, now):
                         self._detached_since.pop(s.sid, None)
                     break
         first = pattern not in self.baselined
@@ -321,9 +332,10 @@ class Follower:
                 self._failed(e.path, exc)
                 os.close(opened.fd)
                 continue
-            n = min(len(opened.head), HEAD_BYTES)
+            n, line = min(len(opened.head), HEAD_BYTES), first_line_len(opened.head)
             s = Stream(uuid.uuid4().hex, pattern, e.path, opened.dev, opened.inode, n, digest(opened.head[:n]))
             s.offset, s.source = offset, e.source
+            s.first_len, s.first_hash = line, digest(opened.head[:line])
             self.streams.append(s)
             held.add(s)
             self._attach(s, e, opened, now)
@@ -373,8 +385,9 @@ class Follower:
         return start + cut + 1 if cut >= 0 else 0
 
     def _mark_done(self, pattern: str, head: bytes, now: float) -> None:
-        n = min(len(head), HEAD_BYTES)
+        n, line = min(len(head), HEAD_BYTES), first_line_len(head)
         self._remember_done(pattern, (digest(head[:n]), n), now)
+        self._remember_done(pattern, (digest(head[:line]), line), now)  # and its shorter copies
 
     def _remember_done(self, pattern: str, key: tuple[str, int], now: float) -> None:
         done = self.done[pattern]
@@ -399,6 +412,8 @@ class Follower:
         else:
             self.stats.files_done += 1
             self._remember_done(s.pattern, (s.head_hash, s.head_len), self.clock())
+            if s.first_len:  # a copy shorter than head_len (copytruncate) is this file too
+                self._remember_done(s.pattern, (s.first_hash, s.first_len), self.clock())
 
     # -- draining ------------------------------------------------------------------------
     def _drain(self, s: Stream, out: list[bytes], budget: int) -> None:
@@ -502,6 +517,7 @@ class _HeadIndex:
 
     def __init__(self, streams: Iterable[Stream]) -> None:
         self._by_head: dict[tuple[str, int], list[Stream]] = {}
+        self._by_first: dict[tuple[str, int], list[Stream]] = {}
         for s in streams:
             self.add(s)
 
@@ -510,19 +526,26 @@ class _HeadIndex:
 
     def add(self, s: Stream) -> None:
         self._by_head.setdefault((s.head_hash, s.head_len), []).append(s)
+        if s.first_len:
+            self._by_first.setdefault((s.first_hash, s.first_len), []).append(s)
 
     def remove(self, s: Stream) -> None:
-        key = (s.head_hash, s.head_len)
-        self._by_head[key].remove(s)
-        if not self._by_head[key]:
-            del self._by_head[key]
+        for index, key in ((self._by_head, (s.head_hash, s.head_len)), (self._by_first, (s.first_hash, s.first_len))):
+            if key in index:
+                index[key].remove(s)
+                if not index[key]:
+                    del index[key]
 
     def lookup(self, head: bytes) -> list[Stream]:
-        """The streams whose identifying head this file starts with."""
+        """The streams this file continues: it starts with their head, or is shorter and has their first line."""
         out: list[Stream] = []
         for n in {n for _, n in self._by_head}:
             if len(head) >= n:
                 out.extend(self._by_head.get((digest(head[:n]), n), ()))
+        for n in {n for _, n in self._by_first}:
+            if len(head) >= n:
+                short = (s for s in self._by_first.get((digest(head[:n]), n), ()) if s.head_len > len(head))
+                out.extend(s for s in short if s not in out)
         return out
 
 

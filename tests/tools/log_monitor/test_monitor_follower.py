@@ -315,3 +315,20 @@ def test_follow_from_the_beginning_of_given_files(tmp_path: Path) -> None:
     lines = follow([str(a)], start_at="beginning", clock=FakeClock())
     assert list(itertools.islice(lines, 2)) == [Line(str(a), b"1"), Line(str(a), b"2")]
     lines.close()
+
+
+def test_copytruncate_copy_shorter_than_what_was_read_is_not_read_again(tmp_path: Path) -> None:
+    """Lines written between the copy and the truncation, already read, do not make the copy a new file."""
+    log = tmp_path / "a.log"
+    f = _follower(tmp_path)
+    _write(log, b"1\n")
+    assert f.poll() == [b"1"]
+    _write(log, b"2\n")
+    shutil.copyfile(log, tmp_path / "a.log.1")
+    _write(log, b"3\n")  # after the copy, before the truncation
+    assert f.poll() == [b"2", b"3"]
+    os.truncate(log, 0)
+    _write(log, b"4\n")
+    assert f.poll() == [b"4"]
+    assert f.poll() == []
+    assert (f.stats.truncations, f.stats.files_done, f.stats.lost_streams) == (1, 1, 0)
