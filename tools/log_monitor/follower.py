@@ -447,7 +447,7 @@ class Follower:
         data = os.pread(handle.fd, self._chunk, s.offset)
         self.on_step("read", s.path)
         # copytruncate (then perhaps a rename): the head we identified the file by is gone, or the file is
-        # shorter than our offset; checked after the read, so the bytes just read predate any truncation
+        # shorter than our offset. Checked after the read: if the head still holds, what was read predates it
         st = os.fstat(handle.fd)
         head = os.pread(handle.fd, max(s.head_len, HEAD_BYTES), 0)
         if st.st_size < s.offset or len(head) < s.head_len or digest(head[: s.head_len]) != s.head_hash:
