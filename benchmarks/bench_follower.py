@@ -52,7 +52,7 @@ class RaceConfig:
     jitter: float = 0.05  # probability that a poll step sleeps up to 2 ms
     seed: int = 1
     pace: float = 0.0005  # seconds a writer rests between lines, so the follower polls while they write
-    timeout: float = 120.0
+    timeout: float = 600.0  # a race not finished by then reports `timed_out` (its unread lines as missing)
 
 
 @dataclass
@@ -66,6 +66,7 @@ class RaceResult:
     missing: list[str] = field(default_factory=list)
     duplicated: dict[str, int] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
+    timed_out: bool = False
 
     @property
     def exactly_once(self) -> bool:
@@ -137,7 +138,7 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
     for proc in procs:
         proc.start()
     written = cfg.lines_per_writer * len(procs)
-    polls, quiet_since = 0, None
+    polls, quiet_since, timed_out = 0, None, True
     while time.monotonic() - began < cfg.timeout:
         for line in follower.poll(5000):
             match = _ID.search(line)
@@ -154,6 +155,7 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
         elif quiet_since is None:
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since > 3 * cfg.rotate_wait + 0.2:
+            timed_out = False
             break  # everything read, every rotated stream finished: a duplicate would have shown by now
         time.sleep(0.002)
     seconds = time.monotonic() - began
@@ -173,6 +175,7 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
         missing=sorted(expected - set(seen)),
         duplicated={k: v for k, v in seen.items() if v > 1 or k not in expected},
         stats=stats,
+        timed_out=timed_out,
     )
 
 
@@ -222,12 +225,14 @@ def main(argv: list[str] | None = None) -> int:
             (
                 str(seed), str(result.written), str(result.read), str(result.rotations),
                 f"{result.seconds:.1f}", str(len(result.duplicated)), str(len(result.missing)),
-                str(result.stats.get("truncations")), ",".join(f"{k}:{v}" for k, v in sorted(errors.items())) or "-",
+                str(result.stats.get("truncations")),
+                "yes" if result.timed_out else "no", ",".join(f"{k}:{v}" for k, v in sorted(errors.items())) or "-",
             )
         )  # fmt: skip
         if args.quick or time.monotonic() - began >= args.seconds:
             break
-    print(table(rows, ("seed", "written", "read", "rotations", "seconds", "dup", "lost", "truncations", "fs errors")))
+    header = ("seed", "written", "read", "rotations", "seconds", "dup", "lost", "truncations", "timed out", "fs errors")
+    print(table(rows, header))
     print(f"{sum(int(r[3]) for r in rows)} rotations in all, {failures} run(s) not exactly once")
     with tempfile.TemporaryDirectory(prefix="bench-follower-") as tmp:
         files, per_file = (4, 50_000) if args.quick else (10, 200_000)
