@@ -22,6 +22,7 @@ FILE_MODE = 0o640
 DIR_MODE = 0o750
 GZ_SUFFIX = ".gz"
 _TMP_SUFFIX = ".tmp"
+SCRATCH_SUFFIX = GZ_SUFFIX + _TMP_SUFFIX  # a compression in progress: never a log file
 _CHUNK = 1 << 20
 _GZIP_LEVEL = 6
 _GZIP_WBITS = 31  # zlib wbits for a gzip header and trailer
@@ -85,6 +86,11 @@ def newest_stamp(path: Path) -> str | None:
     return max(stems.values())[0] if stems else None
 
 
+def is_scratch(name: str) -> bool:
+    """Tell whether ``name`` is a half-written file of ``compress`` (``<stem>.gz.tmp``), never a log."""
+    return name.endswith(SCRATCH_SUFFIX)
+
+
 def rotated_name(path: Path, when: float) -> Path:
     """Name the rotated file for ``path`` rotated at ``when``: ``<name>.<stamp>``, ``-N`` if taken.
 
@@ -145,7 +151,7 @@ def compress(source: Path) -> bool:
         if not _still_there(source, src):
             return False
         target = source.with_name(source.name + GZ_SUFFIX)
-        tmp = source.with_name(target.name + _TMP_SUFFIX)
+        tmp = source.with_name(source.name + SCRATCH_SUFFIX)
         _gzip_fd(src, tmp)
         os.rename(tmp, target)
         _unlink_quietly(source)  # retention may have removed it meanwhile

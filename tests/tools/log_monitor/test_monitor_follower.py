@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 import shutil
 from pathlib import Path
 
+import pytest
+
+from services.shared._rotation import SCRATCH_SUFFIX
 from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.follower import Follower
+from tools.log_monitor.follower import Follower, Line, follow
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -71,18 +75,23 @@ def test_restart_resumes_inside_gzip(tmp_path: Path) -> None:
     assert g.poll() == [b"3", b"4"]
 
 
-def test_copytruncate_drains_the_copy(tmp_path: Path) -> None:
-    """After copytruncate, lines between the offset and the truncation come from the copy."""
+@pytest.mark.parametrize("read_late_line", [False, True])
+def test_copytruncate_drains_the_copy(tmp_path: Path, read_late_line: bool) -> None:
+    """After copytruncate the rest comes from the copy, and a copy shorter than what was read is not read again."""
     log = tmp_path / "a.log"
     f = _follower(tmp_path)
     _write(log, b"1\n")
     assert f.poll() == [b"1"]
     _write(log, b"2\n")
     shutil.copyfile(log, tmp_path / "a.log.1")
+    if read_late_line:  # written after the copy, read before the truncation
+        _write(log, b"late\n")
+        assert f.poll() == [b"2", b"late"]
     os.truncate(log, 0)
     _write(log, b"3\n")
-    assert sorted(f.poll()) == [b"2", b"3"]
-    assert f.stats.truncations == 1
+    assert sorted(f.poll()) == ([b"3"] if read_late_line else [b"2", b"3"])
+    assert f.poll() == []
+    assert (f.stats.truncations, f.stats.lost_streams) == (1, 0)
 
 
 def test_deleted_file_is_drained_through_open_handle(tmp_path: Path) -> None:
@@ -190,3 +199,126 @@ def test_partial_tail_inside_gzip_is_counted_after_restart(tmp_path: Path) -> No
     assert f.poll() == [b"next"]
     assert (f.stats.dropped_tails, f.stats.dropped_tail_bytes, f.stats.files_done) == (1, 23, 1)
     f.close()
+
+
+def test_compressor_scratch_files_are_never_followed(tmp_path: Path) -> None:
+    """A half-written `<rotated>.gz.tmp` (the naming contract's scratch file) yields no lines."""
+    log = tmp_path / "a.log"
+    f = _follower(tmp_path)
+    assert f.poll() == []
+    _write(log, b"1\n")
+    _write(tmp_path / ("a.log.20250101T000000.000Z" + SCRATCH_SUFFIX), b"junk\n" * 31)
+    assert f.poll() == [b"1"]
+    assert f.poll() == []
+
+
+def test_rotated_file_and_its_gz_are_one_file_across_a_restart(tmp_path: Path) -> None:
+    """A rotated file beside its finished .gz is read once; after a restart, the rest comes from the .gz."""
+    log, clock = tmp_path / "a.log", FakeClock()
+    f = _follower(tmp_path, clock)
+    f.poll()
+    _write(log, b"".join(b"%d\n" % i for i in range(6)))
+    rotated = tmp_path / "a.log.20250101T000000.000Z"
+    os.rename(log, rotated)
+    with open(rotated, "rb") as src, gzip.open(str(rotated) + ".gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)  # the .gz is complete, its source not yet removed
+    assert f.poll(2) == [b"0", b"1"]
+    snap = f.snapshot()
+    f.close()
+    rotated.unlink()
+    g = _follower(tmp_path, clock)
+    g.restore(snap)
+    assert g.poll() == [b"2", b"3", b"4", b"5"]
+    clock.advance(2)
+    assert g.poll() == []
+    assert (g.stats.files_done, g.stats.lost_streams) == (1, 0)
+
+
+def test_symlink_loop_is_counted_not_fatal(tmp_path: Path) -> None:
+    """A name that loops (ELOOP) is counted and retried; the other files are still read."""
+    os.symlink("b.log", tmp_path / "b.log")
+    _write(tmp_path / "a.log", b"1\n")
+    f = _follower(tmp_path)
+    assert f.poll() == [b"1"]
+    assert f.stats.fs_errors["ELOOP"] >= 1
+    assert f.stats.last_fs_error == f"ELOOP on {tmp_path / 'b.log'}"
+
+
+def test_active_file_unresolvable_for_a_while_is_never_retired(tmp_path: Path) -> None:
+    """An active file whose name fails (ELOOP) for longer than rotate_wait is read on, also after a restart."""
+    real = tmp_path / "real"
+    real.mkdir()
+    log, link, clock = real / "a.log", tmp_path / "a.log", FakeClock()
+    _write(log, b"1\n")
+    os.symlink(log, link)
+    f = _follower(tmp_path, clock)
+    assert f.poll() == [b"1"]
+    link.unlink()
+    os.symlink("a.log", link)  # the name now loops
+    for n in (2, 3):
+        _write(log, b"%d\n" % n)
+        clock.advance(3)
+        assert f.poll() == [b"%d" % n]
+    snap = f.snapshot()
+    f.close()
+    g = _follower(tmp_path, clock)
+    g.restore(snap)
+    _write(log, b"4\n")
+    for _ in range(3):
+        clock.advance(3)
+        assert g.poll() == []
+    link.unlink()
+    os.symlink(log, link)  # readable again
+    _write(log, b"5\n")
+    assert g.poll() == [b"4", b"5"]
+    assert (g.stats.lost_streams, g.stats.files_done) == (0, 0)
+
+
+def test_filesystem_errors_are_shown_by_status(tmp_path: Path) -> None:
+    """`log-monitor status` reports the follower's filesystem errors by kind."""
+    from tools.log_monitor import commands
+    from tools.log_monitor.config import parse_config
+    from tools.log_monitor.monitor import Monitor
+
+    os.symlink("b.log", tmp_path / "b.log")
+    cfg = parse_config({"state_db": str(tmp_path / "s.db"), "sources": [str(tmp_path / "*.log")]})
+    m = Monitor(cfg, clock=FakeClock(), notifiers={})
+    m.step()
+    st = commands.status(m.store)
+    m.close()
+    assert st["follower"]["fs_errors"]["ELOOP"] >= 1
+
+
+def test_follow_yields_new_lines_with_their_source_without_a_database(tmp_path: Path) -> None:
+    """follow(directory) starts at the end and yields (source, line) across a rename rotation."""
+    a, b = tmp_path / "a.log", tmp_path / "b.log"
+    _write(a, b"old\n")
+    calls = []
+
+    def sleep(seconds: float) -> None:
+        calls.append(seconds)
+        assert len(calls) < 50, "follow() found no new line"
+
+    lines = follow([str(tmp_path)], sleep=sleep, clock=FakeClock())
+    _write(a, b"a1\n")
+    _write(b, b"b1\n")
+    os.rename(a, tmp_path / "a.log.1")
+    _write(tmp_path / "a.log.1", b"a2\n")
+    _write(a, b"a3\n")
+    got = list(itertools.islice(lines, 4))
+    lines.close()
+    assert sorted(got) == [
+        Line(str(a), b"a1"),
+        Line(str(a), b"a2"),
+        Line(str(a), b"a3"),
+        Line(str(b), b"b1"),
+    ]
+
+
+def test_follow_from_the_beginning_of_given_files(tmp_path: Path) -> None:
+    """follow([file], start_at='beginning') yields what the file already holds."""
+    a = tmp_path / "a.log"
+    _write(a, b"1\n2\n")
+    lines = follow([str(a)], start_at="beginning", clock=FakeClock())
+    assert list(itertools.islice(lines, 2)) == [Line(str(a), b"1"), Line(str(a), b"2")]
+    lines.close()
