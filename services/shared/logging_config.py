@@ -99,9 +99,17 @@ class _DropColorMessage(logging.Filter):
 
 def uvicorn_log_config(service: str, level: str | None = None, *, access_log: bool = False,
                        environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A dictConfig for uvicorn (log_config=...) under which its logs come out as our record."""
-    settings = LogSettings.from_env(environ) if environ is not None else None
-    chosen = (level or logging.getLevelName(settings.level if settings else logging.INFO)).upper()
+    """A dictConfig for uvicorn (log_config=...) under which its logs come out as our record.
+
+    The level is `level`, else LOG_LEVEL (the running pipeline's, or read from environ): uvicorn's
+    loggers and the root logger both follow it, so DEBUG lets library DEBUG lines through and
+    WARNING drops uvicorn's INFO lines.
+    """
+    if level is None:
+        pipeline = _pipeline if environ is None else None
+        settings = pipeline.settings if pipeline is not None else LogSettings.from_env(environ)
+        level = logging.getLevelName(settings.level)
+    chosen = level.upper()
     logger = {"level": chosen, "handlers": [], "propagate": True, "filters": ["drop_color_message"]}
     return {
         "version": 1,

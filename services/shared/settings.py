@@ -124,10 +124,13 @@ def _environment(raw: str) -> str:
     raise ConfigError("ENVIRONMENT", raw, "a short name like development, staging or production")
 
 
+_UNKNOWN_COMMIT = {"", "unknown", "none", "null"}  # what builds write when they do not know the commit
+
+
 def _commit(raw: str | None) -> str | None:
-    if raw is None or raw.strip() == "":
-        return None
+    if raw is None or raw.strip().lower() in _UNKNOWN_COMMIT:
+        return None  # an unknown commit is a normal state of a build: null in the record, not an error
     value = raw.strip().lower()
     if re.fullmatch(r"[0-9a-f]{7,40}", value):
         return value[:8]
-    raise ConfigError("GIT_COMMIT", raw, "a git commit hash of 7 to 40 hex digits")
+    raise ConfigError("GIT_COMMIT", raw, "a git commit hash of 7 to 40 hex digits, or 'unknown'")

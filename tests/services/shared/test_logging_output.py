@@ -168,3 +168,21 @@ def test_uvicorn_logs_come_out_as_our_record(tmp_path: Path) -> None:
     assert any("Uvicorn running on" in str(m) for m in messages)
     assert any('"GET /x HTTP/1.1" 200' in str(m) for m in messages)
     assert {r.get("logger") for r in records} >= {"uvicorn.error", "uvicorn.access"}
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    ("DEBUG", {("uvicorn.error", "INFO"), ("uvicorn.error", "WARNING"), ("httpx", "DEBUG")}),
+    ("WARNING", {("uvicorn.error", "WARNING")}),
+])
+def test_uvicorn_log_config_follows_log_level(tmp_path: Path, level: str, expected: set[tuple[str, str]]) -> None:
+    """market-data's own start-up (setup, then uvicorn_log_config()) honours LOG_LEVEL for uvicorn and libraries."""
+    _run("""
+        import logging.config
+        from services.shared.logging_config import setup_service_logging, uvicorn_log_config
+        setup_service_logging("market-data", "main")
+        logging.config.dictConfig(uvicorn_log_config("market-data"))
+        logging.getLogger("uvicorn.error").info("Uvicorn running")
+        logging.getLogger("uvicorn.error").warning("slow start")
+        logging.getLogger("httpx").debug("connect_tcp.started")
+    """, tmp_path, env={"LOG_LEVEL": level})
+    assert {(r["logger"], r["level"]) for r in _records(tmp_path / "market-data.log")} == expected
