@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .handler import ServiceLogHandler
+from .handler import ServiceLogHandler, accept_any_extra_name
 from .pipeline import Pipeline, install_exit_hooks
 from .settings import LogSettings
 
@@ -42,6 +42,7 @@ def ensure_pipeline(settings: LogSettings | None = None, **pipeline_options: Any
                 root.removeHandler(existing)
         root.addHandler(_handler)
         root.setLevel(settings.level)
+        accept_any_extra_name()
         if not _hooks_installed:
             install_exit_hooks(get_pipeline)
             _hooks_installed = True
@@ -57,6 +58,7 @@ def setup_service_logging(service: str, module: str, *, settings: LogSettings | 
     name = f"{service}.{module}"
     pipeline.register(name, service, module)
     logger = logging.getLogger(name)
+    accept_any_extra_name(logger)
     logger.setLevel(pipeline.settings.level)
     return logger
 

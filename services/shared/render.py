@@ -119,6 +119,8 @@ def _error_block(entry: Entry, exc: BaseException | None) -> ErrorInfo | None:
     if isinstance(error, ErrorInfo):
         return error
     category, severity = error if error is not None else (None, None)
+    if category is not None and not isinstance(category, str):
+        category = str(category)
     if severity not in SEVERITIES:
         severity = None
     if exc is not None:

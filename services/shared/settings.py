@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .console import is_terminal
+
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -49,7 +51,7 @@ class LogSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, stdout_isatty: bool | None = None) -> LogSettings:
         """Read and validate every LOG_* setting; raise ConfigError on the first bad one."""
         env = os.environ if environ is None else environ
-        tty = sys.stdout.isatty() if stdout_isatty is None else stdout_isatty
+        tty = is_terminal(sys.stdout) if stdout_isatty is None else stdout_isatty
         return cls(
             level=_level(env.get("LOG_LEVEL", "INFO")),
             log_dir=Path(env.get("LOG_DIR") or "logs"),
