@@ -12,8 +12,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ._exit_hooks import install_exit_hooks
 from .handler import ServiceLogHandler, accept_any_extra_name
-from .pipeline import Pipeline, install_exit_hooks
+from .pipeline import Pipeline
 from .settings import LogSettings
 
 _lock = threading.RLock()

@@ -6,15 +6,11 @@ modules or services reuse it, so handlers and lines are never duplicated.
 
 from __future__ import annotations
 
-import atexit
 import os
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from functools import partial
 from operator import attrgetter
-from types import FrameType
 from typing import Any
 
 from . import context as _context
@@ -100,27 +96,4 @@ class Pipeline:
         _context.set_user_masker(None)
 
 
-def install_exit_hooks(pipeline_getter: Any) -> None:
-    """Flush at normal exit and on SIGTERM (when nobody else handles SIGTERM)."""
-
-    def flush_at_exit() -> None:
-        pipeline = pipeline_getter()
-        if pipeline is not None:
-            pipeline.flush()
-
-    atexit.register(flush_at_exit)
-    if threading.current_thread() is not threading.main_thread():
-        return
-    try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            def on_sigterm(signum: int, frame: FrameType | None) -> None:
-                flush_at_exit()
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.raise_signal(signal.SIGTERM)
-
-            signal.signal(signal.SIGTERM, on_sigterm)
-    except (ValueError, OSError):
-        pass
-
-
-__all__ = ["Entry", "LineOutput", "Pipeline", "install_exit_hooks"]
+__all__ = ["Entry", "LineOutput", "Pipeline"]

@@ -11,6 +11,7 @@ import io
 import os
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -145,6 +146,14 @@ class LogWriter:
         if self._console is not None:  # a console that does not drain must not hold up exit
             self._console.drain(min(timeout, CONSOLE_FLUSH_S))
         return done
+
+    def finish(self, timeout: float) -> None:
+        """Let the outputs finish background work in flight (compression), within ``timeout`` s in all."""
+        deadline = time.monotonic() + timeout
+        for output in list(self._files.values()):
+            finish = getattr(output, "finish", None)
+            if finish is not None:
+                finish(max(0.0, deadline - time.monotonic()))
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, stop the thread and close the files."""
