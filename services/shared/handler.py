@@ -88,6 +88,8 @@ class ServiceLogHandler(logging.Handler):
                 context = dict(context) if isinstance(context, dict) else ({} if context is None else
                                                                            {"context": context})
                 context.update((key, attrs[key]) for key in extra)
+            else:
+                context = dict(context)  # the caller's own dict: the record keeps it as it is now
             message, unfit = _message(record)
             if unfit is not None:
                 self._pipeline.report("arguments that do not fit the message",

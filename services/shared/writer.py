@@ -7,11 +7,14 @@ it is written, which logging.shutdown(), atexit and SIGTERM rely on.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import io
 import os
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -34,6 +37,33 @@ class LineOutput(Protocol):
     def write(self, data: bytes) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes, decimal.Decimal, uuid.UUID, datetime.datetime,
+                        datetime.date, datetime.time, datetime.timedelta})
+_SNAPSHOT_DEPTH = 24
+
+
+def snapshot(context: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the context as it is now: containers copied (at any depth), immutable values shared."""
+    return {key: _frozen(value, 0) for key, value in context.items()}
+
+
+def _frozen(value: Any, depth: int) -> Any:
+    """value as it is now: immutable values as they are, containers copied, other objects as they are."""
+    cls = value.__class__
+    if cls in _IMMUTABLE:
+        return value
+    if depth >= _SNAPSHOT_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {key: _frozen(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset, deque)):
+        items = [_frozen(item, depth + 1) for item in value]
+        return tuple(items) if cls is tuple else items
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return value
 
 
 class _Flush:
@@ -116,10 +146,19 @@ class LogWriter:
         os.register_at_fork(after_in_child=self._start)
 
     def _make_submit(self) -> Callable[..., None]:
-        extend, idle = self._pending.extend, self._idle
+        extend, idle, plain = self._pending.extend, self._idle, _IMMUTABLE
 
         def submit(entry: Entry | tuple[Any, ...], context: Mapping[str, Any] | None = None) -> None:
-            """Queue an entry (a tuple in Entry's order); context, when given, stands for its own."""
+            """Queue an entry (a tuple in Entry's order); context, when given, stands for its own.
+
+            The record is of the moment of the call: a context holding a container is snapshotted here,
+            on the caller's side (a context of plain values, the usual case, passes as it is).
+            """
+            if context is not None:
+                for value in context.values():
+                    if value.__class__ not in plain:
+                        context = snapshot(context)
+                        break
             extend((entry, context))  # one atomic step under the GIL; the thread drains in batches
             if idle[0]:
                 self._wake.set()
