@@ -51,17 +51,28 @@ def test_everything_logged_is_on_disk_at_normal_exit_with_safe_permissions(tmp_p
     assert log_dir.stat().st_mode & 0o777 == 0o750
 
 
-def test_sigterm_flushes_the_backlog(tmp_path: Path) -> None:
-    """A service killed by SIGTERM still has every line it logged on disk."""
+SETUP = {
+    "main thread": 'slog = create_structured_logger("telegram-bot", "bulk")',
+    "worker thread": ('made = []\n'
+                      'worker = threading.Thread(target=lambda: made.append(create_structured_logger("telegram-bot", '
+                      '"bulk")))\nworker.start(); worker.join(); slog = made[0]'),
+}
+
+
+@pytest.mark.parametrize("where", sorted(SETUP))
+def test_sigterm_flushes_the_backlog(tmp_path: Path, where: str) -> None:
+    """A service killed by SIGTERM still has every line it logged on disk, wherever setup ran
+    (a framework's start-up hook or a notebook may set up off the main thread)."""
     code = textwrap.dedent("""
-        import sys, time
+        import sys, threading, time
         from services.shared.structured_logger import create_structured_logger
-        slog = create_structured_logger("telegram-bot", "bulk")
+        {setup}
         for i in range(150_000):
             slog.info("tick", seq=i)
         print("ready", flush=True)
-        time.sleep(60)
-    """)
+        for _ in range(1200):
+            time.sleep(0.05)
+    """).format(setup=SETUP[where])
     env = {**os.environ, "LOG_DIR": str(tmp_path), "LOG_CONSOLE": "false", "PYTHONPATH": str(ROOT)}
     with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
                           cwd=ROOT) as child:

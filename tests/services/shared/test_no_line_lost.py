@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -273,29 +272,6 @@ def test_children_that_end_with_os_exit_write_every_line(tmp_path: Path, mode: s
     if mode == "gunicorn":
         expected |= {(1, -1), (2, -1)}
     assert sorted(seen) == sorted(expected)
-
-
-def test_sigterm_flushes_when_setup_ran_off_the_main_thread(tmp_path: Path) -> None:
-    """Setup in a worker thread (a notebook, a framework's start-up hook): SIGTERM still writes every line."""
-    code = textwrap.dedent("""
-        import threading, time
-        from services.shared.structured_logger import create_structured_logger
-        made = []
-        thread = threading.Thread(target=lambda: made.append(create_structured_logger("telegram-bot", "bulk")))
-        thread.start(); thread.join()
-        for i in range(30_000):
-            made[0].info("tick", seq=i)
-        print("ready", flush=True)
-        while True:
-            time.sleep(0.05)
-    """)
-    env = {**os.environ, "LOG_DIR": str(tmp_path), "LOG_CONSOLE": "false", "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
-                          cwd=ROOT) as child:
-        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=60) == -signal.SIGTERM
-    assert len(_records(tmp_path / "telegram-bot.log")) == 30_000
 
 
 def test_the_exception_that_ends_a_process_is_logged_and_the_previous_hook_still_runs(tmp_path: Path) -> None:
