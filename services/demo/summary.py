@@ -5,24 +5,12 @@ from __future__ import annotations
 import gzip
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-
-
-def read_records(log_dir: Path) -> Iterator[dict[str, Any]]:
-    """Every record of every service file, rotated .gz files included, bad lines skipped."""
-    for path in sorted(log_dir.glob("*.log*")):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as handle:
-            for line in handle:
-                try:
-                    yield orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    continue
 
 
 @dataclass
@@ -73,15 +61,50 @@ class Summary:
         return sum(1 for services in self.journeys.values() if len(services) > 1)
 
 
+def raw_ids_in(value: Any, raw_user_ids: Collection[int]) -> set[int]:
+    """The raw user ids found in a record's structure: as an int value or key, or a whole token of a string.
+
+    A token is delimited like a number in text: "user 100001 said", "Chat(id=100001," and "100001"
+    hold the id; a hex request id "3fa100001b", a price "100001.5" or "v1000010" do not.
+    """
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if item in raw_user_ids:
+                found.add(item)
+        elif isinstance(item, str):
+            found.update(int(token) for token in _NUMBER_TOKEN.findall(item) if int(token) in raw_user_ids)
+    return found
+
+
+_NUMBER_TOKEN = re.compile(r"(?<![\w.])(\d+)(?![\w]|\.\d)")  # a whole number, not part of a word, id or decimal
+
+
 def summarise(log_dir: Path, secrets: list[str], raw_user_ids: list[int]) -> Summary:
-    """Read the logs once; check that no secret and no raw user id is in them."""
+    """Read the logs once; check that no secret is in their text and no raw user id in their records."""
     summary = Summary()
-    for record in read_records(log_dir):
-        summary.add(record)
-    text = b"".join(p.read_bytes() if p.suffix != ".gz" else gzip.decompress(p.read_bytes())
-                    for p in sorted(log_dir.glob("*.log*"))).decode("utf-8", "replace")
-    summary.leaks = [s[:6] + "…" for s in secrets if s and s in text]
-    for uid in raw_user_ids:
-        if re.search(rf'(?<![\d.]){uid}(?![\d.])', text):
-            summary.leaks.append(f"user id {uid}")
+    leaked: set[int] = set()
+    wanted = frozenset(raw_user_ids)
+    texts = []
+    for path in sorted(log_dir.glob("*.log*")):
+        text = (gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()).decode(
+            "utf-8", "replace")
+        texts.append(text)
+        for line in text.splitlines():
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                record = line  # a line that is not a record is still searched, as one string
+            if isinstance(record, dict):
+                summary.add(record)
+            leaked |= raw_ids_in(record, wanted)
+    summary.leaks = [s[:6] + "…" for s in secrets if s and any(s in text for text in texts)]
+    summary.leaks += [f"user id {uid}" for uid in sorted(leaked)]
     return summary

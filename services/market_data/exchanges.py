@@ -35,7 +35,7 @@ class ExchangePool:
     """Owns the ccxt clients; loads markets once per exchange, lazily."""
 
     def __init__(self, settings: MarketDataSettings, wrap: Callable[[Any], Any]) -> None:
-        from services.exchange_simulator.client import make_exchange
+        from .ccxt_clients import make_exchange  # imports ccxt: only when a pool is made
 
         self.settings = settings
         self.clients: dict[str, Any] = {}

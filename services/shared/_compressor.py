@@ -28,6 +28,7 @@ class Compressor:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._failing = False
+        self._sweeping = False
 
     def submit(self) -> None:
         """Ask for a sweep soon; several requests before it runs make one sweep."""
@@ -36,18 +37,24 @@ class Compressor:
             if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(target=self._run, name="log-compressor", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            self._wake.notify_all()
 
     def stop(self) -> None:
         """Finish any requested sweep, then end the thread; idempotent."""
         with self._wake:
             self._stopping = True
             thread = self._thread
-            self._wake.notify()
+            self._wake.notify_all()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
         elif self._pending:
             self.sweep()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until no sweep is pending or running; True when idle."""
+        with self._wake:
+            return self._wake.wait_for(lambda: not (self._pending or self._sweeping) or self._thread is None,
+                                       timeout)
 
     def fresh_copy(self) -> Compressor:
         """Return an idle twin for a forked child, where the parent's thread does not exist."""
@@ -58,6 +65,7 @@ class Compressor:
         self._pending = False
         try:
             _rotation.prune(self._path, self._backup_count)  # never gzip what retention drops
+            _rotation.remove_stale_scratch(self._path)
             if self._compress:
                 for item in _rotation.uncompressed(self._path):
                     _rotation.compress(item)
@@ -80,4 +88,10 @@ class Compressor:
                 if not self._pending:
                     return
                 self._pending = False
-            self.sweep()
+                self._sweeping = True
+            try:
+                self.sweep()
+            finally:
+                with self._wake:
+                    self._sweeping = False
+                    self._wake.notify_all()

@@ -2,7 +2,8 @@
 
 A failing log file must neither raise into the service nor flood stderr: the first failure of
 an outage is reported with its reason, lines are counted as they are dropped, retries happen
-at most once a second by the injected clock, and the recovery is reported once with the count.
+at most once a second by the injected clock, lines arriving meanwhile are held for the next
+retry, and the recovery is reported once with the count. Each outage is reported anew.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 RETRY_INTERVAL_S = 1.0
+HELD_BYTES = 4 * 1024 * 1024  # lines kept for the next retry while waiting for it; beyond this they are dropped
 
 Reporter = Callable[[str], None]
 
@@ -32,6 +34,8 @@ class Outage:
         self.reason: str | None = None
         self.dropped = 0
         self._next_retry = 0.0
+        self._held: list[bytes] = []
+        self._held_bytes = 0
 
     def waiting(self, now: float) -> bool:
         """Tell whether the file is failing and it is too soon to try it again."""
@@ -40,6 +44,24 @@ class Outage:
     def drop(self, data: bytes) -> None:
         """Count the lines of a batch that will not reach the file."""
         self.dropped += data.count(b"\n")
+
+    def hold(self, data: bytes) -> None:
+        """Keep a batch that came while waiting to retry, for the next attempt (dropped past HELD_BYTES)."""
+        if self._held_bytes + len(data) > HELD_BYTES:
+            self.drop(data)
+            return
+        self._held.append(data)
+        self._held_bytes += len(data)
+
+    def take_held(self, data: bytes) -> bytes:
+        """The held batches, oldest first, then ``data``: what the next attempt writes."""
+        if not self._held:
+            return data
+        self._held.append(data)
+        joined = b"".join(self._held)
+        self._held.clear()
+        self._held_bytes = 0
+        return joined
 
     # The three methods below return the message to report (or None) instead of reporting it,
     # so that the caller reports after releasing its lock: a reporter may well log.

@@ -205,6 +205,30 @@ def uncompressed(path: Path) -> list[Path]:
     return [item for item in list_rotated(path) if not item.name.endswith(GZ_SUFFIX)]
 
 
+def stale_scratch(path: Path) -> list[Path]:
+    """List ``.gz.tmp`` files of ``path`` whose rotated file is gone: what a process killed mid-gzip left."""
+    scratch = GZ_SUFFIX + _TMP_SUFFIX
+    pattern = re.compile(re.escape(path.name) + r"\.\d{8}T\d{6}\.\d{3}Z(?:-\d+)?" + re.escape(scratch) + r"\Z")
+    try:
+        names = os.listdir(path.parent)
+    except FileNotFoundError:
+        return []
+    present = set(names)
+    return [path.parent / name for name in names
+            if pattern.match(name) and name[: -len(scratch)] not in present]
+
+
+def remove_stale_scratch(path: Path) -> None:
+    """Remove the scratch files of compressions that were cut short and whose source is gone."""
+    for item in stale_scratch(path):
+        _unlink_quietly(item)
+
+
+def leftovers(path: Path) -> bool:
+    """Tell whether a killed process left work: a rotated file still plain, or a stale ``.gz.tmp``."""
+    return bool(uncompressed(path) or stale_scratch(path))
+
+
 def prune(path: Path, backup_count: int) -> list[Path]:
     """Delete the oldest rotated files of ``path`` beyond ``backup_count``; return what was removed."""
     stems = _rotated_stems(path)

@@ -1,4 +1,8 @@
-"""A readable, coloured one-line rendering of a record, for a person at a terminal."""
+"""stdout as logging finds it, and a readable, coloured one-line rendering for a person at a terminal.
+
+stdout may be a real file, a text stream without `.buffer` (Jupyter, redirect_stdout, IDEs), an object
+without isatty(), closed, or None (pythonw, some daemons): each gives a usable output or none, never an error.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +35,41 @@ def render_console(record: dict[str, Any], colour: bool = True) -> bytes:
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class TextOutput:
+    """A text stream (no `.buffer`) seen as a binary output: lines are decoded and written as text."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> None:
+        """Write the lines as text."""
+        self._stream.write(data.decode("utf-8", "replace"))
+
+    def flush(self) -> None:
+        """Flush the stream when it can be flushed."""
+        flush = getattr(self._stream, "flush", None)
+        if callable(flush):
+            flush()
+
+
+def console_output(stream: Any) -> Any | None:
+    """A binary output for this stdout: its `.buffer`, the text stream itself wrapped, or None when unusable."""
+    try:
+        if stream is None or getattr(stream, "closed", False):
+            return None
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None and callable(getattr(buffer, "write", None)):
+            return buffer
+        return TextOutput(stream) if callable(getattr(stream, "write", None)) else None
+    except Exception:
+        return None
+
+
+def is_terminal(stream: Any) -> bool:
+    """True only for a stream that says it is a terminal; never raises (no isatty, closed, None)."""
+    try:
+        return bool(stream.isatty())
+    except Exception:
+        return False

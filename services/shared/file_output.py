@@ -63,6 +63,7 @@ class RotatingFileOutput:
         self._created_at = 0.0
         self._mutex = threading.Lock()
         self._closed = False
+        self._swept_leftovers = False
         _LIVE.add(self)
 
     @property
@@ -80,8 +81,9 @@ class RotatingFileOutput:
             if self._closed:
                 message = self._outage.refuse(data, "the output is closed")
             elif self._outage.waiting(now):
-                self._outage.drop(data)
+                self._outage.hold(data)
             else:
+                data = self._outage.take_held(data)
                 try:
                     self._write_locked(data, now)
                 except Exception as exc:  # never raise into the logging caller
@@ -94,6 +96,10 @@ class RotatingFileOutput:
 
     def flush(self) -> None:
         """Nothing to do: every batch went to the kernel in its own ``os.write``."""
+
+    def finish(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for compression in flight (at exit); False if it is still running."""
+        return self._compressor.wait_idle(timeout)
 
     def close(self) -> None:
         """Close the files and wait for pending compression and retention; idempotent."""
@@ -121,6 +127,10 @@ class RotatingFileOutput:
                         continue
                     self._lock_checked = now
                 size = st.st_size if same and st is not None else self._reopen(now)
+                if not self._swept_leftovers:  # once per process: what a killed process left behind
+                    self._swept_leftovers = True
+                    if _rotation.leftovers(self._path):
+                        self._compressor.submit()
                 if self._rotation_due(size, len(data), now):
                     self._rotate(now)
                     size = 0

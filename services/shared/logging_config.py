@@ -12,8 +12,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .handler import ServiceLogHandler
-from .pipeline import Pipeline, install_exit_hooks
+from ._exit_hooks import install_exit_hooks
+from .handler import ServiceLogHandler, accept_any_extra_name
+from .pipeline import Pipeline
 from .settings import LogSettings
 
 _lock = threading.RLock()
@@ -42,6 +43,7 @@ def ensure_pipeline(settings: LogSettings | None = None, **pipeline_options: Any
                 root.removeHandler(existing)
         root.addHandler(_handler)
         root.setLevel(settings.level)
+        accept_any_extra_name()
         if not _hooks_installed:
             install_exit_hooks(get_pipeline)
             _hooks_installed = True
@@ -57,6 +59,7 @@ def setup_service_logging(service: str, module: str, *, settings: LogSettings | 
     name = f"{service}.{module}"
     pipeline.register(name, service, module)
     logger = logging.getLogger(name)
+    accept_any_extra_name(logger)
     logger.setLevel(pipeline.settings.level)
     return logger
 
@@ -99,9 +102,17 @@ class _DropColorMessage(logging.Filter):
 
 def uvicorn_log_config(service: str, level: str | None = None, *, access_log: bool = False,
                        environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A dictConfig for uvicorn (log_config=...) under which its logs come out as our record."""
-    settings = LogSettings.from_env(environ) if environ is not None else None
-    chosen = (level or logging.getLevelName(settings.level if settings else logging.INFO)).upper()
+    """A dictConfig for uvicorn (log_config=...) under which its logs come out as our record.
+
+    The level is `level`, else LOG_LEVEL (the running pipeline's, or read from environ): uvicorn's
+    loggers and the root logger both follow it, so DEBUG lets library DEBUG lines through and
+    WARNING drops uvicorn's INFO lines.
+    """
+    if level is None:
+        pipeline = _pipeline if environ is None else None
+        settings = pipeline.settings if pipeline is not None else LogSettings.from_env(environ)
+        level = logging.getLevelName(settings.level)
+    chosen = level.upper()
     logger = {"level": chosen, "handlers": [], "propagate": True, "filters": ["drop_color_message"]}
     return {
         "version": 1,

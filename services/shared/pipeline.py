@@ -6,19 +6,16 @@ modules or services reuse it, so handlers and lines are never duplicated.
 
 from __future__ import annotations
 
-import atexit
 import os
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from functools import partial
 from operator import attrgetter
-from types import FrameType
 from typing import Any
 
 from . import context as _context
 from ._redaction_patterns import SECRET, classify_key
+from .console import console_output
 from .metadata import Metadata, detect_metadata
 from .performance import PerformanceSampler
 from .redaction import Redactor
@@ -59,8 +56,10 @@ class Pipeline:
         if file_factory is None and settings.file:
             file_factory = file_factory_for(
                 settings.log_dir, max_bytes=settings.max_bytes, max_age_s=settings.max_age_s,
-                backup_count=settings.backup_count, on_error=lambda text: self.reporter.problem(text, text))
-        stream = console if console is not None else (sys.stdout.buffer if settings.console else None)
+                backup_count=settings.backup_count, on_error=self.reporter.say)  # each outage reports itself once
+        stream = console if console is not None else (console_output(sys.stdout) if settings.console else None)
+        if settings.console and stream is None:
+            self.reporter.problem("console", "stdout is missing or closed; log lines go to the files only")
         performance = _no_performance if self.sampler is None else partial(_SNAPSHOT, self.sampler)
         builder = RecordBuilder(self.metadata, self.redactor, performance)
         self.writer = LogWriter(builder, console=stream if settings.console else None,
@@ -81,9 +80,9 @@ class Pipeline:
             return found[0], found[1], None
         return self.default_service or "unknown", module, logger_name
 
-    def report_problem(self, key: str, text: str) -> None:
-        """Say once on stderr that logging itself is in trouble."""
-        self.reporter.problem(key, text)
+    def report(self, cause: str, text: str) -> None:
+        """Tell stderr that logging itself is in trouble, counted by cause (a dropped record, say)."""
+        self.reporter.count(cause, text)
 
     def flush(self) -> bool:
         """Block until everything queued is written."""
@@ -97,27 +96,4 @@ class Pipeline:
         _context.set_user_masker(None)
 
 
-def install_exit_hooks(pipeline_getter: Any) -> None:
-    """Flush at normal exit and on SIGTERM (when nobody else handles SIGTERM)."""
-
-    def flush_at_exit() -> None:
-        pipeline = pipeline_getter()
-        if pipeline is not None:
-            pipeline.flush()
-
-    atexit.register(flush_at_exit)
-    if threading.current_thread() is not threading.main_thread():
-        return
-    try:
-        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            def on_sigterm(signum: int, frame: FrameType | None) -> None:
-                flush_at_exit()
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.raise_signal(signal.SIGTERM)
-
-            signal.signal(signal.SIGTERM, on_sigterm)
-    except (ValueError, OSError):
-        pass
-
-
-__all__ = ["Entry", "LineOutput", "Pipeline", "install_exit_hooks"]
+__all__ = ["Entry", "LineOutput", "Pipeline"]

@@ -119,6 +119,8 @@ def _error_block(entry: Entry, exc: BaseException | None) -> ErrorInfo | None:
     if isinstance(error, ErrorInfo):
         return error
     category, severity = error if error is not None else (None, None)
+    if category is not None and not isinstance(category, str):
+        category = str(category)
     if severity not in SEVERITIES:
         severity = None
     if exc is not None:
@@ -178,10 +180,34 @@ def _fallback(value: Any) -> Any:
         return f"<unrepresentable {type(value).__name__}>"
 
 
+_INT_RANGE = range(-(2**63), 2**64)  # what orjson writes as a JSON number
+
+
+def _mend(value: Any) -> Any:
+    """A copy orjson can write: integers beyond 64 bits as decimal strings, lone surrogates as U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value in _INT_RANGE else str(value)
+    if isinstance(value, dict):
+        return {_mend(key): _mend(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mend(item) for item in value]
+    return value
+
+
 def dumps(record: dict[str, Any]) -> bytes:
-    """One JSON line; never raises, degrading the context before giving up on the record."""
+    """One JSON line; never raises: mends what orjson refuses, then degrades the context before giving up."""
     try:
         return orjson.dumps(record, default=_fallback, option=_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        pass
+    try:  # a wei amount above 2**64, a lone surrogate: mend that value, keep every other field
+        return orjson.dumps(_mend(record), default=_fallback, option=_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         safe = dict(record)
         safe["context"] = {"_unserializable": _fallback(type(record.get("context")).__name__)}

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .console import is_terminal
+
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -49,7 +51,7 @@ class LogSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None, *, stdout_isatty: bool | None = None) -> LogSettings:
         """Read and validate every LOG_* setting; raise ConfigError on the first bad one."""
         env = os.environ if environ is None else environ
-        tty = sys.stdout.isatty() if stdout_isatty is None else stdout_isatty
+        tty = is_terminal(sys.stdout) if stdout_isatty is None else stdout_isatty
         return cls(
             level=_level(env.get("LOG_LEVEL", "INFO")),
             log_dir=Path(env.get("LOG_DIR") or "logs"),
@@ -124,10 +126,13 @@ def _environment(raw: str) -> str:
     raise ConfigError("ENVIRONMENT", raw, "a short name like development, staging or production")
 
 
+_UNKNOWN_COMMIT = {"", "unknown", "none", "null"}  # what builds write when they do not know the commit
+
+
 def _commit(raw: str | None) -> str | None:
-    if raw is None or raw.strip() == "":
-        return None
+    if raw is None or raw.strip().lower() in _UNKNOWN_COMMIT:
+        return None  # an unknown commit is a normal state of a build: null in the record, not an error
     value = raw.strip().lower()
     if re.fullmatch(r"[0-9a-f]{7,40}", value):
         return value[:8]
-    raise ConfigError("GIT_COMMIT", raw, "a git commit hash of 7 to 40 hex digits")
+    raise ConfigError("GIT_COMMIT", raw, "a git commit hash of 7 to 40 hex digits, or 'unknown'")

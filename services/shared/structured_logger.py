@@ -1,5 +1,7 @@
 """StructuredLogger: the fast road, keyword arguments in, one record out.
 
+Any keyword is a field, `message` included (the message itself is positional).
+
     slog = create_structured_logger("market-data", "unified_oi_aggregator")
     slog.info("OI aggregation completed", symbol="BTC-USDT", exchanges_count=6)
 
@@ -55,7 +57,7 @@ class StructuredLogger(EventMethods):
         """True when a record at this level would be written."""
         return level >= self._level
 
-    def debug(self, message: str, **context: Any) -> None:
+    def debug(self, message: str, /, **context: Any) -> None:
         """Log at DEBUG; costs one comparison when DEBUG is off."""
         if self._level <= DEBUG:
             if self._bound or "exc_info" in context:
@@ -65,9 +67,9 @@ class StructuredLogger(EventMethods):
                 self._submit((_now(), DEBUG, self._service, self._module, message, None,
                               _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
-                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
+                self._pipeline.report(f"dropped: {type(exc).__name__}", f"a {self._module} record was dropped: {exc!r}")
 
-    def info(self, message: str, **context: Any) -> None:
+    def info(self, message: str, /, **context: Any) -> None:
         """Log at INFO with keyword arguments as context."""
         if self._level <= INFO:
             if self._bound or "exc_info" in context:
@@ -77,9 +79,9 @@ class StructuredLogger(EventMethods):
                 self._submit((_now(), INFO, self._service, self._module, message, None,
                               _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
-                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
+                self._pipeline.report(f"dropped: {type(exc).__name__}", f"a {self._module} record was dropped: {exc!r}")
 
-    def warning(self, message: str, **context: Any) -> None:
+    def warning(self, message: str, /, **context: Any) -> None:
         """Log at WARNING with keyword arguments as context."""
         if self._level <= WARNING:
             if self._bound or "exc_info" in context:
@@ -89,21 +91,21 @@ class StructuredLogger(EventMethods):
                 self._submit((_now(), WARNING, self._service, self._module, message, None,
                               _CONTEXT.get() or None, None, None, None, None), context)
             except Exception as exc:
-                self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
+                self._pipeline.report(f"dropped: {type(exc).__name__}", f"a {self._module} record was dropped: {exc!r}")
 
-    def error(self, message: str, *, category: str | None = None, severity: str | None = None,
+    def error(self, message: str, /, *, category: str | None = None, severity: str | None = None,
               **context: Any) -> None:
         """Log at ERROR, classified: category and severity come from exc_info's type unless given."""
         if self._level <= ERROR:
             self.log(ERROR, message, context, error=(category, severity))
 
-    def critical(self, message: str, *, category: str | None = None, severity: str | None = None,
+    def critical(self, message: str, /, *, category: str | None = None, severity: str | None = None,
                  **context: Any) -> None:
         """Log at CRITICAL, classified like error()."""
         if self._level <= CRITICAL:
             self.log(CRITICAL, message, context, error=(category, severity or "critical"))
 
-    def exception(self, message: str, *, category: str | None = None, severity: str | None = None,
+    def exception(self, message: str, /, *, category: str | None = None, severity: str | None = None,
                   **context: Any) -> None:
         """Log at ERROR with the exception being handled, classified."""
         context.setdefault("exc_info", True)
@@ -112,7 +114,9 @@ class StructuredLogger(EventMethods):
 
     def log(self, level: int, message: str, context: dict[str, Any], *, event: str | None = None,
             error: ErrorInfo | tuple[str | None, str | None] | None = None) -> None:
-        """Queue one record; never raises into the caller."""
+        """Queue one record if its level is enabled; never raises into the caller."""
+        if level < self._level:  # every road honours the level, typed events and BotLogger's too
+            return
         try:
             exc_info = None
             if "exc_info" in context:
@@ -122,7 +126,7 @@ class StructuredLogger(EventMethods):
             self._submit((_now(), level, self._service, self._module, message, None, _CONTEXT.get() or None,
                           exc_info, event, None, error), context)
         except Exception as exc:
-            self._pipeline.report_problem("structured", f"a {self._module} record was dropped: {exc!r}")
+            self._pipeline.report(f"dropped: {type(exc).__name__}", f"a {self._module} record was dropped: {exc!r}")
 
 
     def _mask_user(self, identity: object) -> str:

@@ -42,3 +42,16 @@ def test_summary_counts_events_journeys_and_finds_leaks(tmp_path: Path) -> None:
     assert summary.rate_limits["bybit"] == 1 and summary.slow_calls["okx"] == 1
     assert summary.cross_service_journeys == 1
     assert summary.leaks == ["user id 100001"]
+
+
+def test_a_user_id_inside_a_random_request_id_or_a_price_is_not_a_leak(tmp_path: Path) -> None:
+    """Leaked ids are whole values of a record's structure: digits inside a hex id or a decimal do not count."""
+    (tmp_path / "market-data.log").write_bytes(
+        _line(service="market-data", request_id="4f2a100009c1d3e5b7a9", message="price 100003.25",
+              context={"trace": "ab100004", "span": "100005f"})
+        + _line(service="market-data", message="Chat(id=100006, type=private)", context={"chat": 100007})
+        + _line(service="market-data", message="m", context={"ids": ["x", "100008"]})
+        + b"stray text about user 100002.\n")
+    ids = [100002, 100003, 100004, 100005, 100006, 100007, 100008, 100009]
+    summary = summarise(tmp_path, secrets=[], raw_user_ids=ids)
+    assert summary.leaks == ["user id 100002", "user id 100006", "user id 100007", "user id 100008"]

@@ -42,7 +42,8 @@ def test_a_file_in_place_of_the_directory_reports_once_and_resumes_when_it_is_a_
     tmp_path: Path,
 ) -> None:
     """ENOTDIR (a regular file where a parent directory should be; fails even for root): one report,
-    lines dropped, no retry before a second has passed, then writing resumes with a recovery report."""
+    the failed batch dropped, no retry before a second has passed (lines meanwhile are held), then
+    writing resumes, held lines first, with a recovery report."""
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
     clock, reports = FakeClock(), []
@@ -55,15 +56,15 @@ def test_a_file_in_place_of_the_directory_reports_once_and_resumes_when_it_is_a_
     assert str(blocker / "logs" / "svc.log") in reports[0]
     blocker.unlink()
     blocker.mkdir()
-    clock.now += 0.4  # still within the retry interval: dropped without touching the disk
+    clock.now += 0.4  # still within the retry interval: held without touching the disk
     out.write(line(5))
     assert not (blocker / "logs").exists()
     clock.now += 0.2
     out.write(line(6))
     out.close()
-    assert (blocker / "logs" / "svc.log").read_bytes() == line(6)
+    assert (blocker / "logs" / "svc.log").read_bytes() == lines(3, 7)
     assert len(reports) == 2
-    assert "6 log lines were dropped" in reports[1]
+    assert "3 log lines were dropped" in reports[1]
 
 
 def test_a_full_disk_reports_once_and_leaves_no_torn_line(tmp_path: Path) -> None:
@@ -115,9 +116,9 @@ def test_a_directory_replaced_by_a_file_reports_then_recovers(tmp_path: Path) ->
     clock.now += 1
     out.write(line(3))
     out.close()
-    assert log.read_bytes() == line(3)
+    assert log.read_bytes() == lines(2, 4)  # line 2 came while waiting to retry: held, then written
     assert len(reports) == 2
-    assert "2 log lines were dropped" in reports[1]
+    assert "1 log lines were dropped" in reports[1]
 
 
 def test_failures_go_to_stderr_by_default_and_a_broken_reporter_is_ignored(
@@ -202,5 +203,6 @@ def test_a_reporter_that_logs_through_the_same_output_does_not_deadlock(tmp_path
     out.write(line(1))
     out.close()
     written = (blocker / "svc.log").read_bytes().splitlines()
-    assert written[0] == b"line 1"
-    assert written[1].startswith(b"report: ") and b"2 log lines were dropped" in written[1]
+    assert written[0].startswith(b"report: ") and b"cannot write" in written[0]  # held while waiting to retry
+    assert written[1] == b"line 1"
+    assert written[2].startswith(b"report: ") and b"1 log lines were dropped" in written[2]

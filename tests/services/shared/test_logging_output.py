@@ -51,17 +51,28 @@ def test_everything_logged_is_on_disk_at_normal_exit_with_safe_permissions(tmp_p
     assert log_dir.stat().st_mode & 0o777 == 0o750
 
 
-def test_sigterm_flushes_the_backlog(tmp_path: Path) -> None:
-    """A service killed by SIGTERM still has every line it logged on disk."""
+SETUP = {
+    "main thread": 'slog = create_structured_logger("telegram-bot", "bulk")',
+    "worker thread": ('made = []\n'
+                      'worker = threading.Thread(target=lambda: made.append(create_structured_logger("telegram-bot", '
+                      '"bulk")))\nworker.start(); worker.join(); slog = made[0]'),
+}
+
+
+@pytest.mark.parametrize("where", sorted(SETUP))
+def test_sigterm_flushes_the_backlog(tmp_path: Path, where: str) -> None:
+    """A service killed by SIGTERM still has every line it logged on disk, wherever setup ran
+    (a framework's start-up hook or a notebook may set up off the main thread)."""
     code = textwrap.dedent("""
-        import sys, time
+        import sys, threading, time
         from services.shared.structured_logger import create_structured_logger
-        slog = create_structured_logger("telegram-bot", "bulk")
+        {setup}
         for i in range(150_000):
             slog.info("tick", seq=i)
         print("ready", flush=True)
-        time.sleep(60)
-    """)
+        for _ in range(1200):
+            time.sleep(0.05)
+    """).format(setup=SETUP[where])
     env = {**os.environ, "LOG_DIR": str(tmp_path), "LOG_CONSOLE": "false", "PYTHONPATH": str(ROOT)}
     with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True,
                           cwd=ROOT) as child:
@@ -168,3 +179,21 @@ def test_uvicorn_logs_come_out_as_our_record(tmp_path: Path) -> None:
     assert any("Uvicorn running on" in str(m) for m in messages)
     assert any('"GET /x HTTP/1.1" 200' in str(m) for m in messages)
     assert {r.get("logger") for r in records} >= {"uvicorn.error", "uvicorn.access"}
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    ("DEBUG", {("uvicorn.error", "INFO"), ("uvicorn.error", "WARNING"), ("httpx", "DEBUG")}),
+    ("WARNING", {("uvicorn.error", "WARNING")}),
+])
+def test_uvicorn_log_config_follows_log_level(tmp_path: Path, level: str, expected: set[tuple[str, str]]) -> None:
+    """market-data's own start-up (setup, then uvicorn_log_config()) honours LOG_LEVEL for uvicorn and libraries."""
+    _run("""
+        import logging.config
+        from services.shared.logging_config import setup_service_logging, uvicorn_log_config
+        setup_service_logging("market-data", "main")
+        logging.config.dictConfig(uvicorn_log_config("market-data"))
+        logging.getLogger("uvicorn.error").info("Uvicorn running")
+        logging.getLogger("uvicorn.error").warning("slow start")
+        logging.getLogger("httpx").debug("connect_tcp.started")
+    """, tmp_path, env={"LOG_LEVEL": level})
+    assert {(r["logger"], r["level"]) for r in _records(tmp_path / "market-data.log")} == expected

@@ -73,3 +73,9 @@ def test_any_environment_either_parses_or_raises_config_error(env: dict[str, str
         LogSettings.from_env(env, stdout_isatty=False)
     except ConfigError as error:
         assert error.variable in VARIABLES
+
+
+@pytest.mark.parametrize("value", ["unknown", "UNKNOWN", "", "  "])
+def test_an_unknown_commit_is_null_not_an_error(value: str) -> None:
+    """GIT_COMMIT=unknown (the Docker build's default) or empty is a normal build: git_commit is null."""
+    assert LogSettings.from_env({"GIT_COMMIT": value}, stdout_isatty=False).git_commit is None

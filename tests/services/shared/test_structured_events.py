@@ -43,9 +43,10 @@ def catalogue(section: str) -> dict[str, tuple[str, list[str]]]:
 def call(slog: StructuredLogger, method: str) -> None:
     """Call a typed method with sample values for its parameters."""
     fn = getattr(slog, method)
-    params = [p for p in inspect.signature(fn).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD]
-    kwargs = {p.name: SAMPLES[p.name] for p in params if p.name in SAMPLES}
-    result = fn(**kwargs)
+    params = inspect.signature(fn).parameters.values()
+    args = [SAMPLES[p.name] for p in params if p.kind is p.POSITIONAL_ONLY]
+    kwargs = {p.name: SAMPLES[p.name] for p in params if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in SAMPLES}
+    result = fn(*args, **kwargs)
     if method == "timed":
         with result:
             pass

@@ -9,10 +9,12 @@ from types import SimpleNamespace
 
 import orjson
 
+from services.shared.logging_config import setup_service_logging
 from services.shared.metadata import Metadata
 from services.shared.redaction import Redactor
 from services.shared.render import Entry, RecordBuilder
-from services.shared.structured_logger import StructuredLogger
+from services.shared.structured_logger import StructuredLogger, create_structured_logger
+from services.shared.testing import capture_logs
 from services.shared.writer import LogWriter
 
 
@@ -102,3 +104,36 @@ def test_a_plain_event_queues_a_tuple_the_gc_can_untrack() -> None:
         assert isinstance(context, dict)
         assert not gc.is_tracked(entry)
     assert [c for _, c in queued] == [{"symbol": "BTC-USDT", "n": 6}, {"symbol": "BTC-USDT"}, {"ms": 1.5}]
+
+
+class _Gate:
+    """A value whose rendering (on the writer thread) waits until the test opens the gate."""
+
+    def __init__(self) -> None:
+        self.open = threading.Event()
+
+    def __str__(self) -> str:
+        self.open.wait(30)
+        return "gate"
+
+
+def test_a_record_shows_values_as_they_were_at_the_call() -> None:
+    """Containers changed after the call (extra={'context': d}, a keyword list, nested dicts) are logged as
+    they were when logged, on both roads."""
+    gate = _Gate()
+    with capture_logs() as logs:
+        slog = create_structured_logger("market-data", "snapshot")
+        stdlib = setup_service_logging("market-data", "snapshot_stdlib")
+        slog.info("hold the writer", gate=gate)  # the writer renders this last record only once the gate opens
+        state, prices, nested = {"state": "before"}, [1, 2], {"inner": {"n": 1}}
+        for _ in range(200):
+            stdlib.info("x", extra={"context": state})
+            slog.info("y", v=prices, nested=nested)
+        state["state"], nested["inner"]["n"] = "after", 2
+        prices.append(3)
+        gate.open.set()
+        records = logs.records[1:]
+    assert {orjson.dumps(r["context"]) for r in records if r["message"] == "x"} == {b'{"state":"before"}'}
+    assert {orjson.dumps(r["context"]) for r in records if r["message"] == "y"} == {
+        b'{"v":[1,2],"nested":{"inner":{"n":1}}}'}
+    assert len(records) == 400
