@@ -23,9 +23,13 @@ _DIM, _RESET = "\x1b[2m", "\x1b[0m"
 WIDTHS = {"timestamp": 24, "level": 8, "service": 13, "module": 18, "event": 20, "request_id": 32, "user": 18}
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def clean_text(text: str, keep_newlines: bool = False) -> str:
