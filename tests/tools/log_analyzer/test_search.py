@@ -6,7 +6,6 @@ import gzip
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -124,7 +123,7 @@ def test_each_filter_keeps_exactly_the_records_it_names(service_logs: ServiceLog
 
 
 def test_service_level_and_user_filters(service_logs: ServiceLogs) -> None:
-    """--service, --level and --user (raw Telegram id hashed with LOG_USER_SALT, or the hash) select the same as by hand."""
+    """--service, --level and --user (a raw Telegram id hashed with LOG_USER_SALT, or the hash) select right."""
     from services.shared.redaction import Redactor
 
     query = SearchQuery.parse(Filters.parse(services=["market-data"], levels=["ERROR+"]))
