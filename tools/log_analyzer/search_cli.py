@@ -141,22 +141,45 @@ def _report(stats: SearchStats, show_malformed: bool, show_stats: bool) -> None:
         err.write(" ".join(f"{k}={v}" for k, v in data.items()) + "\n")
 
 
+def slowest_request_id(paths: list[str], cache_dir: Path | None) -> str | None:
+    """Return the request id of the slowest journey in the logs (the journeys analysis's first), if any."""
+    from tools.log_analyzer.engine import load
+    from tools.log_analyzer.journeys import analyze_journeys
+
+    ds = load(paths, cache_dir=cache_dir)
+    try:
+        slowest = analyze_journeys(ds, top=1)["slowest"]
+    finally:
+        ds.close()
+    return str(slowest[0]["request_id"]) if slowest else None
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("request_id")
-@click.argument("paths", nargs=-1)
+@click.argument("terms", nargs=-1)
 @_window_options
+@click.option("--slowest", is_flag=True, help="Trace the slowest journey (every argument is then a path).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_failing
 def trace_command(**opts: Any) -> None:
-    """One request's path across services as a timeline: steps, offsets, durations, slow step, failure."""
+    """REQUEST_ID [PATHS]: one request's path across services as a timeline.
+
+    Each step with its service, event, offset from the start and duration; the slow step and the failure
+    marked; the exchange calls it made. ``--slowest`` picks the slowest journey of the logs.
+    """
     from tools.log_analyzer.trace import build_trace, render_trace_text, step_from_record
 
-    if not opts["request_id"].strip():
-        raise OptionError("REQUEST_ID is empty: give the request_id of the journey to trace")
-    paths = list(opts["paths"]) or [os.environ.get("LOG_DIR", "logs")]
-    query = SearchQuery.parse(Filters.parse(opts["since"], opts["until"]), request_ids=[opts["request_id"]])
+    terms = list(opts["terms"])
+    if not opts["slowest"] and (not terms or not terms[0].strip()):
+        raise OptionError("trace needs a REQUEST_ID (or --slowest): trace REQUEST_ID [PATHS]")
+    request_id = None if opts["slowest"] else terms.pop(0)
+    paths = terms or [os.environ.get("LOG_DIR", "logs")]
+    if request_id is None:
+        request_id = slowest_request_id(paths, _cache_dir(opts))
+        if request_id is None:
+            raise OptionError(f"no journey (records with a request_id) in {', '.join(paths)}")
+    query = SearchQuery.parse(Filters.parse(opts["since"], opts["until"]), request_ids=[request_id])
     records = read_records(search(paths, query, SearchOptions(cache_dir=_cache_dir(opts))))
-    trace = build_trace(opts["request_id"], [step_from_record(r) for r in records])
+    trace = build_trace(request_id, [step_from_record(r) for r in records])
     if opts["fmt"] == "json":
         sys.stdout.write(orjson.dumps(trace, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

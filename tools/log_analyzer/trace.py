@@ -55,6 +55,8 @@ def build_trace(request_id: str, steps: Iterable[Mapping[str, Any]]) -> dict[str
                     gap_ms=_ms(end - previous), failed=_failed(step), slowest=False)
         previous = end
     slowest = slowest_step(ordered)
+    if slowest is not None and slowest["gap_ms"] <= 0:
+        slowest = None  # every step at the same millisecond: nothing was slow
     if slowest is not None:
         slowest["slowest"] = True
     failure = next((s for s in ordered if s["failed"]), None)
