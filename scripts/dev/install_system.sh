@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (headless Chromium for the HTML report test,
-# shellcheck for the scripts' lint test, lnav for the lnav format test, jq for bench_search's anchor),
+# shellcheck for the scripts' lint test),
+# plus lnav (the lnav format test) and jq (bench_search's anchor),
 # only when they are missing; quiet and idempotent.
 set -euo pipefail
 need=()

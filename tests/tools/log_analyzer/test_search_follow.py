@@ -41,7 +41,7 @@ def _script(*steps: Callable[[], None]) -> Callable[[], None]:
 
 
 def test_follow_prints_history_then_new_lines_across_rotation_and_gzip_exactly_once(tmp_path: Path) -> None:
-    """Lines before start, appended after, left in a renamed-then-gzipped file and in its successor: each once, in order."""
+    """Lines from before the start, after it, in a renamed-then-gzipped file and in its successor: each once."""
     active = tmp_path / "market-data.log"
     bot = tmp_path / "telegram-bot.log"
     _append(active, _line(0), _line(1, exchange="bybit"), _line(2))
