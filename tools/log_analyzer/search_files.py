@@ -182,6 +182,11 @@ class _FileScan:
         stamp = line[14:38]
         return (self._since_b is None or stamp >= self._since_b) and (self._until_b is None or stamp < self._until_b)
 
+    def _may_match(self, line: bytes) -> bool:
+        """Say whether a line passes the byte tests (in the window, holding every needle)."""
+        return self._in_window(line) and all(any(n in line for n in group) for group in self.groups) and (
+            not self.folded or all(n in line.lower() for n in self.folded))
+
     def _parse(self, raw: bytes, number: int, last: bool) -> tuple[bytes, dict[str, Any]] | None:
         """Return the record's JSON and dict, or None (counting it when it is not a record)."""
         self.stats.lines_parsed += 1
@@ -241,7 +246,7 @@ class _FileScan:
             lines.pop()
         for raw in lines:
             line_no += 1
-            parsed = self._parse(raw, line_no, False) if raw and self._in_window(raw) else None
+            parsed = self._parse(raw, line_no, False) if raw and self._may_match(raw) else None
             matched = parsed is not None and self.query.matches(parsed[1])
             if matched:
                 for number, previous in before:
@@ -401,7 +406,8 @@ class _Reader:
             if future is None:
                 self.queue = [e for e in self.queue if e[1] != log_file]
                 future = self.pool.submit(_scan, self.query, self.options, log_file, rank, True)
-            hits, stats, index = future.result()
+            found: tuple[list[Hit], SearchStats, FileIndex | None] = future.result()
+            hits, stats, index = found
             self._fill()
         else:
             hits, stats, index = _scan(self.query, self.options, log_file, rank, log_file in self.build)

@@ -74,7 +74,7 @@ def build_trace(request_id: str, steps: Iterable[Mapping[str, Any]]) -> dict[str
     }
 
 
-def _ms(delta: Any) -> float:
+def _ms(delta: timedelta) -> float:
     return round(delta.total_seconds() * 1000, 2)
 
 
