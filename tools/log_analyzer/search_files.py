@@ -78,11 +78,12 @@ def _chunks(log_file: LogFile, stop_at: int | None = None) -> Iterator[bytes]:
     source = _gunzip(log_file.path) if log_file.compressed else _plain(log_file.path, stop_at)
     rest = b""
     for block in source:
-        data = rest + block
-        cut = data.rfind(b"\n") + 1
-        rest = data[cut:]
+        cut = block.rfind(b"\n") + 1
         if cut:
-            yield data[:cut]
+            yield rest + block[:cut] if rest else block[:cut]
+            rest = block[cut:]
+        else:
+            rest += block
     if rest:
         yield rest
 
