@@ -61,6 +61,7 @@ class SearchStats:
     skipped_by_time: int = 0
     skipped_by_index: int = 0
     indexed: int = 0  # rotated files whose index this search wrote
+    read_in_workers: int = 0  # of the files read, those read by worker processes
     bytes_read: int = 0  # decompressed
     lines_parsed: int = 0
     matches: int = 0
@@ -409,6 +410,7 @@ class _Reader:
                 future = self.pool.submit(_scan, self.query, self.options, log_file, rank, True)
             found: tuple[list[Hit], SearchStats, FileIndex | None] = future.result()
             hits, stats, index = found
+            self.stats.read_in_workers += 1
             self._fill()
         else:
             hits, stats, index = _scan(self.query, self.options, log_file, rank, log_file in self.build)

@@ -275,6 +275,18 @@ def test_a_request_id_lookup_reads_only_the_files_that_hold_it_once_indexed(log_
     assert (tmp_path / "search").stat().st_mode & 0o777 == 0o750
 
 
+def test_worker_processes_find_what_one_process_finds(many_files: Path, tmp_path: Path) -> None:
+    """A first read spread over worker processes yields the same hits, in the same order, and the same index."""
+    query = q(words=["context.exchange=okx"])
+    alone = list(search([str(many_files)], query, SearchOptions(cache_dir=tmp_path / "one", workers=1)))
+    stats = SearchStats()
+    spread = list(search([str(many_files)], query, SearchOptions(cache_dir=tmp_path / "two", workers=2,
+                                                                 parallel_bytes=0), stats))
+    assert spread == alone and stats.read_in_workers == stats.indexed == len(list(many_files.glob("*.gz")))
+    assert sorted(p.read_bytes() for p in (tmp_path / "one" / "search").glob("*.bin")) == sorted(
+        p.read_bytes() for p in (tmp_path / "two" / "search").glob("*.bin"))
+
+
 def test_docker_json_file_lines_are_unwrapped(tmp_path: Path) -> None:
     """A Docker json-file log is searched inside its "log" strings and printed as the records themselves."""
     record = {"timestamp": "2025-01-15T10:00:00.000Z", "service": "s", "module": "m", "level": "WARNING",
