@@ -146,21 +146,20 @@ def _line_spans(data: bytes, groups: tuple[tuple[bytes, ...], ...], folded: tupl
             yield start, end
             start = end + 1
         return
-    starts: set[int] = set()
+    spans: dict[int, int] = {}  # line start -> end, each line once however many needles it holds
     for needle in first:
         pos = haystack.find(needle)
         while pos >= 0:
             start = data.rfind(b"\n", 0, pos) + 1
             end = data.find(b"\n", pos)
             end = len(data) if end < 0 else end
-            if start not in starts:
-                starts.add(start)
+            if start not in spans:
                 line = data[start:end]
                 if all(any(n in line for n in group) for group in rest) and (
                         not folded or all(n in line.lower() for n in folded)):
-                    yield start, end
+                    spans[start] = end
             pos = haystack.find(needle, end)
-    return
+    yield from sorted(spans.items()) if len(first) > 1 else spans.items()
 
 
 class _FileScan:
@@ -172,10 +171,10 @@ class _FileScan:
         self.builder = IndexBuilder() if build else None
         self.stop_at, self.show_malformed = stop_at, show_malformed
         self.groups, self.folded = query.prefilter(log_file.docker)
-        self.since, self.until = query.since_text, query.until_text
-        self.timed = (since := self.since) is not None or self.until is not None
+        since, until = query.since_text, query.until_text
+        self.timed = since is not None or until is not None
         self._since_b = since.encode() if since else None
-        self._until_b = self.until.encode() if self.until else None
+        self._until_b = until.encode() if until else None
 
     def _in_window(self, line: bytes) -> bool:
         """Reject by the timestamp bytes alone when the line starts with it (our records do)."""

@@ -95,6 +95,16 @@ def test_every_record_comes_once_oldest_first_merged_across_services(service_log
     assert {r["service"] for r in found} == {"telegram-bot", "market-data"}
 
 
+def test_each_hit_names_its_file_and_line(service_logs: ServiceLogs) -> None:
+    """A hit's path and line number point at the very line it came from, with several ids sought at once."""
+    hits = list(search([str(service_logs.root)], q(request_ids=["req-017", "req-016", "req-033"]), SearchOptions()))
+    assert len(hits) == 10  # three journeys, one with an error
+    for hit in hits:
+        path = Path(hit.path)
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        assert data.splitlines()[hit.line - 1] == hit.raw
+
+
 def test_reverse_and_limit(service_logs: ServiceLogs) -> None:
     """--reverse gives newest first; --limit stops after that many matches."""
     forward = run(service_logs.root, q())
