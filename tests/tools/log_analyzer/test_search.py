@@ -270,6 +270,22 @@ def test_a_short_window_reads_only_the_files_that_overlap_it(many_files: Path, t
     assert stats.files_read == len(overlapping) < len(files) // 3
 
 
+def test_without_its_index_a_window_uses_the_analyzers_record_cache(many_files: Path, tmp_path: Path) -> None:
+    """When another command has cached the rotated files, a first windowed search already skips by their times."""
+    from tools.log_analyzer.engine import load
+
+    load([str(many_files)], cache_dir=tmp_path).close()  # what any report leaves behind
+    files = sorted(many_files.iterdir())
+    start = datetime.fromisoformat(_bounds(files[5])[0].replace("Z", "+00:00")).replace(microsecond=0)
+    since, until = (moment.strftime("%Y-%m-%dT%H:%M:%S.000Z") for moment in (start, start + timedelta(seconds=10)))
+    stats = SearchStats()
+    found = list(search([str(many_files)], SearchQuery.parse(Filters.parse(since, until)),
+                        SearchOptions(cache_dir=tmp_path), stats))
+    overlapping = [f for f in files if not (_bounds(f)[1] < since or _bounds(f)[0] >= until)]
+    assert found and all(since <= h.ts < until for h in found)
+    assert stats.files_read == len(overlapping)
+
+
 def test_a_request_id_lookup_reads_only_the_files_that_hold_it_once_indexed(log_dir: Path, tmp_path: Path,
                                                                               records: list[dict[str, Any]]) -> None:
     """The first lookup indexes every rotated file; the second skips those without the id and finds the same."""
