@@ -102,21 +102,23 @@ def _plain(path: Path, stop_at: int | None) -> Iterator[bytes]:
 
 
 def _gunzip(path: Path) -> Iterator[bytes]:
-    """Decompress every gzip member of the file in blocks (zlib directly: no per-read overhead)."""
+    """Decompress every gzip member of the file in blocks (zlib directly: no per-read overhead).
+
+    A damaged or truncated stream raises (``zlib.error``, ``EOFError``) after the blocks before the damage.
+    """
     inflater = zlib.decompressobj(31)
-    try:
-        with open(path, "rb") as handle:
-            while True:
-                raw = handle.read(CHUNK // 8)
-                if not raw:
-                    return
-                while raw:
-                    yield inflater.decompress(raw)
-                    raw = inflater.unused_data
-                    if raw:
-                        inflater = zlib.decompressobj(31)
-    except (OSError, zlib.error, EOFError):  # a damaged gzip stream ends the file where it breaks
-        return
+    with open(path, "rb") as handle:
+        while True:
+            raw = handle.read(CHUNK // 8)
+            if not raw:
+                break
+            while raw:
+                yield inflater.decompress(raw)
+                raw = inflater.unused_data
+                if raw:
+                    inflater = zlib.decompressobj(31)
+    if not inflater.eof:
+        raise EOFError("compressed file ended before the end-of-stream marker")
 
 
 def _unwrap(line: bytes) -> bytes | None:
@@ -211,6 +213,18 @@ class _FileScan:
     def hits(self) -> list[Hit]:
         """Return the file's matches (and context lines) in file order."""
         out: list[Hit] = []
+        try:
+            self._read(out)
+        except (OSError, EOFError, zlib.error) as exc:  # reported like a bad line; what was read still counts
+            self.builder = None  # a partial read must not become an index
+            self.stats.malformed_count += 1
+            if len(self.stats.malformed) < MAX_LISTED:
+                self.stats.malformed.append(MalformedLine(str(self.file.path), 0, f"unreadable: {exc}", ""))
+        self.stats.matches += sum(1 for h in out if h.match)
+        return out
+
+    def _read(self, out: list[Hit]) -> None:
+        """Scan the file chunk by chunk into ``out``."""
         line_no = 0  # lines before the current chunk
         after = 0  # context lines still owed after the last match
         before: deque[tuple[int, bytes]] = deque(maxlen=self.context)
@@ -236,8 +250,6 @@ class _FileScan:
                     out.append(Hit(parsed[1]["timestamp"], self.rank, counted + 1, parsed[0], True,
                                    str(self.file.path)))
             line_no += lines
-        self.stats.matches += sum(1 for h in out if h.match)
-        return out
 
     def _with_context(self, chunk: bytes, line_no: int, after: int, before: deque[tuple[int, bytes]],
                       emitted_upto: int, out: list[Hit]) -> tuple[int, int, int]:

@@ -232,6 +232,21 @@ def test_malformed_lines_are_listed_with_file_and_line_only_when_asked(tmp_path:
     assert "1 unreadable line(s) skipped" in quiet.stderr and "s.log:2" not in quiet.stderr
 
 
+def test_a_truncated_gzip_file_is_reported_and_what_it_holds_before_the_damage_is_found(tmp_path: Path) -> None:
+    """A rotated file cut short is named as unreadable; its earlier records still match; no index is written."""
+    lines = [orjson.dumps({"timestamp": f"2025-01-15T10:{n // 60:02d}:{n % 60:02d}.000Z", "service": "s", "module": "m",
+                           "level": "INFO", "message": f"event {n}", "context": {}}) for n in range(3000)]
+    whole = gzip.compress(b"\n".join(lines) + b"\n")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "s.log.20250115T100100.000Z.gz").write_bytes(whole[: len(whole) // 2])
+    stats = SearchStats()
+    found = list(search([str(tmp_path / "logs")], q(words=["event"]), SearchOptions(cache_dir=tmp_path / "cache"),
+                        stats))
+    assert 0 < len(found) < 3000 and [h.raw for h in found] == lines[:len(found)]
+    assert [(m.line, m.reason.split(":")[0]) for m in stats.malformed] == [(0, "unreadable")]
+    assert stats.indexed == 0 and not list((tmp_path / "cache").glob("search/*.json"))
+
+
 def test_positional_terms_split_into_paths_and_query(tmp_path: Path) -> None:
     """Existing paths are inputs; every other word is the query; no path means $LOG_DIR."""
     (tmp_path / "a.log").write_text("")
