@@ -68,7 +68,7 @@ def _window_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("terms", nargs=-1)
+@click.argument("terms", nargs=-1, metavar="[PATHS]... [QUERY]...")
 @_window_options
 @click.option("--service", "services", multiple=True, help="Keep this service (repeatable).")
 @click.option("--level", "levels", multiple=True, help="Keep this level; LEVEL+ for it and above.")
@@ -155,16 +155,16 @@ def slowest_request_id(paths: list[str], cache_dir: Path | None) -> str | None:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("terms", nargs=-1)
+@click.argument("terms", nargs=-1, metavar="REQUEST_ID [PATHS]...")
 @_window_options
 @click.option("--slowest", is_flag=True, help="Trace the slowest journey (every argument is then a path).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_failing
 def trace_command(**opts: Any) -> None:
-    """REQUEST_ID [PATHS]: one request's path across services as a timeline.
+    """One request's path across services as a timeline: steps, offsets, durations, slow step, failure.
 
     Each step with its service, event, offset from the start and duration; the slow step and the failure
-    marked; the exchange calls it made. ``--slowest`` picks the slowest journey of the logs.
+    marked; the exchange calls it made. --slowest picks the slowest journey of the logs.
     """
     from tools.log_analyzer.trace import build_trace, render_trace_text, step_from_record
 
