@@ -69,6 +69,8 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
     print_summary(console, summary, traffic, log_dir)
     print_alerts(console, receiver.payloads())
     code = _analyzer_report(log_dir, console)
+    console.rule("[bold]the slowest journey, step by step (log-analyzer trace --slowest)")
+    subprocess.run([sys.executable, "-m", "tools.log_analyzer", "trace", "--slowest", str(log_dir)], check=False)
     console.print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Logs: [bold]{log_dir}[/]; "
                   f"HTML report: [bold]{log_dir / 'report.html'}[/]")
     return 1 if summary.leaks or code else 0

@@ -203,3 +203,9 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
     _malformed(ds, describe_input(ds)["malformed"]["lines"])
+
+
+from tools.log_analyzer.search_cli import search_command, trace_command  # noqa: E402 - the line-level commands
+
+main.add_command(search_command, "search")
+main.add_command(trace_command, "trace")

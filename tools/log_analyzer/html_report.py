@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.log_analyzer.svg import bar_list, line_chart
+from tools.log_analyzer.trace_html import journey_traces_html
 
 from ._files import private_dir, private_file
 
@@ -112,6 +113,7 @@ def render_html(doc: dict[str, Any]) -> str:
         "<h2>Slowest journeys</h2>",
         _table(journeys, ["request_id", "user", "command", "services", "duration_ms", "failed", "slowest_step"],
                "table-journeys"),
+        journey_traces_html(doc["journeys"]),  # waterfalls of the slowest and failed journeys (trace_html.py)
         "<h2>Incidents</h2>",
         _table(doc["performance"]["incidents"], ["start", "recovered_at", "recovery_seconds", "failures",
                                                  "peak_failure_rate", "top_causes"], "table-incidents"),
