@@ -85,7 +85,7 @@ add_default TELEGRAM_API_BASE_URL http://telegram-simulator:8081/bot "empty in p
 add_default TELEGRAM_BOT_TOKEN "100000001:sim-$(random_hex 16)" "stand-in accepted only by the local simulator; BotFather's token in production"
 add_default LOG_USER_SALT "$(random_hex 32)" "key of the user-id hash: keep it secret, the same for every service, and stable"
 add_default BOT_MODE polling "polling | webhook"
-add_default ALLOWED_USER_IDS "" "comma-separated Telegram user ids allowed to use the bot; empty: everyone"
+add_default ALLOWED_USER_IDS "" "comma-separated Telegram user ids allowed to use the bot; empty: nobody (the bot says so)"
 add_default WEBHOOK_URL "" "webhook mode: the public https URL Telegram posts to"
 add_default WEBHOOK_SECRET_TOKEN "" "webhook mode: the secret Telegram sends back in every post"
 add_default FLB_CLICKHOUSE_PASSWORD "" "Fluent Bit's ClickHouse output, when FLB_CLICKHOUSE_MATCH switches it on"
