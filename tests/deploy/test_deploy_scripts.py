@@ -209,7 +209,7 @@ def test_setup_never_writes_a_root_app_uid_and_records_the_commit(sandbox: dict[
     env_file.write_text("APP_UID=0\nAPP_GID=0\n")
     result = run("setup_logging.sh", env={**sandbox, "ENV_FILE": str(env_file)})
     assert result.returncode == 0, result.stderr
-    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line and not line[0] == "#")
+    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line and line[0] != "#")
     assert (settings["APP_UID"], settings["APP_GID"]) == (str(os.getuid() or 10001), str(os.getgid() or 10001))
     log_dir = Path(sandbox["LOG_DIR"]).stat()
     assert (log_dir.st_uid, log_dir.st_gid) == (int(settings["APP_UID"]), int(settings["APP_GID"]))
