@@ -1,4 +1,5 @@
-"""Container healthcheck, standard library only: `healthcheck http URL` or `healthcheck file PATH... [--max-age S]`.
+"""Container healthcheck, standard library only: `healthcheck http URL`, `healthcheck file PATH... [--max-age S]`
+or `healthcheck heartbeat PATH --max-age S`.
 
 Exit 0 when healthy, 1 when not (Docker's contract), with one line saying why. `$VARS` in the
 URL or path are expanded from the environment, so an exec-form HEALTHCHECK can use `${PORT}`.
@@ -44,6 +45,15 @@ def check_file(paths: list[str], max_age: float | None, environ: dict[str, str])
     return None
 
 
+def check_heartbeat(path: str, max_age: float) -> str | None:
+    """Return None when the process touched path within max_age s, else the reason (a hung process goes stale)."""
+    try:
+        age = time.time() - os.stat(path).st_mtime
+    except OSError:
+        return f"no heartbeat at {path}"
+    return None if age <= max_age else f"heartbeat {path} is {age:.0f}s old (limit {max_age:.0f}s)"
+
+
 def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> int:
     """Parse the arguments, run one check, return Docker's exit code."""
     env = dict(os.environ if environ is None else environ)
@@ -55,10 +65,15 @@ def main(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
     file = sub.add_parser("file", help="one PATH must exist (and be fresh with --max-age)")
     file.add_argument("paths", nargs="+", metavar="PATH")
     file.add_argument("--max-age", type=float, default=None)
+    beat = sub.add_parser("heartbeat", help="PATH must have been touched within --max-age seconds")
+    beat.add_argument("path")
+    beat.add_argument("--max-age", type=float, required=True)
     args = parser.parse_args(argv)
     expand = _expander(env)
     if args.kind == "http":
         problem = check_http(expand(args.url), args.timeout)
+    elif args.kind == "heartbeat":
+        problem = check_heartbeat(expand(args.path), args.max_age)
     else:
         problem = check_file([expand(p) for p in args.paths], args.max_age, env)
     print(problem or "healthy")

@@ -1,7 +1,24 @@
 # syntax=docker/dockerfile:1
 # log-monitor: follows the service logs and alerts (log-monitor). Build from the repository root:
 #   docker build -f docker/log-monitor.Dockerfile --build-arg GIT_COMMIT=$(git rev-parse --short HEAD) -t crypto-assistant/log-monitor .
-FROM python:3.11-slim
+# BASE_IMAGE: any Python 3.11 image with venv; `make test-containers` passes one built from Debian's packages.
+ARG BASE_IMAGE=python:3.11-slim
+
+# Stage 1: a virtualenv with the package and only the [monitor] extra, at the versions of constraints.txt.
+FROM ${BASE_IMAGE} AS build
+# A CA bundle mounted into the build, for a TLS-inspecting proxy between it and PyPI (docs/deployment.md).
+ARG PIP_CERT
+WORKDIR /src
+# Only what pip needs; .dockerignore keeps logs, .env and .venv out of the context.
+COPY pyproject.toml README.md constraints.txt ./
+COPY services ./services
+COPY tools ./tools
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -c constraints.txt ".[monitor]" \
+ && /opt/venv/bin/pip uninstall --yes --disable-pip-version-check pip setuptools
+
+# Stage 2: the virtualenv alone (no pip, no build tree, no caches), run as a non-root user.
+FROM ${BASE_IMAGE}
 
 # The host user's ids (scripts/setup_logging.sh writes them to .env) so a bind-mounted ./logs stays writable.
 ARG APP_UID=10001
@@ -9,30 +26,29 @@ ARG APP_GID=10001
 ARG GIT_COMMIT=unknown
 ARG DOCKER_CONTAINER=crypto-log-monitor
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     GIT_COMMIT=${GIT_COMMIT} \
     DOCKER_CONTAINER=${DOCKER_CONTAINER} \
     LOG_DIR=/app/logs \
     LOG_FORMAT=json \
     MONITOR_STATE_DB=/app/state/log-monitor.db
 
-RUN groupadd --gid "${APP_GID}" app \
- && useradd --uid "${APP_UID}" --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+# -o: the host's gid may already name a group of the image (e.g. 100 "users"); root is refused.
+RUN if [ "${APP_UID}" = 0 ] || [ "${APP_GID}" = 0 ]; then \
+      echo "APP_UID/APP_GID must not be 0: the services run as a non-root user (set them in .env)" >&2; exit 1; fi \
+ && groupadd -o --gid "${APP_GID}" app \
+ && useradd -o --uid "${APP_UID}" --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app \
+ && install -d -o app -g app -m 0750 /app/logs /app/state
 
 WORKDIR /app
-# Only what pip needs to build the package; .dockerignore keeps logs, .env and .venv out of the context.
-COPY pyproject.toml README.md ./
-COPY services ./services
-COPY tools ./tools
-RUN pip install --no-compile ".[monitor]" \
- && install -d -o app -g app -m 0750 /app/logs /app/state
+COPY --from=build /opt/venv /opt/venv
 COPY docker/healthcheck.py /usr/local/bin/healthcheck
 COPY config/monitor.yml /app/config/monitor.yml
 
 USER app
 VOLUME ["/app/logs", "/app/state"]
+# the monitor commits its heartbeat to SQLite (WAL) on every poll
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 CMD ["python", "/usr/local/bin/healthcheck", "file", "${MONITOR_STATE_DB}", "${MONITOR_STATE_DB}-wal", "--max-age", "120"]
 CMD ["log-monitor", "run", "--config", "/app/config/monitor.yml"]

@@ -72,14 +72,42 @@ add_default LOG_MAX_AGE 1d "rotate a service file past this age"
 add_default LOG_BACKUP_COUNT 10 "rotated .gz files kept per service"
 add_default DOCKER_LOG_MAX_SIZE 20m "Docker json-file: rotate past this size (docker-compose.logging.yml)"
 add_default DOCKER_LOG_MAX_FILE 5 "Docker json-file: files kept per container"
-add_default APP_UID "$(id -u)" "containers write ./logs as this user, so the files stay yours"
-add_default APP_GID "$(id -g)" "and this group"
+# The containers run as a non-root user: as root, that is the images' default 10001, which then owns $LOG_DIR.
+host_uid="$(id -u)" host_gid="$(id -g)"
+[[ "$host_uid" != 0 ]] || host_uid=10001
+[[ "$host_gid" != 0 ]] || host_gid=10001
+add_default APP_UID "$host_uid" "containers write ./logs as this user (never 0), so the files stay yours"
+add_default APP_GID "$host_gid" "and this group (never 0)"
+add_default GIT_COMMIT unknown "the commit every record names; refreshed from git on every run (unknown: none)"
 add_default COMPOSE_PROFILES simulated "simulated: exchange and Telegram simulators, no network needed; empty in production"
 add_default EXCHANGE_SIMULATOR_URL http://exchange-simulator:8089 "empty in production: the real exchanges"
 add_default TELEGRAM_API_BASE_URL http://telegram-simulator:8081/bot "empty in production: api.telegram.org"
 add_default TELEGRAM_BOT_TOKEN "100000001:sim-$(random_hex 16)" "stand-in accepted only by the local simulator; BotFather's token in production"
 add_default LOG_USER_SALT "$(random_hex 32)" "key of the user-id hash: keep it secret, the same for every service, and stable"
+add_default BOT_MODE polling "polling | webhook"
+add_default ALLOWED_USER_IDS "" "comma-separated Telegram user ids allowed to use the bot; empty: nobody (the bot says so)"
+add_default WEBHOOK_URL "" "webhook mode: the public https URL Telegram posts to"
+add_default WEBHOOK_SECRET_TOKEN "" "webhook mode: the secret Telegram sends back in every post"
+add_default FLB_CLICKHOUSE_PASSWORD "" "Fluent Bit's ClickHouse output, when FLB_CLICKHOUSE_MATCH switches it on"
+add_default FLB_OPENSEARCH_PASSWORD "" "Fluent Bit's OpenSearch output, when FLB_OPENSEARCH_MATCH switches it on"
 printf '    %d setting(s) added, existing ones kept\n' "$added"
+
+# Values an earlier version wrote that cannot work: a root APP_UID/APP_GID fails every image build.
+for key in APP_UID APP_GID; do
+  if grep -q "^$key=0$" "$env_file"; then
+    sed -i "s/^$key=0$/$key=10001/" "$env_file"
+    printf '    %s=0 replaced by 10001 (the services never run as root)\n' "$key"
+  fi
+done
+commit="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+sed -i "s/^GIT_COMMIT=.*/GIT_COMMIT=$commit/" "$env_file"
+printf '    GIT_COMMIT=%s\n' "$commit"
+if [[ "$(id -u)" == 0 ]]; then  # root made $LOG_DIR: hand it to the containers' user
+  app_uid="$(sed -n 's/^APP_UID=//p' "$env_file" | tail -1)" app_gid="$(sed -n 's/^APP_GID=//p' "$env_file" | tail -1)"
+  chown "$app_uid:$app_gid" "$LOG_DIR"
+  find "$LOG_DIR" -maxdepth 1 -type f -name '*.log*' -exec chown "$app_uid:$app_gid" {} +
+  printf '    %s owned by %s:%s (APP_UID:APP_GID)\n' "$LOG_DIR" "$app_uid" "$app_gid"
+fi
 
 step "logrotate (hosts without Docker)"
 sed -e "s|@STATE_DIR@|$STATE_DIR|g" -e "s|@LOG_DIR@|$LOG_DIR|g" \

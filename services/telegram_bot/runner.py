@@ -6,8 +6,10 @@ A library function, so tests run the whole bot with a stop event instead of a si
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,7 +42,13 @@ async def run_bot(settings: BotSettings, *, stop: asyncio.Event | None = None,
             events.log.info("telegram bot started", mode=settings.mode, bot=me)
             if on_ready is not None:
                 on_ready({"mode": settings.mode, "webhook_url": server.local_url if server else None})
+            beating = None
+            if settings.heartbeat_file:
+                serving = (lambda: True) if server is not None else (lambda: bool(app.updater and app.updater.running))
+                beating = asyncio.create_task(_heartbeat(Path(settings.heartbeat_file), serving))
             await stop.wait()
+            if beating is not None:
+                beating.cancel()
             events.log.info("telegram bot stopping", mode=settings.mode)
             if server is not None:
                 await server.stop()
@@ -62,6 +70,18 @@ async def _start_webhook(app: Any, settings: BotSettings, events: BotEvents) -> 
     await app.bot.set_webhook(url=settings.webhook_url, secret_token=settings.webhook_secret_token,
                               allowed_updates=Update.ALL_TYPES)
     return server
+
+
+HEARTBEAT_INTERVAL_S = 10.0
+
+
+async def _heartbeat(path: Path, serving: Callable[[], bool], interval_s: float = HEARTBEAT_INTERVAL_S) -> None:
+    """Touch path every interval while the bot serves updates: a hung loop or a dead updater goes stale."""
+    while True:
+        if serving():
+            with contextlib.suppress(OSError):  # a full or read-only disk must not stop the bot
+                path.touch()
+        await asyncio.sleep(interval_s)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -36,6 +36,7 @@ class BotSettings:
     webhook_url: str | None = None
     webhook_secret_token: str | None = field(default=None, repr=False)
     market_data_timeout_s: float = 10.0
+    heartbeat_file: str | None = None  # touched while the bot serves updates: the container's liveness probe
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> BotSettings:
@@ -55,6 +56,7 @@ class BotSettings:
             webhook_url=_optional_url(env, "WEBHOOK_URL"),
             webhook_secret_token=_secret(env.get("WEBHOOK_SECRET_TOKEN")),
             market_data_timeout_s=_number(env, "MARKET_DATA_TIMEOUT_S", "10"),
+            heartbeat_file=env.get("BOT_HEARTBEAT_FILE") or None,
         )
         if mode == "webhook":
             settings.check_webhook()

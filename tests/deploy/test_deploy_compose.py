@@ -204,3 +204,40 @@ def test_no_secret_literal_in_any_deployment_file(path: Path) -> None:
 def test_the_secret_scan_catches_planted_literals(text: str) -> None:
     """The scan above is not vacuous: each of these is flagged."""
     assert any(p.search(text) for p in SECRET_LITERALS.values()), text
+
+
+def test_fluent_bit_gets_the_same_hardening_as_the_other_services(compose: dict[str, Any]) -> None:
+    """Read-only root, tmpfs /tmp, no capability, no-new-privileges, restart policy; not root's group bypass."""
+    services = compose["services"]
+    hardening = {key: services["market-data"][key] for key in ("read_only", "tmpfs", "cap_drop", "security_opt",
+                                                               "restart")}
+    assert {key: services["fluent-bit"].get(key) for key in hardening} == hardening
+    assert services["fluent-bit"]["user"] == "0:${APP_GID:-10001}"
+
+
+def test_each_container_is_named_as_its_records_say(compose: dict[str, Any]) -> None:
+    """container_name equals the DOCKER_CONTAINER the service writes into every record."""
+    for name, svc in compose["services"].items():
+        said = svc.get("environment", {}).get("DOCKER_CONTAINER") or svc.get("build", {}).get("args", {}).get(
+            "DOCKER_CONTAINER")
+        assert svc["container_name"] == (said or f"crypto-{name}"), name
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_interpolation_uses_only_forms_podman_compose_reads(name: str) -> None:
+    """No `${VAR:-}` and no nested default: podman-compose 1.0.3 leaves both unexpanded in the value."""
+    text = (ROOT / name).read_text()
+    assert not re.findall(r"\$\{\w+:?-\}", text)
+    assert not re.findall(r"\$\{\w+:?[-?][^}]*\$\{", text)
+
+
+def test_setup_logging_writes_every_variable_compose_reads_without_a_default(tmp_path: Path, dh: Any) -> None:
+    """The .env setup_logging.sh writes sets each `${VAR}` the compose files use bare, so none is blank by accident."""
+    bare = {m for name in COMPOSE_FILES for m in re.findall(r"\$\{(\w+)\}", (ROOT / name).read_text())}
+    env = {**dh.env_without("ENV_FILE"), "ENV_FILE": str(tmp_path / "env"), "LOG_DIR": str(tmp_path / "logs"),
+           "STATE_DIR": str(tmp_path / "var"), "REPORT_DIR": str(tmp_path / "reports"), "SETUP_SKIP_VENV": "1"}
+    subprocess.run(["bash", str(ROOT / "scripts" / "setup_logging.sh")], env=env, check=True, capture_output=True,
+                   timeout=60)
+    written = {line.split("=", 1)[0] for line in (tmp_path / "env").read_text().splitlines()
+               if line and not line.startswith("#")}
+    assert bare and bare <= written, bare - written

@@ -29,18 +29,34 @@ def _instructions(name: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("name", "extra"), DOCKERFILES.items())
-def test_dockerfile_runs_slim_and_non_root_with_a_healthcheck(name: str, extra: str) -> None:
-    """python:3.11-slim; the last USER is not root; /app/logs is created owned by that user; one HEALTHCHECK."""
+def test_dockerfile_builds_from_base_image_and_runs_non_root_with_a_healthcheck(name: str, extra: str) -> None:
+    """ARG BASE_IMAGE (python:3.11-slim by default) for both stages; only the extra, pinned by constraints.txt,
+    goes into a venv the final stage copies; the last USER is not root and owns /app/logs; one HEALTHCHECK."""
     steps = _instructions(name)
-    assert steps[0] == ("FROM", "python:3.11-slim")
-    users = [args for op, args in steps if op == "USER"]
+    assert steps[0] == ("ARG", "BASE_IMAGE=python:3.11-slim")
+    froms = [args for op, args in steps if op == "FROM"]
+    assert froms == ["${BASE_IMAGE} AS build", "${BASE_IMAGE}"]
+    final = steps[len(steps) - 1 - [op for op, _ in reversed(steps)].index("FROM"):]
+    users = [args for op, args in final if op == "USER"]
     assert users and users[-1] not in {"root", "0", "0:0"}
-    run = " ".join(args for op, args in steps if op == "RUN")
-    assert f"install -d -o {users[-1]} -g {users[-1]} -m 0750 /app/logs" in run
-    assert f'pip install --no-compile ".[{extra}]"' in run
+    build_run = " ".join(args for op, args in steps[:len(steps) - len(final)] if op == "RUN")
+    assert f'pip install --no-cache-dir --disable-pip-version-check -c constraints.txt ".[{extra}]"' in build_run
+    assert "pip uninstall --yes --disable-pip-version-check pip setuptools" in build_run
+    final_run = " ".join(args for op, args in final if op == "RUN")
+    assert f"install -d -o {users[-1]} -g {users[-1]} -m 0750 /app/logs" in final_run
+    assert "pip install" not in final_run and ("COPY", "--from=build /opt/venv /opt/venv") in final
     healthchecks = [args for op, args in steps if op == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and " CMD [" in healthchecks[0]
-    assert [op for op, _ in steps].index("USER") < [op for op, _ in steps].index("CMD")
+    ops = [op for op, _ in final]
+    assert ops.index("USER") < ops.index("CMD")
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfile_refuses_a_root_app_uid(name: str) -> None:
+    """APP_UID/APP_GID 0 stop the build with a message instead of `groupadd --gid 0` failing obscurely."""
+    run = " ".join(args for op, args in _instructions(name) if op == "RUN")
+    assert '[ "${APP_UID}" = 0 ] || [ "${APP_GID}" = 0 ]' in run and "must not be 0" in run
+    assert 'groupadd -o --gid "${APP_GID}" app' in run
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
@@ -58,7 +74,7 @@ def test_dockerfile_passes_git_commit_and_container_name_in(name: str) -> None:
 def test_dockerfile_copies_only_what_exists_and_no_secrets(name: str) -> None:
     """COPY sources exist; nothing secret-like (.env, keys) is copied or set."""
     for op, args in _instructions(name):
-        if op == "COPY":
+        if op == "COPY" and not args.startswith("--from="):  # --from: a path in the build stage
             for source in args.split()[:-1]:
                 assert (ROOT / source).exists(), source
                 assert ".env" not in source
@@ -130,3 +146,16 @@ def test_file_check_wants_one_fresh_file(healthcheck: Any, tmp_path: Path) -> No
 def test_file_check_passes_when_file_output_is_off(healthcheck: Any, tmp_path: Path) -> None:
     """LOG_FILE=false: there is no file to look at, so the check does not fail the container."""
     assert healthcheck.main(["file", str(tmp_path / "none.log")], {"LOG_FILE": "false"}) == 0
+
+
+def test_heartbeat_check_fails_once_the_process_stops_touching_it(healthcheck: Any, tmp_path: Path) -> None:
+    """`heartbeat PATH --max-age S`: healthy while touched within S, unhealthy when stale or missing,
+    whatever LOG_FILE says (a hung bot must not pass for alive)."""
+    beat = tmp_path / "bot.heartbeat"
+    args = ["heartbeat", "${D}/bot.heartbeat", "--max-age", "30"]
+    assert healthcheck.main(args, {"D": str(tmp_path), "LOG_FILE": "false"}) == 1
+    beat.touch()
+    assert healthcheck.main(args, {"D": str(tmp_path)}) == 0
+    old = time.time() - 31
+    os.utime(beat, (old, old))
+    assert healthcheck.main(args, {"D": str(tmp_path), "LOG_FILE": "false"}) == 1

@@ -202,6 +202,22 @@ def test_setup_is_idempotent_and_keeps_existing_settings(sandbox: dict[str, str]
     assert ".log {" not in rotate and "/*.log" not in rotate
 
 
+def test_setup_never_writes_a_root_app_uid_and_records_the_commit(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """APP_UID/APP_GID are the user's ids, 10001 for root (an old APP_UID=0 is replaced), LOG_DIR is owned by
+    them; GIT_COMMIT is the checkout's commit."""
+    env_file = tmp_path / "env"
+    env_file.write_text("APP_UID=0\nAPP_GID=0\n")
+    result = run("setup_logging.sh", env={**sandbox, "ENV_FILE": str(env_file)})
+    assert result.returncode == 0, result.stderr
+    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if line and line[0] != "#")
+    assert (settings["APP_UID"], settings["APP_GID"]) == (str(os.getuid() or 10001), str(os.getgid() or 10001))
+    log_dir = Path(sandbox["LOG_DIR"]).stat()
+    assert (log_dir.st_uid, log_dir.st_gid) == (int(settings["APP_UID"]), int(settings["APP_GID"]))
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    assert settings["GIT_COMMIT"] == commit
+
+
 def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, str]) -> None:
     """test_logging.sh emits through each logger of both services and finds each record parsed and redacted."""
     result = run("test_logging.sh", env=sandbox)

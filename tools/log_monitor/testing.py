@@ -17,7 +17,7 @@ from typing import Any
 class WebhookReceiver:
     """Answers 200 to every POST and keeps its headers and raw body."""
 
-    def __init__(self, path: str = "/hook") -> None:
+    def __init__(self, path: str = "/hook", host: str = "127.0.0.1") -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.arrived = threading.Event()
         receiver = self
@@ -34,8 +34,9 @@ class WebhookReceiver:
             def log_message(self, *args: Any) -> None:  # keep test and demo output clean
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+        self._server = ThreadingHTTPServer((host, 0), Handler)  # host 0.0.0.0: reachable from containers
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}{path}"
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     @property

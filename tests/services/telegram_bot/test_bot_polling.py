@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from services.shared.testing import CapturedLogs, validate_record
@@ -153,3 +155,15 @@ async def test_no_record_leaks_the_token_and_all_validate(
     for record in logs.records:
         validate_record(record)
     assert {r["service"] for r in logs.records} == {"telegram-bot"}
+
+
+async def test_a_polling_bot_touches_its_heartbeat_file(sim: TelegramSimulator, running_bot: RunBot,
+                                                        tmp_path: Path) -> None:
+    """BOT_HEARTBEAT_FILE is touched while the bot polls: the container healthcheck reads its age for liveness."""
+    beat = tmp_path / "telegram-bot.heartbeat"
+    async with running_bot(heartbeat_file=str(beat)):
+        for _ in range(100):
+            if beat.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert beat.exists()
