@@ -15,6 +15,7 @@ import click
 import orjson
 
 from tools.log_analyzer.cache import default_cache_dir
+from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.errors_base import AnalyzerError
@@ -203,3 +204,7 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
     _malformed(ds, describe_input(ds)["malformed"]["lines"])
+
+
+
+main.add_command(clickhouse)  # log-analyzer clickhouse init|load|status
