@@ -81,15 +81,10 @@ def migrate(client: Any, database: str, ttl_days: int = DEFAULT_TTL_DAYS, up_to:
 
 
 def _backfill(client: Any, database: str, view: str) -> None:
-    """Run materialized view ``view``'s SELECT over the stored rows into its target table."""
-    row = client.query("SELECT as_select, arrayElement(dependencies_table, 1) FROM system.tables "
-                       "WHERE database = {db:String} AND name = {view:String}",
-                       parameters={"db": database, "view": view}).result_rows
-    target = client.query("SELECT create_table_query FROM system.tables WHERE database = {db:String} "
-                          "AND name = {view:String}", parameters={"db": database, "view": view}).result_rows
-    if not row or not target:
-        raise RuntimeError(f"backfill: no materialized view {database}.{view}")
-    into = re.search(r"\bTO\s+([\w.`]+)", target[0][0])
-    if into is None:
-        raise RuntimeError(f"backfill: {database}.{view} has no TO table")
-    client.command(f"INSERT INTO {into.group(1)} {row[0][0]}")
+    """Run materialized view ``view``'s own SELECT over the stored rows into its target table."""
+    rows = client.query("SELECT as_select, create_table_query FROM system.tables WHERE database = {db:String} "
+                        "AND name = {view:String}", parameters={"db": database, "view": view}).result_rows
+    target = re.search(r"\bTO\s+([\w.`]+)", rows[0][1]) if rows else None
+    if target is None:
+        raise RuntimeError(f"backfill: {database}.{view} is not a materialized view with a TO table")
+    client.command(f"INSERT INTO {target.group(1)} {rows[0][0]}")
