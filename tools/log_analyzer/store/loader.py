@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -20,6 +21,7 @@ from typing import IO, Any
 import orjson
 
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, classify, excerpt
+from tools.log_analyzer.schema import LEVELS
 from tools.log_analyzer.sources import LogFile, resolve_inputs
 
 BATCH_LINES = 20_000
@@ -86,17 +88,37 @@ def file_identity(first_line: bytes) -> str:
     return hashlib.sha256(first_line).hexdigest()[:32]
 
 
+# the timestamps our library writes; a line whose fields all look right is a record without the slower full check
+_OUR_TIMESTAMP = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
+
+
+def _looks_like_ours(obj: object) -> bool:
+    """Say cheaply whether a parsed line is certainly one of our records (the common case)."""
+    if not isinstance(obj, dict) or obj.get("level") not in LEVELS:
+        return False
+    stamp = obj.get("timestamp")
+    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None
+            and isinstance(obj.get("service"), str) and isinstance(obj.get("message"), str))
+
+
+def _parse(raw: bytes) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _record(line: bytes, docker: bool) -> tuple[bytes | None, str | None]:
     """Return (the record's JSON text, None) or (None, why the line is not one of our records)."""
     raw = line.rstrip(b"\r")
-    reason = classify(raw, False)
-    if reason is not None:
-        return None, reason
-    if docker:
-        obj = orjson.loads(raw)
-        if "timestamp" not in obj and isinstance(obj.get("log"), str):
-            raw = obj["log"].rstrip("\n").encode()
-    return raw, None
+    obj = _parse(raw)
+    if docker and isinstance(obj, dict) and "timestamp" not in obj and isinstance(obj.get("log"), str):
+        raw = obj["log"].rstrip("\n").encode()  # Docker's json-file wrapper: the record is its "log"
+        obj = _parse(raw)
+    if _looks_like_ours(obj):
+        return raw, None
+    reason = classify(raw)  # the file reader's own verdict, with its reason
+    return (raw, None) if reason is None else (None, reason)
 
 
 class Loader:

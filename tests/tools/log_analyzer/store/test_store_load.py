@@ -111,3 +111,17 @@ def test_lines_that_are_not_records_are_counted_with_their_place(store_client: A
     assert [(m.line, m.reason) for m in result.malformed] == [
         (2, "not JSON"), (3, "foreign JSON: missing timestamp, service, message"), (6, "JSON but not an object")]
     assert _stored(store_client, store) == Counter({"svc": 2})
+
+
+def test_docker_json_file_lines_are_unwrapped(store_client: Any, store: str, tmp_path: Path) -> None:
+    """A file written by Docker's json-file driver stores the records inside, not the wrappers."""
+    stamp = RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    inner = [orjson.dumps({"timestamp": stamp, "service": "bot", "level": level, "message": f"m{n}"})
+             for n, level in enumerate(("INFO", "ERROR"))]
+    wrapped = [orjson.dumps({"log": line.decode() + "\n", "stream": "stdout", "time": stamp}) for line in inner]
+    path = tmp_path / "container-json.log"
+    path.write_bytes(b"\n".join([*wrapped, orjson.dumps({"log": "plain text\n", "stream": "stderr"})]) + b"\n")
+    result = Loader(store_client, store).load([str(path)])
+    assert (result.records, result.malformed_count) == (2, 1)
+    rows = store_client.query(f"SELECT SeverityText, Body, Record FROM {store}.logs ORDER BY Body").result_rows
+    assert rows == [("INFO", "m0", inner[0].decode()), ("ERROR", "m1", inner[1].decode())]

@@ -51,20 +51,35 @@ SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 -- The landing table: one JSON record per row (FORMAT JSONAsString keeps each line whole); it stores nothing.
 CREATE TABLE IF NOT EXISTS {db}.logs_ingest (line String) ENGINE = Null;
 
--- Each line checked once: Reason is empty for one of our records, else why it is not one.
-CREATE TABLE IF NOT EXISTS {db}.logs_checked (line String, Reason LowCardinality(String)) ENGINE = Null;
+-- Each line parsed once into the fields the table keeps (objects as their JSON text) and checked once: Reason is
+-- empty for one of our records, else why it is not one.
+CREATE TABLE IF NOT EXISTS {db}.logs_checked
+(
+    line String,
+    r Tuple(timestamp Nullable(String), service Nullable(String), module Nullable(String), level Nullable(String),
+            message Nullable(String), event Nullable(String), request_id Nullable(String), trace_id Nullable(String),
+            span_id Nullable(String), user Nullable(String), docker_container Nullable(String),
+            git_commit Nullable(String), environment Nullable(String), context String,
+            error Tuple(type Nullable(String), category Nullable(String), fingerprint Nullable(String)),
+            exception Tuple(type Nullable(String)),
+            performance Tuple(memory_usage_mb Nullable(Float64), cpu_percent Nullable(Float64))),
+    Timestamp Nullable(DateTime64(9, 'UTC')),
+    Reason LowCardinality(String)
+)
+ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.logs_check_mv TO {db}.logs_checked AS
-SELECT line,
+SELECT line, r,
+       if(match(ifNull(r.timestamp, ''), '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}'),
+          parseDateTime64BestEffortOrNull(r.timestamp, 9, 'UTC'), NULL) AS Timestamp,
        multiIf(NOT isValidJSON(line), 'not JSON',
-               NOT match(JSONExtractString(line, 'timestamp'), '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}:\\d{2}')
-                   OR parseDateTime64BestEffortOrNull(JSONExtractString(line, 'timestamp'), 9, 'UTC') IS NULL,
-                   'no RFC 3339 timestamp',
-               JSONExtractString(line, 'service') = '', 'no service',
-               JSONExtractString(line, 'level') NOT IN ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'), 'no level',
+               Timestamp IS NULL, 'no RFC 3339 timestamp',
+               ifNull(r.service, '') = '', 'no service',
+               ifNull(r.level, '') NOT IN ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'), 'no level',
                JSONType(line, 'message') != 'String', 'no message',
                '') AS Reason
-FROM {db}.logs_ingest;
+FROM (SELECT line, JSONExtract(line, 'Tuple(timestamp Nullable(String), service Nullable(String), module Nullable(String), level Nullable(String), message Nullable(String), event Nullable(String), request_id Nullable(String), trace_id Nullable(String), span_id Nullable(String), user Nullable(String), docker_container Nullable(String), git_commit Nullable(String), environment Nullable(String), context String, error Tuple(type Nullable(String), category Nullable(String), fingerprint Nullable(String)), exception Tuple(type Nullable(String)), performance Tuple(memory_usage_mb Nullable(Float64), cpu_percent Nullable(Float64)))') AS r
+      FROM {db}.logs_ingest);
 
 -- Lines that are not one of our records are kept here with the reason, never inserted half-typed.
 CREATE TABLE IF NOT EXISTS {db}.logs_rejected
@@ -82,33 +97,33 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.logs_rejected_mv TO {db}.logs_reject
 SELECT now() AS ReceivedAt, Reason, line AS Line FROM {db}.logs_checked WHERE Reason != '';
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.logs_mv TO {db}.logs AS
-SELECT parseDateTime64BestEffort(JSONExtractString(line, 'timestamp'), 9, 'UTC') AS Timestamp,
-       JSONExtractString(line, 'trace_id') AS TraceId,
-       JSONExtractString(line, 'span_id') AS SpanId,
-       JSONExtractString(line, 'level') AS SeverityText,
+SELECT assumeNotNull(Timestamp) AS Timestamp,
+       ifNull(r.trace_id, '') AS TraceId,
+       ifNull(r.span_id, '') AS SpanId,
+       assumeNotNull(r.level) AS SeverityText,
        toUInt8(transform(SeverityText, ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'], [5, 9, 13, 17, 21], 0))
            AS SeverityNumber,
-       JSONExtractString(line, 'service') AS ServiceName,
-       JSONExtractString(line, 'message') AS Body,
-       mapFilter((k, v) -> v != '', map('container.name', JSONExtractString(line, 'docker_container'),
-                                        'service.version', JSONExtractString(line, 'git_commit'),
-                                        'deployment.environment', JSONExtractString(line, 'environment')))
+       assumeNotNull(r.service) AS ServiceName,
+       assumeNotNull(r.message) AS Body,
+       mapFilter((k, v) -> v != '', map('container.name', ifNull(r.docker_container, ''),
+                                        'service.version', ifNull(r.git_commit, ''),
+                                        'deployment.environment', ifNull(r.environment, '')))
            AS ResourceAttributes,
-       JSONExtractString(line, 'module') AS ScopeName,
+       ifNull(r.module, '') AS ScopeName,
        CAST(arrayMap(kv -> (kv.1, if(JSONType(kv.2) = 'String', JSONExtractString(kv.2), kv.2)),
-                     JSONExtractKeysAndValuesRaw(line, 'context')), 'Map(String, String)') AS LogAttributes,
-       JSONExtractString(line, 'event') AS Event,
-       JSONExtractString(line, 'request_id') AS RequestId,
-       JSONExtractString(line, 'user') AS UserHash,
-       JSONExtractString(line, 'context', 'exchange') AS Exchange,
-       JSONExtract(line, 'context', 'response_time_ms', 'Nullable(Float64)') AS ResponseTimeMs,
-       JSONExtract(line, 'context', 'success', 'Nullable(Bool)') AS Success,
-       JSONExtractString(line, 'error', 'type') AS ErrorType,
-       JSONExtractString(line, 'error', 'category') AS ErrorCategory,
-       JSONExtractString(line, 'error', 'fingerprint') AS Fingerprint,
-       JSONExtractString(line, 'exception', 'type') AS ExceptionType,
-       JSONExtract(line, 'performance', 'memory_usage_mb', 'Nullable(Float64)') AS MemoryMb,
-       JSONExtract(line, 'performance', 'cpu_percent', 'Nullable(Float64)') AS CpuPercent,
+                     JSONExtractKeysAndValuesRaw(r.context)), 'Map(String, String)') AS LogAttributes,
+       ifNull(r.event, '') AS Event,
+       ifNull(r.request_id, '') AS RequestId,
+       ifNull(r.user, '') AS UserHash,
+       LogAttributes['exchange'] AS Exchange,
+       toFloat64OrNull(LogAttributes['response_time_ms']) AS ResponseTimeMs,
+       CAST(nullIf(LogAttributes['success'], '') AS Nullable(Bool)) AS Success,
+       ifNull(r.error.type, '') AS ErrorType,
+       ifNull(r.error.category, '') AS ErrorCategory,
+       ifNull(r.error.fingerprint, '') AS Fingerprint,
+       ifNull(r.exception.type, '') AS ExceptionType,
+       r.performance.memory_usage_mb AS MemoryMb,
+       r.performance.cpu_percent AS CpuPercent,
        line AS Record
 FROM {db}.logs_checked
 WHERE Reason = '';
