@@ -88,7 +88,7 @@ add_default BOT_MODE polling "polling | webhook"
 add_default ALLOWED_USER_IDS "" "comma-separated Telegram user ids allowed to use the bot; empty: nobody (the bot says so)"
 add_default WEBHOOK_URL "" "webhook mode: the public https URL Telegram posts to"
 add_default WEBHOOK_SECRET_TOKEN "" "webhook mode: the secret Telegram sends back in every post"
-add_default FLB_CLICKHOUSE_PASSWORD "" "Fluent Bit's ClickHouse output, when FLB_CLICKHOUSE_MATCH switches it on"
+add_default FLB_CLICKHOUSE_PASSWORD "$(random_hex 16)" "the central store's password (the clickhouse service and Fluent Bit's output; log-analyzer reads it as CLICKHOUSE_PASSWORD)"
 add_default FLB_OPENSEARCH_PASSWORD "" "Fluent Bit's OpenSearch output, when FLB_OPENSEARCH_MATCH switches it on"
 printf '    %d setting(s) added, existing ones kept\n' "$added"
 

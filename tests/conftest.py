@@ -31,3 +31,18 @@ def _reset_logging() -> Iterator[None]:
     yield
     shutdown_logging()
     clear_context()
+
+
+@pytest.fixture(scope="session")
+def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The session's embedded ClickHouse (chDB): its data path and a client; tests isolate by database.
+
+    chDB runs one data directory per process, so every test that needs the engine shares this one.
+    """
+    pytest.importorskip("chdb", reason="the [chdb] extra is not installed")
+    from tools.log_analyzer.store.connection import connect, parse_store_url
+
+    path = tmp_path_factory.mktemp("chdb")
+    client = connect(parse_store_url(f"chdb://{path}"))
+    yield str(path), client
+    client.close()

@@ -121,10 +121,11 @@ def test_every_service_logs_where_fluent_bit_and_the_monitor_read(compose: dict[
 def test_the_logging_override_rotates_docker_logs_and_maps_them_to_the_host(compose: dict[str, Any],
                                                                            dh: Any) -> None:
     """docker-compose.logging.yml covers every service through docker-logging.yml: json-file with
-    max-size, max-file and compress; the log writers get LOG_* settings and /app/logs on the host."""
+    max-size, max-file and compress; the log writers get LOG_* settings and /app/logs on the host; the override
+    adds the central store (ClickHouse)."""
     override = dh.load_yaml("docker-compose.logging.yml")["services"]
     shared = dh.load_yaml("docker-logging.yml")["services"]
-    assert set(override) == set(compose["services"])
+    assert set(override) == set(compose["services"]) | {"clickhouse"}
     for name, svc in override.items():
         assert svc["extends"] == {"file": "docker-logging.yml", "service": name}
         logging = shared[name]["logging"]

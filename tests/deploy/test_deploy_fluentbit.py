@@ -87,21 +87,28 @@ def test_a_line_that_is_not_json_still_reaches_the_central_file(fluentbit_config
     assert TOKEN not in record["message"]
 
 
-def test_optional_outputs_are_off_by_default_and_switched_on_by_environment(
+def test_clickhouse_is_on_by_default_and_the_other_stores_switched_on_by_environment(
         fluentbit_config: dict[str, Any], pipeline: Any, dh: Any) -> None:
-    """Loki, ClickHouse (HTTP JSONEachRow) and OpenSearch get nothing with the defaults, everything when on."""
+    """With the defaults every record reaches the files and ClickHouse (HTTP JSONAsString); Loki and OpenSearch
+    get nothing until their *_MATCH is set."""
     defaults = dict(line.split("=", 1) for line in (ROOT / "config/fluent-bit/fluent-bit.env").read_text()
                     .splitlines() if line and not line.startswith("#"))
     off = pipeline(fluentbit_config, defaults)
     off.emit("logs.market-data", _record("ERROR"))
-    assert {fluentbit_config["pipeline"]["outputs"][i]["name"] for i, _, _ in off.delivered} == {"file"}
-    on_env = {**defaults, "FLB_LOKI_MATCH": "logs.*", "FLB_CLICKHOUSE_MATCH": "logs.*",
-              "FLB_OPENSEARCH_MATCH": "errors.*"}
+    assert {fluentbit_config["pipeline"]["outputs"][i]["name"] for i, _, _ in off.delivered} == {"file", "http"}
+    assert len(off.received("http")) == 1  # the record once, not its errors.* copy
+    on_env = {**defaults, "FLB_LOKI_MATCH": "logs.*", "FLB_OPENSEARCH_MATCH": "errors.*"}
     on = pipeline(fluentbit_config, on_env)
     on.emit("logs.market-data", _record("ERROR"))
     assert len(on.received("loki")) == len(on.received("http")) == len(on.received("opensearch")) == 1
     http = next(o for o in fluentbit_config["pipeline"]["outputs"] if o["name"] == "http")
-    assert "FORMAT%20JSONEachRow" in http["uri"] and http["format"] == "json_lines"
+    assert "FORMAT%20JSONAsString" in http["uri"] and http["format"] == "json_lines"
+
+
+def test_each_tail_input_keeps_its_own_position_database(fluentbit_config: dict[str, Any]) -> None:
+    """Two inputs sharing one offsets database contend for it; Fluent Bit's docs give each its own."""
+    dbs = [i["db"] for i in fluentbit_config["pipeline"]["inputs"]]
+    assert len(set(dbs)) == len(dbs)
 
 
 def test_no_literal_secret_in_the_fluent_bit_config(fluentbit_config: dict[str, Any]) -> None:

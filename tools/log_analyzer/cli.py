@@ -15,6 +15,7 @@ import click
 import orjson
 
 from tools.log_analyzer.cache import default_cache_dir
+from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.errors_base import AnalyzerError
@@ -209,3 +210,4 @@ from tools.log_analyzer.search_cli import search_command, trace_command  # noqa:
 
 main.add_command(search_command, "search")
 main.add_command(trace_command, "trace")
+main.add_command(clickhouse)  # log-analyzer clickhouse init|load|status

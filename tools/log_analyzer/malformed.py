@@ -33,7 +33,8 @@ class MalformedLine:
         return asdict(self)
 
 
-def _excerpt(raw: bytes) -> str:
+def excerpt(raw: bytes) -> str:
+    """Return the start of a line, printable, for a report (never the whole line)."""
     text = raw[:80].decode("utf-8", "replace")
     return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in text)
 
@@ -89,7 +90,7 @@ def locate(path: Path, compressed: bool, limit: int = MAX_LISTED) -> tuple[int, 
                 continue
             count += 1
             if len(listed) < limit:
-                listed.append(MalformedLine(str(path), number, reason, _excerpt(raw)))
+                listed.append(MalformedLine(str(path), number, reason, excerpt(raw)))
     except (OSError, EOFError) as exc:  # a truncated gzip stream is reported, not raised
         count += 1
         listed.append(MalformedLine(str(path), 0, f"unreadable: {exc}", ""))

@@ -1,0 +1,65 @@
+"""``log-analyzer clickhouse``: the store's URL forms, and init / load / status as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from benchmarks.record_generator import write_log_files
+from tools.log_analyzer.cli import main
+from tools.log_analyzer.errors_base import OptionError
+from tools.log_analyzer.store.connection import parse_store_url
+
+from .conftest import RECENT
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("clickhouse://ops@ch.internal:9000/prod", ("ch.internal", 9000, "ops", "prod", False)),
+    ("clickhouses://ch.internal", ("ch.internal", 8443, "default", "logs", True)),
+    ("http://127.0.0.1:8123/?database=audit", ("127.0.0.1", 8123, "default", "audit", False)),
+])
+def test_server_urls_name_host_port_user_and_database(url: str, expected: tuple[Any, ...]) -> None:
+    """Host, port (8123 / 8443 by default), user and database come from the URL; the database defaults to logs."""
+    address = parse_store_url(url)
+    assert (address.host, address.port, address.username, address.database, address.secure) == expected
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("clickhouse://ops:hunter2@ch:8123/logs", "carries a password: set CLICKHOUSE_PASSWORD"),
+    ("mysql://ch/logs", "expected clickhouse://user@host:8123/db"),
+    ("chdb://relative/dir", "expected chdb:///absolute/path"),
+    ("clickhouse://ch/logs;drop", "is not a plain identifier"),
+])
+def test_bad_urls_are_refused_with_what_to_write(url: str, message: str) -> None:
+    """A password in the URL, an unknown scheme, a relative chDB path or an odd database name: a clear error."""
+    with pytest.raises(OptionError, match=message) as caught:
+        parse_store_url(url)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_init_load_status_from_the_command_line(store_url: str, tmp_path: Path) -> None:
+    """init creates the schema, load reports what it sent, status shows the records per service."""
+    write_log_files(tmp_path, 500, seed=4, start=RECENT)
+    runner = CliRunner()
+    init = runner.invoke(main, ["clickhouse", "init", "--url", store_url])
+    assert init.exit_code == 0, init.output
+    assert "applied 001 logs, 002 analysis_columns_and_summaries" in init.output
+    again = runner.invoke(main, ["clickhouse", "init", "--url", store_url])
+    assert "already at the newest version" in again.output
+    load = runner.invoke(main, ["clickhouse", "load", "--url", store_url, str(tmp_path), "--format", "json"])
+    assert load.exit_code == 0, load.output
+    assert orjson.loads(load.output)["records_sent"] == 500
+    status = runner.invoke(main, ["clickhouse", "status", "--url", store_url])
+    doc = orjson.loads(status.output)
+    assert sum(doc["records"].values()) == 500 and doc["schema_version"] == doc["schema_newest"] == 2
+
+
+def test_a_bad_url_exits_2_with_one_line(tmp_path: Path) -> None:
+    """The CLI turns a store error into its message and exit code 2, no traceback."""
+    result = CliRunner().invoke(main, ["clickhouse", "init", "--url", "ftp://x"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "expected clickhouse://" in result.output

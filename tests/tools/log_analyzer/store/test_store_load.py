@@ -1,0 +1,127 @@
+"""The loader puts every record of the files into the store once, however often it is run, resumed or rotated."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from benchmarks.record_generator import write_log_files
+from tools.log_analyzer.store.loader import Loader
+from tools.log_analyzer.store.migrations import migrate
+
+from .conftest import RECENT
+
+
+def _expected(directory: Path) -> Counter[str]:
+    """Count the records of every file in the directory by service, the file road's way."""
+    counts: Counter[str] = Counter()
+    for path in directory.iterdir():
+        opener: Any = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            for line in handle:
+                if line.strip():
+                    counts[orjson.loads(line)["service"]] += 1
+    return counts
+
+
+def _stored(client: Any, database: str) -> Counter[str]:
+    rows = client.query(f"SELECT ServiceName, count() FROM {database}.logs GROUP BY ServiceName").result_rows
+    return Counter(dict(rows))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    write_log_files(tmp_path / "logs", 3000, seed=3, rotate_every=400, start=RECENT)
+    return tmp_path / "logs"
+
+
+@pytest.fixture
+def store(store_client: Any, database: str) -> str:
+    migrate(store_client, database)
+    return database
+
+
+def test_a_load_stores_every_record_once(store_client: Any, store: str, logs: Path) -> None:
+    """Every record of active and rotated files lands once; a second load sends nothing."""
+    first = Loader(store_client, store, batch_lines=500).load([str(logs)])
+    second = Loader(store_client, store, batch_lines=500).load([str(logs)])
+    assert _stored(store_client, store) == _expected(logs)
+    assert first.records == sum(_expected(logs).values())
+    assert (second.records, second.skipped_files) == (0, second.files)
+
+
+class _Killed(Exception):
+    pass
+
+
+class _DyingLoader(Loader):
+    """A loader killed at its ``at``-th ledger write: before a batch's insert (odd) or after it (even)."""
+
+    def __init__(self, client: Any, database: str, at: int) -> None:
+        super().__init__(client, database, batch_lines=300)
+        self.at, self.writes = at, 0
+
+    def _record_position(self, file_id: str, path: str, lines_done: int, pending_end: int) -> None:
+        self.writes += 1
+        if self.writes == self.at:
+            raise _Killed
+        super()._record_position(file_id, path, lines_done, pending_end)
+
+
+@pytest.mark.parametrize("at", [2, 3, 6, 9])
+def test_a_killed_load_resumes_without_duplicates(store_client: Any, store: str, logs: Path, at: int) -> None:
+    """A load killed before or after a batch's insert, then run again, leaves each record exactly once."""
+    with pytest.raises(_Killed):
+        _DyingLoader(store_client, store, at).load([str(logs)])
+    Loader(store_client, store, batch_lines=700).load([str(logs)])  # another batch size: resumes all the same
+    assert _stored(store_client, store) == _expected(logs)
+
+
+def test_growing_and_rotated_files_are_continued_not_reloaded(store_client: Any, store: str, tmp_path: Path) -> None:
+    """An active file loaded, grown, rotated (gzipped) and loaded again keeps each record once."""
+    directory = tmp_path / "grow"
+    write_log_files(directory, 400, seed=5, start=RECENT)
+    Loader(store_client, store).load([str(directory)])
+    active = directory / "market-data.log"
+    appended = (directory / "telegram-bot.log").read_bytes()
+    with open(active, "ab") as handle:
+        handle.write(appended)  # the active file grows
+    with open(active, "rb") as source, gzip.open(directory / "market-data.log.20991231T000000.000Z.gz", "wb") as gz:
+        shutil.copyfileobj(source, gz)  # ... then is rotated and compressed
+    active.write_bytes(b"")
+    assert Loader(store_client, store).load([str(directory)]).records == appended.count(b"\n")  # only those
+    assert _stored(store_client, store) == _expected(directory)
+
+
+def test_lines_that_are_not_records_are_counted_with_their_place(store_client: Any, store: str,
+                                                                  tmp_path: Path) -> None:
+    """Junk lines are reported by file and line and never stored; the records around them are."""
+    path = tmp_path / "svc.log"
+    good = orjson.dumps({"timestamp": RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "service": "svc",
+                         "level": "INFO", "message": "ok"})
+    path.write_bytes(b"\n".join([good, b"not json", b'{"level": "INFO"}', b"", good, b"[1, 2]"]) + b"\n")
+    result = Loader(store_client, store).load([str(path)])
+    assert (result.records, result.malformed_count) == (2, 3)
+    assert [(m.line, m.reason) for m in result.malformed] == [
+        (2, "not JSON"), (3, "foreign JSON: missing timestamp, service, message"), (6, "JSON but not an object")]
+    assert _stored(store_client, store) == Counter({"svc": 2})
+
+
+def test_docker_json_file_lines_are_unwrapped(store_client: Any, store: str, tmp_path: Path) -> None:
+    """A file written by Docker's json-file driver stores the records inside, not the wrappers."""
+    stamp = RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    inner = [orjson.dumps({"timestamp": stamp, "service": "bot", "level": level, "message": f"m{n}"})
+             for n, level in enumerate(("INFO", "ERROR"))]
+    wrapped = [orjson.dumps({"log": line.decode() + "\n", "stream": "stdout", "time": stamp}) for line in inner]
+    path = tmp_path / "container-json.log"
+    path.write_bytes(b"\n".join([*wrapped, orjson.dumps({"log": "plain text\n", "stream": "stderr"})]) + b"\n")
+    result = Loader(store_client, store).load([str(path)])
+    assert (result.records, result.malformed_count) == (2, 1)
+    rows = store_client.query(f"SELECT SeverityText, Body, Record FROM {store}.logs ORDER BY Body").result_rows
+    assert rows == [("INFO", "m0", inner[0].decode()), ("ERROR", "m1", inner[1].decode())]
