@@ -27,7 +27,6 @@ from tools.log_analyzer.schema import (
     ALL_COLUMNS,
     ERRORS_COLUMNS,
     PROBLEM_LEVELS,
-    TIMESTAMP_FORMAT,
     columns_literal,
     flat_select,
     json_structure,
@@ -62,8 +61,7 @@ def _source(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
         structure = _q(json_structure(columns))
         return (f"(SELECT CASE WHEN json_valid(log) THEN json_transform(log, {structure}) END AS r "
                 f"FROM read_ndjson({_q(path)}, columns={{'log': 'VARCHAR'}}, ignore_errors=true)) AS d")
-    return (f"read_ndjson({_q(path)}, columns={columns_literal(columns)}, timestampformat='{TIMESTAMP_FORMAT}', "
-            f"ignore_errors=true) AS r")
+    return f"read_ndjson({_q(path)}, columns={columns_literal(columns)}, ignore_errors=true) AS r"
 
 
 def _typed_select(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
@@ -118,8 +116,10 @@ class Dataset:
 
 def connect(settings: EngineSettings, temp_dir: str) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB that spills to ``temp_dir`` beyond ``memory_limit``."""
-    return duckdb.connect(config={"memory_limit": settings.memory_limit, "threads": settings.threads,
-                                  "temp_directory": temp_dir, "preserve_insertion_order": False})
+    con = duckdb.connect(config={"memory_limit": settings.memory_limit, "threads": settings.threads,
+                                 "temp_directory": temp_dir, "preserve_insertion_order": False})
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without an offset is UTC, whatever the machine's zone
+    return con
 
 
 FILE_SHIFT = 32  # seq = file rank << 32 + line position: the order of the input, file by file

@@ -50,16 +50,25 @@ def classify(raw: bytes, last: bool = False) -> str | None:
         return classify(obj["log"].rstrip("\n").encode(), last)
     if not isinstance(obj, dict):
         return "JSON but not an object"
+    if isinstance(obj.get("timestamp"), int | float) and not isinstance(obj["timestamp"], bool):
+        return f"epoch-number timestamp {obj['timestamp']!r} (expected RFC 3339 text)"
     missing = [key for key in _REQUIRED if not isinstance(obj.get(key), str)]
     if missing:
         return "foreign JSON: missing " + ", ".join(missing)
     if obj["level"] not in LEVELS:
         return f"unknown level {obj['level']!r}"
-    try:
-        datetime.strptime(obj["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
+    if not is_rfc3339(obj["timestamp"]):
         return f"bad timestamp {obj['timestamp'][:40]!r}"
     return None
+
+
+def is_rfc3339(text: str) -> bool:
+    """Say whether ``text`` is a timestamp the engine accepts (RFC 3339, any fraction, Z, offset or none)."""
+    try:
+        datetime.fromisoformat(text.upper())
+    except ValueError:
+        return False
+    return True
 
 
 def _utf8(raw: bytes) -> bool:

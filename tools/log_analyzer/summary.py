@@ -25,8 +25,9 @@ from typing import Any
 
 GAMMA = 1.02
 EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the rows, exactly
-DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "command", "exchange", "error_type",
-                         "err_type", "exc_type", "operation", "hit", "component", "healthy", "success", "flags")
+DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "status_code", "command", "exchange",
+                         "error_type", "err_type", "exc_type", "operation", "hit", "component", "healthy", "success",
+                         "flags")
 LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
 TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts")
 FILTERABLE: dict[str, tuple[str, ...]] = {  # the --service/--level filters a table's groups can take as they are
