@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tools.log_analyzer._util import iso, time_range
+from tools.log_analyzer.changes import find_changes
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.exchanges import analyze_exchanges
@@ -47,4 +48,5 @@ def build_dashboard(ds: Dataset, now: datetime | None = None, top: int = 10) -> 
         "journeys": analyze_journeys(ds, top=top),
         "exchanges": analyze_exchanges(ds),
         "timeseries": analyze_timeseries(ds),
+        "changes": find_changes(ds),
     }

@@ -58,6 +58,15 @@ def resources(ds: Dataset, buckets: int = 48) -> list[dict[str, Any]]:
     return rows
 
 
+def resources_by_service(ds: Dataset) -> list[dict[str, Any]]:
+    """Return each service's average and peak memory (MB) and CPU (%) over the whole range."""
+    rows = ds.dicts("""SELECT service, CAST(sum(mem_sum) AS DOUBLE) / sum(mem_n) AS memory_avg_mb,
+                       max(mem_max) AS memory_max_mb, CAST(sum(cpu_sum) AS DOUBLE) / nullif(sum(cpu_n), 0) AS cpu_avg,
+                       max(cpu_max) AS cpu_max, sum(mem_n)::BIGINT AS samples
+                       FROM counts WHERE mem_n > 0 GROUP BY 1 ORDER BY 1""")
+    return [{k: rnd(v) for k, v in row.items()} for row in rows]
+
+
 def error_rates(ds: Dataset) -> list[dict[str, Any]]:
     """Return records, problems, errors, criticals, failures, user mistakes and the error rate per service and module."""
     rows = ds.dicts(f"""SELECT service, module, {tallies()}, {count("level = 'CRITICAL'")} AS critical
@@ -128,5 +137,6 @@ def analyze_performance(ds: Dataset, buckets: int = 48) -> dict[str, Any]:
         "critical": critical_frequency(ds),
         "failure_types": failure_types(ds),
         "resources": resources(ds, buckets),
+        "resources_by_service": resources_by_service(ds),
         "incidents": find_incidents(ds),
     }

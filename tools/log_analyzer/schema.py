@@ -48,7 +48,7 @@ FLAT_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 ALL_COLUMNS: tuple[str, ...] = tuple(FLAT_COLUMNS)
 REQUIRED_COLUMNS: tuple[str, ...] = ("ts", "service", "level", "message")  # what makes a line one of our records
-ERRORS_COLUMNS: tuple[str, ...] = ("ts", "service", "module", "level", "message", "fingerprint")
+ERRORS_COLUMNS: tuple[str, ...] = ("ts", "service", "module", "level", "message", "user", "fingerprint")
 
 # where the seed's own example puts a field the analyzer keys on, besides our place for it
 ALTERNATIVE_PATHS: dict[str, tuple[str, ...]] = {

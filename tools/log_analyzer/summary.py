@@ -23,6 +23,8 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tools.log_analyzer.vocabulary import FAILURE, SUCCESS
+
 GAMMA = 1.02
 EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the rows, exactly
 DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "status_code", "command", "exchange",
@@ -51,7 +53,7 @@ def summary_select(table: str, source: str) -> str:
         return (f"SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, {_DIM_LIST}, count(*) AS n, "
                 f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
     if table == "journey_parts":
-        return _JOURNEY_PARTS.format(source=source)
+        return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})")
     keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
@@ -61,8 +63,8 @@ def summary_select(table: str, source: str) -> str:
 _JOURNEY_PARTS = """SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
 min(hash(service)) AS service_lo, max(hash(service)) AS service_hi, max(rt) AS rt_max,
 bool_or(level IN ('ERROR', 'CRITICAL')) AS has_error,
-max(epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome_key,
-arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome
+max(epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome_key,
+arg_max(NOT {failure}, epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome
 FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 
 

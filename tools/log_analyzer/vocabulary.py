@@ -31,12 +31,16 @@ def _levels(levels: tuple[str, ...]) -> str:
 
 PROBLEM = _levels(PROBLEM_LEVELS)
 ERROR = _levels(ERROR_LEVELS)
-OUTCOME = "(success IS NOT NULL OR healthy IS NOT NULL OR (event = 'http_request' AND status_code IS NOT NULL))"
-_FAILED = "(success = false OR healthy = false OR (event = 'http_request' AND status_code >= 400))"
-USER_MISTAKE = ("(" + _FAILED + " AND (error_type IN (" + ", ".join(f"'{t}'" for t in USER_ERROR_TYPES) + ")"
-                " OR (status_code BETWEEN 400 AND 499 AND status_code NOT IN (408, 429))))")
-FAILURE = f"({_FAILED} AND NOT coalesce({USER_MISTAKE}, false))"
-SUCCESS = f"({OUTCOME} AND NOT coalesce({_FAILED}, false))"
+# every predicate is TRUE or FALSE, never NULL, so it can be negated and used as a value
+OUTCOME = ("(success IS NOT NULL OR healthy IS NOT NULL "
+           "OR coalesce(event = 'http_request' AND status_code IS NOT NULL, false))")
+_FAILED = ("(coalesce(success = false, false) OR coalesce(healthy = false, false) "
+           "OR coalesce(event = 'http_request' AND status_code >= 400, false))")
+USER_MISTAKE = ("(" + _FAILED + " AND coalesce(error_type IN (" + ", ".join(f"'{t}'" for t in USER_ERROR_TYPES)
+                + "), false) OR " + _FAILED + " AND coalesce(status_code BETWEEN 400 AND 499 "
+                "AND status_code NOT IN (408, 429), false))")
+FAILURE = f"({_FAILED} AND NOT {USER_MISTAKE})"
+SUCCESS = f"({OUTCOME} AND NOT {_FAILED})"
 FAILURE_TYPE = "coalesce(error_type, err_type, exc_type, 'unknown')"
 RATE_LIMITED = f"({FAILURE} AND {FAILURE_TYPE} IN ('rate_limit', 'RateLimitExceeded', 'DDoSProtection'))"
 
