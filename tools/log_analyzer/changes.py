@@ -21,7 +21,8 @@ DEPLOY, RESTART, CONFIG = "deploy", "restart", "config change"
 def _deploys(ds: Dataset) -> list[dict[str, Any]]:
     rows = ds.rows("SELECT service, git_commit, min(ts) AS first FROM records WHERE git_commit IS NOT NULL "
                    "GROUP BY ALL ORDER BY service, first, git_commit")
-    out, previous = [], {}
+    out: list[dict[str, Any]] = []
+    previous: dict[str, str] = {}
     for service, commit, first in rows:
         if service in previous:
             out.append({"ts": first, "service": service, "kind": DEPLOY,
@@ -33,7 +34,8 @@ def _deploys(ds: Dataset) -> list[dict[str, Any]]:
 def _starts(ds: Dataset) -> list[dict[str, Any]]:
     rows = ds.rows("SELECT ts, service, coalesce(component, service), config_hash FROM records "
                    "WHERE event = 'config_loaded' ORDER BY ts, seq")
-    out, hashes = [], {}
+    out: list[dict[str, Any]] = []
+    hashes: dict[str, str | None] = {}
     for moment, service, component, digest in rows:
         out.append({"ts": moment, "service": service, "kind": RESTART,
                     "detail": f"{component} started, config {digest or 'unknown'}"})

@@ -32,7 +32,24 @@ def describe_input(ds: Dataset) -> dict[str, Any]:
         "start": iso(start), "end": iso(end), "filters": ds.filters.describe(),
         "malformed": {"count": ds.malformed_count, "by_file": ds.malformed_by_file,
                       "lines": [m.to_dict() for m in ds.malformed]},
+        "notes": ds.notes + odd_timestamps(ds),
     }
+
+
+FAR_YEARS = 10  # a record this far from the input's median time is almost surely a wrong clock or a unit mix-up
+
+
+def odd_timestamps(ds: Dataset) -> list[str]:
+    """Say how many records lie decades away from the rest (epoch-number timestamps are already malformed lines)."""
+    if ds.summarised:
+        row = ds.rows(f"""WITH m AS (SELECT epoch(approx_quantile(minute, 0.5)) AS mid FROM counts)
+                          SELECT coalesce(sum(n), 0)::BIGINT FROM counts, m
+                          WHERE abs(epoch(minute) - mid) > {FAR_YEARS} * 365.25 * 86400""")
+    else:
+        return []
+    far = int(row[0][0]) if row else 0
+    return [f"{far} record(s) carry a timestamp more than {FAR_YEARS} years from the rest of the input "
+            "(a wrong clock?); they are counted where their time puts them"] if far else []
 
 
 def build_dashboard(ds: Dataset, now: datetime | None = None, top: int = 10) -> dict[str, Any]:

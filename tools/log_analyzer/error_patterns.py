@@ -55,7 +55,7 @@ def _template_table(ds: Dataset) -> int:
 
 def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: float = 3.0,
                    spike_minimum: int = 5) -> dict[str, Any]:
-    """Group problems (WARNING+ records, or the levels filtered) into templates: counts, users, spread, trend, spikes."""
+    """Group problems (WARNING+ records, or the levels kept) into templates: counts, users, trend, spikes."""
     start, end = time_range(ds)
     distinct = _template_table(ds)
     kept = [lvl for lvl in PROBLEM_LEVELS if not ds.filters.levels or lvl in ds.filters.levels]

@@ -12,7 +12,8 @@ from typing import Any
 
 from tools.log_analyzer._util import percentiles, ratio, rnd
 from tools.log_analyzer.engine import Dataset
-from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, RATE_LIMITED, SUCCESS, count
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, RATE_LIMITED, SUCCESS
+from tools.log_analyzer.vocabulary import count as tally
 
 
 def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
@@ -24,8 +25,8 @@ def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
 
 def analyze_exchanges(ds: Dataset) -> dict[str, Any]:
     """Return one ranked row per exchange with its calls, success rate, p50/p95 and problems."""
-    rows = ds.dicts(f"""SELECT exchange, sum(n)::BIGINT AS calls, {count(SUCCESS)} AS succeeded,
-                        {count(FAILURE)} AS failures, {count(RATE_LIMITED)} AS rate_limit_hits
+    rows = ds.dicts(f"""SELECT exchange, sum(n)::BIGINT AS calls, {tally(SUCCESS)} AS succeeded,
+                        {tally(FAILURE)} AS failures, {tally(RATE_LIMITED)} AS rate_limit_hits
                         FROM counts WHERE event = 'exchange_api_call' AND exchange IS NOT NULL GROUP BY 1""")
     timing = {key[0]: (values, peak) for key, _, values, peak in
               percentiles(ds, ("exchange",), "event = 'exchange_api_call' AND exchange IS NOT NULL", (0.5, 0.95))}

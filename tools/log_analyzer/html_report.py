@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tools.log_analyzer._plain import safe
 from tools.log_analyzer.svg import bar_list, line_chart
 
 from ._files import private_dir, private_file
@@ -27,7 +28,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str], table_id: str) -> str
     if not rows:
         return f'<p id="{table_id}" class="muted">none</p>'
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(safe(_cell(r.get(c))))}</td>" for c in columns) + "</tr>"
                    for r in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 

@@ -2,7 +2,8 @@
 
 A failed journey says why: the failure type (vocabulary.py) of its first failed or ERROR+ step, and that step.
 A journey's duration is the larger of its span (last minus first timestamp) and the longest
-``response_time_ms`` inside it; it failed when any record is ERROR+ or its last judged outcome is a failure (vocabulary.py: a user mistake is not one).
+``response_time_ms`` inside it; it failed when any record is ERROR+ or its last judged outcome is a
+failure (vocabulary.py: a user mistake is not one).
 Each step's time is the gap since the previous step, so the slowest step is where the time went.
 Steps of the same millisecond keep the order of their lines in the input (file by file); of two
 outcomes at the same millisecond the failure counts as the last.

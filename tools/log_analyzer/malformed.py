@@ -7,7 +7,7 @@ to say *which* ones, so clean files (the usual case) cost nothing extra.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,11 +79,49 @@ def _utf8(raw: bytes) -> bool:
     return True
 
 
+def _docker_log(raw: bytes) -> str | None:
+    """Return the ``log`` text of a Docker json-file line, or None when the line is not one."""
+    if not raw.startswith(b'{"log":'):
+        return None
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    log = obj.get("log") if isinstance(obj, dict) and "timestamp" not in obj else None
+    return log if isinstance(log, str) else None
+
+
+def joined_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield (line number, line, is an unterminated last line), Docker's split lines joined into one.
+
+    Docker's json-file driver cuts a record longer than 16 KB into chunks whose ``log`` lacks the
+    newline until the last; the chunks become one ``{"log": ...}`` line numbered as the first.
+    """
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, start=1):
+        raw, last = line.rstrip(b"\r\n"), not line.endswith(b"\n")
+        log = _docker_log(raw) if pending or raw.startswith(b'{"log":') else None
+        if log is not None and not log.endswith("\n"):
+            start = start if pending else number
+            pending.append(log)
+            continue
+        if pending:
+            if log is not None:
+                yield start, orjson.dumps({"log": "".join(pending) + log}), last
+                pending = []
+                continue
+            yield start, orjson.dumps({"log": "".join(pending)}), False
+            pending = []
+        yield number, raw, last
+    if pending:
+        yield start, orjson.dumps({"log": "".join(pending)}), True
+
+
 def _lines(path: Path, compressed: bool) -> Iterator[tuple[int, bytes, bool]]:
     opener = gzip.open if compressed else open
     with opener(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            yield number, line.rstrip(b"\r\n"), not line.endswith(b"\n")
+        yield from joined_lines(handle)
 
 
 def locate(path: Path, compressed: bool, limit: int = MAX_LISTED) -> tuple[int, list[MalformedLine]]:

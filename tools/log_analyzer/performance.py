@@ -12,7 +12,8 @@ from typing import Any
 from tools.log_analyzer._util import iso, percentiles, ratio, rnd, time_range, windows
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.incidents import find_incidents
-from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, OUTCOME, SUCCESS, USER_MISTAKE, count, tallies
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, OUTCOME, SUCCESS, USER_MISTAKE, tallies
+from tools.log_analyzer.vocabulary import count as tally
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 _PCT = ("p50", "p90", "p95", "p99")
@@ -34,8 +35,8 @@ def latency(ds: Dataset, keys: str, where: str = "TRUE") -> list[dict[str, Any]]
 
 def success_rates(ds: Dataset, keys: str, where: str) -> list[dict[str, Any]]:
     """Return outcomes, successes, failures, user mistakes and the success rate (mistakes left out) by ``keys``."""
-    rows = ds.dicts(f"""SELECT {keys}, sum(n)::BIGINT AS outcomes, {count(SUCCESS)} AS succeeded,
-                        {count(FAILURE)} AS failures, {count(USER_MISTAKE)} AS user_mistakes
+    rows = ds.dicts(f"""SELECT {keys}, sum(n)::BIGINT AS outcomes, {tally(SUCCESS)} AS succeeded,
+                        {tally(FAILURE)} AS failures, {tally(USER_MISTAKE)} AS user_mistakes
                         FROM counts WHERE {OUTCOME} AND {where} GROUP BY ALL ORDER BY ALL""")
     for row in rows:
         row["success_rate"] = ratio(row["succeeded"], row["succeeded"] + row["failures"])
@@ -68,8 +69,8 @@ def resources_by_service(ds: Dataset) -> list[dict[str, Any]]:
 
 
 def error_rates(ds: Dataset) -> list[dict[str, Any]]:
-    """Return records, problems, errors, criticals, failures, user mistakes and the error rate per service and module."""
-    rows = ds.dicts(f"""SELECT service, module, {tallies()}, {count("level = 'CRITICAL'")} AS critical
+    """Return records, problems, errors, criticals, failures and user mistakes per service and module."""
+    rows = ds.dicts(f"""SELECT service, module, {tallies()}, {tally("level = 'CRITICAL'")} AS critical
                         FROM counts GROUP BY ALL ORDER BY failures DESC, problems DESC, service, module""")
     for row in rows:
         row["error_rate"] = ratio(row["errors"], row["records"])

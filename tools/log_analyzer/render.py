@@ -7,21 +7,14 @@ not obeyed.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tools.log_analyzer._plain import safe
 from tools.log_analyzer.vocabulary import LABELS
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def safe(value: Any) -> str:
-    """Return ``value`` as text with control, bidi and line-breaking characters replaced by U+FFFD."""
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value)).replace("\n", " ")
 
 
 def line(*parts: Any, style: str | None = None) -> Text:
@@ -124,8 +117,6 @@ def render_changes(console: Console, changes: list[dict[str, Any]]) -> None:
 def render_report(console: Console, doc: dict[str, Any]) -> None:
     inp = doc["input"]
     console.print(line(f"{inp['records']:,} records, {inp['start']} .. {inp['end']}, {len(inp['files'])} files"))
-    for note in inp.get("notes", []):
-        console.print(line(note, style="yellow"))
     render_health(console, doc["health"])
     console.print(table(f"Top patterns of {doc['errors']['counts']}", doc["errors"]["patterns"],
                         ["count", "template", "trend", "spike", "users", "first_seen", "last_seen"], limit=10))
@@ -134,6 +125,12 @@ def render_report(console: Console, doc: dict[str, Any]) -> None:
     console.print(table("Memory and CPU by service", doc["performance"]["resources_by_service"]))
     render_changes(console, doc["changes"])
     render_journeys(console, doc["journeys"])
+
+
+def render_notes(console: Console, notes: list[str]) -> None:
+    """Say which files were skipped and why (vanished, duplicates), on stderr in the CLI."""
+    for note in notes:
+        console.print(line(note, style="yellow"))
 
 
 def render_malformed(console: Console, count: int, lines: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tools.log_analyzer.cli import main
 from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import Dataset, load
+from tools.log_analyzer.engine import load
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.vocabulary import USER_ERROR_TYPES
 
@@ -31,9 +31,10 @@ def doc(log_dir: Path) -> Iterator[dict[str, Any]]:
 
 
 def _failed(record: Rec) -> bool:
-    """The vocabulary's failure, computed independently: a failed outcome that is not the user's mistake."""
+    """The vocabulary's failure, computed independently: a failed outcome, not the user's mistake."""
     ctx = record.get("context") or {}
-    return (ctx.get("success") is False or ctx.get("healthy") is False) and ctx.get("error_type") not in USER_ERROR_TYPES
+    failed = ctx.get("success") is False or ctx.get("healthy") is False
+    return failed and ctx.get("error_type") not in USER_ERROR_TYPES
 
 
 def _type(record: Rec) -> str:
@@ -72,14 +73,15 @@ def test_incident_causes_count_the_failed_records(doc: dict[str, Any], records: 
     storm = next(i for i in doc["performance"]["incidents"] if i["top_causes"][0]["type"] == "rate_limit")
     cause = storm["top_causes"][0]
     inside = [r for r in records if r.get("event") == "exchange_api_call" and _failed(r) and _type(r) == "rate_limit"
-              and (r["context"] or {}).get("exchange") == "binance" and storm["start"] <= r["timestamp"] <= storm["end"]]
+              and (r["context"] or {}).get("exchange") == "binance"
+              and storm["start"] <= r["timestamp"] <= storm["end"]]
     assert (cause["exchange"], cause["failures"]) == ("binance", len(inside))
     assert storm["start"] == min(r["timestamp"] for r in inside) and storm["end"] == max(r["timestamp"] for r in inside)
 
 
 def test_incident_does_not_move_when_the_range_grows(log_dir: Path, doc: dict[str, Any]) -> None:
-    """Start, end, recovery time and failures of an incident are the same over a narrow range and the whole day."""
-    whole = [i for i in doc["performance"]["incidents"] if i["top_causes"][0]["type"] == "rate_limit"][0]
+    """Start, end, recovery time and failures of an incident are the same over a narrow range and the whole."""
+    whole = next(i for i in doc["performance"]["incidents"] if i["top_causes"][0]["type"] == "rate_limit")
     start = datetime.fromisoformat(whole["start"].replace("Z", "+00:00"))
     end = datetime.fromisoformat(whole["end"].replace("Z", "+00:00"))
     ds = load([str(log_dir)], Filters(since=start - timedelta(seconds=30), until=end + timedelta(seconds=30)))
