@@ -79,14 +79,23 @@ def error_rates(ds: Dataset) -> list[dict[str, Any]]:
 
 
 def cache_ratios(ds: Dataset) -> list[dict[str, Any]]:
-    """Return hits, misses and hit ratio of cache lookups (``cache_operation`` with operation get)."""
-    rows = ds.dicts("""SELECT service, coalesce(sum(n) FILTER (WHERE hit), 0)::BIGINT AS hits,
-                       coalesce(sum(n) FILTER (WHERE NOT hit), 0)::BIGINT AS misses
-                       FROM counts WHERE event = 'cache_operation' AND operation = 'get' AND hit IS NOT NULL
-                       GROUP BY ALL ORDER BY ALL""")
+    """Return hits, misses and hit ratio per service: from the per-interval ``cache_stats`` (INFO) when a
+    service logs them, else from the per-lookup ``cache_operation`` gets (DEBUG), never both."""
+    rows = ds.dicts("""SELECT service, coalesce(sum(hits_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_hits,
+                       coalesce(sum(misses_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_misses,
+                       coalesce(sum(n) FILTER (WHERE event = 'cache_operation' AND operation = 'get' AND hit), 0)
+                       ::BIGINT AS o_hits,
+                       coalesce(sum(n) FILTER (WHERE event = 'cache_operation' AND operation = 'get' AND NOT hit), 0)
+                       ::BIGINT AS o_misses
+                       FROM counts WHERE event IN ('cache_stats', 'cache_operation') GROUP BY 1 ORDER BY 1""")
+    out = []
     for row in rows:
-        row["hit_ratio"] = ratio(row["hits"], row["hits"] + row["misses"])
-    return rows
+        stats = bool(row["s_hits"] or row["s_misses"])
+        hits, misses = (row["s_hits"], row["s_misses"]) if stats else (row["o_hits"], row["o_misses"])
+        if hits or misses:
+            out.append({"service": row["service"], "hits": hits, "misses": misses,
+                        "hit_ratio": ratio(hits, hits + misses), "from": "cache_stats" if stats else "cache_operation"})
+    return out
 
 
 RATE_SPAN_HOURS = 1.0  # a rate per hour only over at least this much time: shorter spans give counts alone

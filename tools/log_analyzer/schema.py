@@ -40,6 +40,8 @@ FLAT_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "component": (("context", "component"), "VARCHAR"),
     "healthy": (("context", "healthy"), "BOOLEAN"),
     "config_hash": (("context", "config_hash"), "VARCHAR"),
+    "cache_hits": (("context", "hits"), "BIGINT"),  # cache_stats: one interval's counts
+    "cache_misses": (("context", "misses"), "BIGINT"),
     "memory_mb": (("performance", "memory_usage_mb"), "DOUBLE"),
     "cpu_percent": (("performance", "cpu_percent"), "DOUBLE"),
     "err_type": (("error", "type"), "VARCHAR"),

@@ -3,7 +3,8 @@
 Four tables, each a plain GROUP BY that can be summed across files:
 
     counts             per minute and per combination of the dimensions the count analyses group on:
-                       records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks
+                       records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks,
+                       the hits and misses ``cache_stats`` records report
     latency            per (service, event, method, path, command, exchange) and log bucket of
                        ``response_time_ms``: count, min, max
     latency_by_minute  per minute and log bucket: count, min, max
@@ -44,7 +45,7 @@ _FIXED = "CAST({} AS DECIMAL(18, 3))"
 # sums in fixed point (0.001): exact, so they add up to the same total in any order or grouping
 _MEASURES = (f"count(memory_mb) AS mem_n, sum({_FIXED.format('memory_mb')}) AS mem_sum, max(memory_mb) AS mem_max, "
              f"count(cpu_percent) AS cpu_n, sum({_FIXED.format('cpu_percent')}) AS cpu_sum, "
-             "max(cpu_percent) AS cpu_max")
+             "max(cpu_percent) AS cpu_max, sum(cache_hits) AS hits_sum, sum(cache_misses) AS misses_sum")
 
 
 def summary_select(table: str, source: str) -> str:
@@ -73,7 +74,8 @@ def rows_as_counts(source: str = "records") -> str:
     return (f"(SELECT ts AS minute, {_DIM_LIST}, 1 AS n, ts AS first_ts, ts AS last_ts, "
             f"CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, {_FIXED.format('memory_mb')} AS mem_sum, "
             f"memory_mb AS mem_max, CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, "
-            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max "
+            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max, "
+            "cache_hits AS hits_sum, cache_misses AS misses_sum "
             f"FROM {source})")
 
 
