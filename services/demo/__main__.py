@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of user traffic (default 60)")
     parser.add_argument("--log-dir", type=Path, default=DEMO_LOG_DIR,
-                        help=f"where the logs go (default {DEMO_LOG_DIR}: outside logs/, so real reports never see them)")
+                        help=f"where the logs go (default {DEMO_LOG_DIR}: outside logs/, out of real reports)")
     args = parser.parse_args(argv)
     if args.duration < 8:
         parser.error(f"--duration {args.duration}: needs at least 8 seconds for the incident to play")

@@ -17,8 +17,8 @@ from services.shared.structured_logger import create_structured_logger
 
 from .cache import TTLCache
 from .config import MarketDataSettings
-from .heartbeat import Heartbeat
 from .exchanges import ExchangePool
+from .heartbeat import Heartbeat
 from .market_logger import MarketLogger
 from .service import MarketData, NoExchangeAnswered
 from .symbols import UnknownSymbol

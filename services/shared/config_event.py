@@ -39,6 +39,6 @@ def config_hash(settings: Any) -> str:
 def log_config_loaded(slog: StructuredLogger, component: str, settings: Any) -> str:
     """Log ``config_loaded`` at INFO with the component and its configuration's hash; return the hash."""
     digest = config_hash(settings)
-    slog.log(logging.INFO, f"{component} configuration loaded ({digest})", {"component": component, "config_hash": digest},
-             event=CONFIG_LOADED)
+    slog.log(logging.INFO, f"{component} configuration loaded ({digest})",
+             {"component": component, "config_hash": digest}, event=CONFIG_LOADED)
     return digest

@@ -123,15 +123,17 @@ def render_html(doc: dict[str, Any]) -> str:
         f' to {escape(str(inp["end"]))}; {inp["malformed"]["count"]} malformed lines; '
         f"generated {escape(doc['generated_at'])}</p>",
         f'<h2>Health</h2><div id="health-score" class="score {grade}">{_cell(health["score"])}</div>'
-        f"<p>{escape(grade)} (0-100; formula in docs/log_analyzer.md)</p>",
+        f"<p>{escape(grade)} (0-100; formula in docs/log_analyzer.md)"
+        f"{'; ' + escape(health['freshness_note']) if health.get('freshness_note') else ''}</p>",
         bar_list("chart-health", health["components"]),
         _table(services, ["service", "score", "grade", *health["weights"]], "table-health"),
         _charts(doc),
         f"<h2>Top patterns of {escape(doc['errors']['counts'])}</h2>",
-        _table(doc["errors"]["patterns"][:15], ["template", "count", "users", "trend", "spike", "services", "first_seen",
-                                                "last_seen", "example"], "table-errors"),
+        _table(doc["errors"]["patterns"][:15], ["template", "count", "users", "trend", "spike", "services",
+                                                "first_seen", "last_seen", "example"], "table-errors"),
         "<h2>Exchanges</h2>",
-        _table(doc["exchanges"]["exchanges"], ["rank", "exchange", "calls", "success_rate", "p50_ms", "p95_ms",
+        _table(doc["exchanges"]["exchanges"], ["rank", "exchange", "calls", "failures", "success_rate", "p50_ms",
+                                               "p95_ms",
                                                "rate_limit_hits", "errors_by_type", "data_quality_flags"],
                "table-exchanges"),
         "<h2>Slowest journeys</h2>",

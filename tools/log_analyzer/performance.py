@@ -81,7 +81,8 @@ def error_rates(ds: Dataset) -> list[dict[str, Any]]:
 def cache_ratios(ds: Dataset) -> list[dict[str, Any]]:
     """Return hits, misses and hit ratio per service: from the per-interval ``cache_stats`` (INFO) when a
     service logs them, else from the per-lookup ``cache_operation`` gets (DEBUG), never both."""
-    rows = ds.dicts("""SELECT service, coalesce(sum(hits_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_hits,
+    rows = ds.dicts("""SELECT service,
+                       coalesce(sum(hits_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_hits,
                        coalesce(sum(misses_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_misses,
                        coalesce(sum(n) FILTER (WHERE event = 'cache_operation' AND operation = 'get' AND hit), 0)
                        ::BIGINT AS o_hits,
