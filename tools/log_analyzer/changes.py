@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.log_analyzer._util import iso
+from tools.log_analyzer._util import iso, summary
 from tools.log_analyzer.engine import Dataset
 
 DEPLOY, RESTART, CONFIG = "deploy", "restart", "config change"
 
 
 def _deploys(ds: Dataset) -> list[dict[str, Any]]:
-    rows = ds.rows("SELECT service, git_commit, min(ts) AS first FROM records WHERE git_commit IS NOT NULL "
+    rows = ds.rows(f"SELECT service, git_commit, min(first) AS first FROM {summary(ds, 'commits')} "
                    "GROUP BY ALL ORDER BY service, first, git_commit")
     out: list[dict[str, Any]] = []
     previous: dict[str, str] = {}
@@ -32,8 +32,8 @@ def _deploys(ds: Dataset) -> list[dict[str, Any]]:
 
 
 def _starts(ds: Dataset) -> list[dict[str, Any]]:
-    rows = ds.rows("SELECT ts, service, coalesce(component, service), config_hash FROM records "
-                   "WHERE event = 'config_loaded' ORDER BY ts, seq")
+    rows = ds.rows(f"SELECT ts, service, coalesce(component, service), config_hash FROM {summary(ds, 'starts')} "
+                   "ORDER BY ts, seq")
     out: list[dict[str, Any]] = []
     hashes: dict[str, str | None] = {}
     for moment, service, component, digest in rows:

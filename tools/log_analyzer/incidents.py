@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tools.log_analyzer._util import iso
+from tools.log_analyzer._util import iso, summary
 from tools.log_analyzer.engine import Dataset
-from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, SUCCESS
+from tools.log_analyzer.summary import INCIDENT_RESOLUTION_S
 
-RESOLUTION_S = 10
+RESOLUTION_S = INCIDENT_RESOLUTION_S
 MIN_FAILURES = 3
 MIN_SHARE = 0.25
 GAP_WINDOWS = 1
@@ -53,10 +53,8 @@ def _cells(ds: Dataset) -> dict[int, dict[Group, _Cell]]:
     """Return, per window index (epoch seconds // RESOLUTION_S), each group's judged outcomes and failures."""
     out: dict[int, dict[Group, _Cell]] = defaultdict(dict)
     for window, service, event, exchange, judged, failures, first, last in ds.rows(f"""
-            SELECT CAST(epoch(ts) // {RESOLUTION_S} AS BIGINT) AS w, service, event, exchange,
-                   count(*) AS judged, count(*) FILTER (WHERE {FAILURE}) AS failures,
-                   min(ts) FILTER (WHERE {FAILURE}), max(ts) FILTER (WHERE {FAILURE})
-            FROM records WHERE {SUCCESS} OR {FAILURE} GROUP BY ALL"""):
+            SELECT w, service, event, exchange, sum(judged), sum(failures), min(first_fail), max(last_fail)
+            FROM {summary(ds, "incident_cells")} GROUP BY ALL"""):
         out[int(window)][(service, event, exchange)] = _Cell(int(judged), int(failures), first, last)
     return out
 
@@ -99,21 +97,23 @@ def find_incidents(ds: Dataset) -> list[dict[str, Any]]:
         end = max(c.last for c in failed if c.last is not None)
         failures = sum(c.failures for c in failed)
         judged = sum(c.judged for c in picked)
+        windows = (run.first, run.last)
         incidents.append({
             "start": iso(start), "end": iso(end), "recovery_seconds": round((end - start).total_seconds(), 3),
             "ongoing": run.last == newest, "failures": failures, "judged_outcomes": judged,
             "failure_share": round(failures / judged, 4) if judged else None,
             "resolution_seconds": RESOLUTION_S,
             "groups": [{"service": s, "event": e, "exchange": x} for s, e, x in sorted(run.groups, key=str)],
-            "top_causes": causes(ds, start, end, run.groups),
+            "top_causes": causes(ds, windows, run.groups),
         })
     return incidents
 
 
-def causes(ds: Dataset, start: datetime, end: datetime, groups: set[Group], top: int = 5) -> list[dict[str, Any]]:
-    """Return the failures of the incident's groups between ``start`` and ``end`` by type, commonest first."""
-    rows = ds.dicts(f"""SELECT {FAILURE_TYPE} AS type, event, exchange, service, count(*) AS failures FROM records
-                        WHERE {FAILURE} AND ts BETWEEN ? AND ? GROUP BY ALL""", [start, end])
+def causes(ds: Dataset, windows: tuple[int, int], groups: set[Group], top: int = 5) -> list[dict[str, Any]]:
+    """Return the failures of the incident's groups in its windows by type, commonest first."""
+    rows = ds.dicts(f"""SELECT type, event, exchange, service, sum(failures)::BIGINT AS failures
+                        FROM {summary(ds, "incident_cells")} WHERE failures > 0 AND w BETWEEN ? AND ?
+                        GROUP BY ALL""", list(windows))
     kept = [r for r in rows if (r["service"], r["event"], r["exchange"]) in groups]
     kept.sort(key=lambda r: (-r["failures"], str(r["type"]), str(r["event"]), str(r["exchange"])))
     for row in kept:

@@ -1,6 +1,6 @@
 """Mergeable summaries of the records, so a report need not scan every row again.
 
-Four tables, each a plain GROUP BY that can be summed across files:
+Seven tables, each a plain GROUP BY that can be summed across files (``starts``: the few rows themselves):
 
     counts             per minute and per combination of the dimensions the count analyses group on:
                        records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks,
@@ -9,6 +9,10 @@ Four tables, each a plain GROUP BY that can be summed across files:
                        ``response_time_ms``: count, min, max
     latency_by_minute  per minute and log bucket: count, min, max
     journey_parts      per request_id: first/last time, events, services, slowest response, failure
+    incident_cells     per 10 s window, service, event, exchange and failure type: judged outcomes,
+                       failures, first and last failure (incidents.py)
+    commits            per service and git_commit: first and last time (deploy markers)
+    starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
 A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
 the active files' are computed at load. Counts are exact. Percentiles from the histograms are
@@ -24,7 +28,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from tools.log_analyzer.vocabulary import FAILURE, SUCCESS
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, SUCCESS
 
 GAMMA = 1.02
 EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the rows, exactly
@@ -32,10 +36,13 @@ DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path"
                          "error_type", "err_type", "exc_type", "operation", "hit", "component", "healthy", "success",
                          "flags")
 LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
-TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts")
+TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts", "incident_cells", "commits",
+                           "starts")
 FILTERABLE: dict[str, tuple[str, ...]] = {  # the --service/--level filters a table's groups can take as they are
     "counts": ("service", "level"), "latency": ("service",), "latency_by_minute": (), "journey_parts": (),
+    "incident_cells": ("service",), "commits": ("service",), "starts": ("service", "level"),
 }
+INCIDENT_RESOLUTION_S = 10  # incidents.py's windows: fixed, aligned on the epoch, so they merge across files
 _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 
 _DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
@@ -55,6 +62,18 @@ def summary_select(table: str, source: str) -> str:
                 f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
     if table == "journey_parts":
         return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})")
+    if table == "incident_cells":
+        return (f"SELECT CAST(epoch(ts) // {INCIDENT_RESOLUTION_S} AS BIGINT) AS w, service, event, exchange, "
+                f"CASE WHEN {FAILURE} THEN {FAILURE_TYPE} END AS type, count(*) AS judged, "
+                f"count(*) FILTER (WHERE {FAILURE}) AS failures, min(ts) FILTER (WHERE {FAILURE}) AS first_fail, "
+                f"max(ts) FILTER (WHERE {FAILURE}) AS last_fail FROM {source} WHERE {SUCCESS} OR {FAILURE} "
+                "GROUP BY ALL")
+    if table == "commits":
+        return (f"SELECT service, git_commit, min(ts) AS first, max(ts) AS last FROM {source} "
+                "WHERE git_commit IS NOT NULL GROUP BY ALL")
+    if table == "starts":
+        return (f"SELECT ts, seq, service, level, component, config_hash FROM {source} "
+                "WHERE event = 'config_loaded'")
     keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
