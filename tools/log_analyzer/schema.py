@@ -56,7 +56,6 @@ ERRORS_COLUMNS: tuple[str, ...] = ("ts", "service", "module", "level", "message"
 # where the seed's own example puts a field the analyzer keys on, besides our place for it
 ALTERNATIVE_PATHS: dict[str, tuple[str, ...]] = {
     "request_id": ("context", "request_id"),
-    "user": ("context", "user"),
 }
 
 

@@ -172,9 +172,9 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(tmp_path: Path)
 
 
 def test_fields_the_seed_puts_in_context_are_found(tmp_path: Path) -> None:
-    """Records shaped like the seed's example (request_id and user inside context) still make journeys."""
-    records = [_rec(i, context={"request_id": f"r{i // 2}", "user": "u_1", "response_time_ms": 5.0,
-                                "success": True}) for i in range(6)]
+    """Records shaped like the seed's example (request_id inside context) still make journeys."""
+    records = [_rec(i, user="u_1", context={"request_id": f"r{i // 2}", "response_time_ms": 5.0, "success": True})
+               for i in range(6)]
     (tmp_path / "x.log").write_bytes(_lines(records))
     journeys = json.loads(_run("journeys", str(tmp_path), "--format", "json").stdout)
     assert (journeys["total"], journeys["users"][0]["user"]) == (3, "u_1")
