@@ -30,12 +30,13 @@ from benchmarks.record_generator import DEFAULT_START, SERVICES, generate_record
 GIB = 1 << 30
 ANCHOR = """
 import duckdb, sys
-from tools.log_analyzer.schema import columns_literal, TIMESTAMP_FORMAT
+from tools.log_analyzer.schema import columns_literal
 files = sys.argv[1:]
+typed = columns_literal().replace("'timestamp': 'VARCHAR'", "'timestamp': 'TIMESTAMP'")  # one fixed format, typed
 con = duckdb.connect(config={"memory_limit": "1GB"})
 lst = "[" + ", ".join("'" + f + "'" for f in files) + "]"
 print(con.execute(f"SELECT service, count(*), avg(context.response_time_ms) FROM read_ndjson({lst}, "
-                  f"columns={columns_literal()}, timestampformat='{TIMESTAMP_FORMAT}', ignore_errors=true) "
+                  f"columns={typed}, timestampformat='%Y-%m-%dT%H:%M:%S.%gZ', ignore_errors=true) "
                   "GROUP BY 1").fetchall())
 """
 FLOOR = """

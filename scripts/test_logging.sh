@@ -3,6 +3,7 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+SELFTEST_LOG_DIR="${SELFTEST_LOG_DIR:-$STATE_DIR/selftest}"
 
 usage() {
   cat <<USAGE
@@ -11,9 +12,13 @@ Usage: $PROG [SERVICE...]
 For each service (default: market-data telegram-bot) emit one event through every road into its log:
 the stdlib logger (setup_service_logging), the StructuredLogger, the service's typed logger
 (MarketLogger + ExchangeLogger, BotLogger) and a third-party library logger (httpx), each carrying a
-planted bot token, API key and password. Then read \$LOG_DIR/<service>.log ($LOG_DIR) back and check
-every event arrived as a valid JSON record, with the secrets masked and the user id hashed.
-Exit 0 when all arrived, 1 otherwise. Writes to the real log files: the events say "logging self-test".
+planted bot token, API key and password. Then read <dir>/<service>.log back and check every event
+arrived as a valid JSON record, with the secrets masked and the user id hashed.
+Exit 0 when all arrived, 1 otherwise.
+
+The self-test writes to \$SELFTEST_LOG_DIR ($SELFTEST_LOG_DIR), never to \$LOG_DIR, so
+its fake exchange calls and warnings never reach a real report; its records carry environment
+"selftest" as well.
 USAGE
 }
 
@@ -26,11 +31,11 @@ for arg in "$@"; do
   esac
 done
 [[ ${#services[@]} -gt 0 ]] || services=(market-data telegram-bot)
-mkdir -p "$LOG_DIR"
+mkdir -p "$SELFTEST_LOG_DIR"
 
 status=0
 for service in "${services[@]}"; do
-  LOG_DIR="$LOG_DIR" LOG_FILE=true LOG_CONSOLE=false LOG_LEVEL=DEBUG PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" \
+  LOG_DIR="$SELFTEST_LOG_DIR" ENVIRONMENT=selftest LOG_FILE=true LOG_CONSOLE=false LOG_LEVEL=DEBUG PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" \
     "$(python_cmd)" - "$service" <<'PY' || status=1
 import json, logging, os, secrets, sys
 from pathlib import Path

@@ -27,6 +27,7 @@ from .report import print_alerts, print_summary
 from .stack import DEMO_TOKEN, MEMBERS, STRANGERS, start_stack
 from .summary import summarise
 
+DEMO_LOG_DIR = Path("var/demo")  # outside the default LOG_DIR (logs/), which the analyzer searches recursively
 SETTLE_S = 25.0  # after the traffic, how long the monitor may take to resolve what it fired
 
 
@@ -93,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the options and run the demo."""
     parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of user traffic (default 60)")
-    parser.add_argument("--log-dir", type=Path, default=Path("logs/demo"), help="where the logs go (default logs/demo)")
+    parser.add_argument("--log-dir", type=Path, default=DEMO_LOG_DIR,
+                        help=f"where the logs go (default {DEMO_LOG_DIR}: outside logs/, out of real reports)")
     args = parser.parse_args(argv)
     if args.duration < 8:
         parser.error(f"--duration {args.duration}: needs at least 8 seconds for the incident to play")

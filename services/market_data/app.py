@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,12 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.shared.asgi import RequestLoggingMiddleware
+from services.shared.config_event import log_config_loaded
 from services.shared.context import get_context
 from services.shared.structured_logger import create_structured_logger
 
 from .cache import TTLCache
 from .config import MarketDataSettings
 from .exchanges import ExchangePool
+from .heartbeat import Heartbeat
 from .market_logger import MarketLogger
 from .service import MarketData, NoExchangeAnswered
 from .symbols import UnknownSymbol
@@ -30,11 +33,17 @@ def create_app(settings: MarketDataSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         events = MarketLogger()
         pool = ExchangePool(settings, events.wrap_exchange)
-        app.state.market = MarketData(pool, TTLCache(settings.cache_ttl_s, events), events)
+        cache = TTLCache(settings.cache_ttl_s, events)
+        app.state.market = MarketData(pool, cache, events)
+        log_config_loaded(log, "market-data", settings)
         log.info("market-data started", exchanges=list(settings.exchanges), simulated=bool(settings.simulator_url))
+        heartbeat = Heartbeat(events, cache, settings.exchanges, settings.heartbeat_s)
+        beating = asyncio.create_task(heartbeat.run())
         try:
             yield
         finally:
+            beating.cancel()
+            heartbeat.beat()  # the last partial interval
             await pool.close()
             log.info("market-data stopped")
 

@@ -21,10 +21,11 @@ class MarketDataSettings:
     cache_ttl_s: float = 5.0
     host: str = "127.0.0.1"
     port: int = 8000
+    heartbeat_s: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MarketDataSettings:
-        """Read EXCHANGES, EXCHANGE_SIMULATOR_URL, EXCHANGE_TIMEOUT_MS, CACHE_TTL_S, HOST, PORT."""
+        """Read EXCHANGES, EXCHANGE_SIMULATOR_URL, EXCHANGE_TIMEOUT_MS, CACHE_TTL_S, HOST, PORT, HEARTBEAT_S."""
         env = os.environ if environ is None else environ
         raw = env.get("EXCHANGES", ",".join(SUPPORTED_EXCHANGES))
         exchanges = tuple(e.strip() for e in raw.split(",") if e.strip())
@@ -36,7 +37,8 @@ class MarketDataSettings:
         return cls(exchanges=exchanges, simulator_url=simulator,
                    timeout_ms=_int(env, "EXCHANGE_TIMEOUT_MS", 5000, 100, 120_000),
                    cache_ttl_s=float(_int(env, "CACHE_TTL_S", 5, 0, 3600)),
-                   host=env.get("HOST", "127.0.0.1"), port=_int(env, "PORT", 8000, 0, 65535))
+                   host=env.get("HOST", "127.0.0.1"), port=_int(env, "PORT", 8000, 0, 65535),
+                   heartbeat_s=float(_int(env, "HEARTBEAT_S", 30, 1, 3600)))
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -124,6 +124,16 @@ class MarketLogger:
         self.slog.log(WARNING, f"long/short {symbol} on {exchange} failed", context, event="long_short_fetch",
                       error=error_info(error))
 
+    def cache_stats(self, cache: str, hits: int, misses: int, entries: int, interval_s: float) -> None:
+        """Log one interval's cache hits and misses at INFO (the per-lookup lines are DEBUG)."""
+        context = {"cache": cache, "hits": hits, "misses": misses, "entries": entries, "interval_s": interval_s}
+        self.slog.log(INFO, f"cache {cache}: {hits} hits, {misses} misses", context, event="cache_stats")
+
+    def health_check(self, component: str, healthy: bool, **context: Any) -> None:
+        """Log a health check at INFO, or WARNING when unhealthy."""
+        self.slog.log(INFO if healthy else WARNING, f"{component} {'healthy' if healthy else 'unhealthy'}",
+                      {"component": component, "healthy": healthy, **context}, event="health_check")
+
     def cache_operation(self, operation: str, key: str, hit: bool, ttl_s: float | None = None) -> None:
         """Log a cache get (hit says whether it found a value), set (with ttl_s) or evict, at DEBUG."""
         if self.slog.is_enabled_for(DEBUG):

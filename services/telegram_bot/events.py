@@ -8,6 +8,8 @@ StructuredLogger (`.log`) for start-up and error lines.
 
 from __future__ import annotations
 
+from logging import INFO, WARNING
+
 from services.shared.structured_logger import StructuredLogger, create_structured_logger
 
 from .bot_logger import BotLogger, CommandTimer, RateLimiter
@@ -35,3 +37,11 @@ class BotEvents(BotLogger):
         says which call failed and how long it took to fail.
         """
         self.slog.dependency_call("market-data", endpoint, False, round(response_time_ms, 3), error_type=error_type)
+
+    def health_check(self, component: str, healthy: bool, response_time_ms: float, status_code: int | None,
+                     error_type: str | None = None) -> None:
+        """A dependency's health, at INFO (WARNING when unhealthy), so connectivity is visible at the default level."""
+        context = {"component": component, "healthy": healthy, "response_time_ms": response_time_ms,
+                   "status_code": status_code, **({"error_type": error_type} if error_type else {})}
+        self.slog.log(INFO if healthy else WARNING, f"{component} {'healthy' if healthy else 'unhealthy'}", context,
+                      event="health_check")

@@ -15,8 +15,11 @@ from typing import Any
 import httpx
 from telegram import Update
 
+from services.shared.config_event import log_config_loaded
+
 from .application import build_application, close_application
 from .events import BotEvents
+from .health import INTERVAL_S, watch_market_data
 from .settings import BotSettings
 from .webhook import WebhookServer
 
@@ -24,11 +27,13 @@ Ready = Callable[[dict[str, Any]], None]
 
 
 async def run_bot(settings: BotSettings, *, stop: asyncio.Event | None = None,
-                  http_client: httpx.AsyncClient | None = None, on_ready: Ready | None = None) -> None:
+                  http_client: httpx.AsyncClient | None = None, on_ready: Ready | None = None,
+                  health_interval_s: float = INTERVAL_S) -> None:
     """Serve updates until stop is set (or SIGINT/SIGTERM when no event is given)."""
     stop = stop or _stop_on_signals()
     app = build_application(settings, http_client)
     events = BotEvents()
+    log_config_loaded(events.log, "telegram-bot", settings)
     server: WebhookServer | None = None
     try:
         async with app:
@@ -46,7 +51,10 @@ async def run_bot(settings: BotSettings, *, stop: asyncio.Event | None = None,
             if settings.heartbeat_file:
                 serving = (lambda: True) if server is not None else (lambda: bool(app.updater and app.updater.running))
                 beating = asyncio.create_task(_heartbeat(Path(settings.heartbeat_file), serving))
+            watching = asyncio.create_task(watch_market_data(settings.market_data_url, events, stop,
+                                                             health_interval_s))
             await stop.wait()
+            await watching
             if beating is not None:
                 beating.cancel()
             events.log.info("telegram bot stopping", mode=settings.mode)

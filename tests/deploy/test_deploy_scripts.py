@@ -227,6 +227,6 @@ def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, st
         assert road in result.stdout
     assert "FAIL" not in result.stdout
     lines = [json.loads(line) for name in ("market-data", "telegram-bot")
-             for line in (Path(sandbox["LOG_DIR"]) / f"{name}.log").read_text().splitlines()]
-    assert len(lines) >= 9
+             for line in (Path(sandbox["STATE_DIR"]) / "selftest" / f"{name}.log").read_text().splitlines()]
+    assert len(lines) >= 9 and not Path(sandbox["LOG_DIR"]).exists()  # the real logs never see the self-test
 

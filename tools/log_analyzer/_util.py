@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.log_analyzer.engine import Dataset
-from tools.log_analyzer.summary import EXACT_LIMIT, grouped_quantiles, rows_as_counts
+from tools.log_analyzer.summary import EXACT_LIMIT, grouped_quantiles, rows_as_counts, summary_select
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -101,6 +101,11 @@ def windows(ds: Dataset, most: int = 48) -> Windows | None:
         width = 604800 * (int((last - first).total_seconds()) // (604800 * (most - 1)) + 1)
     index = int(first.total_seconds()) // width
     return Windows(width, index, int(last.total_seconds()) // width - index + 1)
+
+
+def summary(ds: Dataset, table: str) -> str:
+    """Return the relation holding summary ``table`` of the filtered records (built from the rows if need be)."""
+    return table if ds.summarised else f"({summary_select(table, 'records')})"
 
 
 def exact_percentiles(ds: Dataset) -> bool:

@@ -3,8 +3,11 @@
 Each entry is a small DuckDB database (a ``records`` table of the typed flat rows, its WARNING+ rows in
 ``problems``, and the mergeable summaries of ``summary.TABLES``) that later runs
 attach read-only and query in place: no decoding into memory, no copy. Entries are keyed by path, size,
-mtime, the cache format and the DuckDB version: a file that changed, however unlikely for a rotated
-.gz, simply gets a new entry, and an entry that cannot be opened is rebuilt.
+mtime, inode, ctime, a checksum of the file's first and last 64 KB, the cache format and the DuckDB
+version: rotated files are immutable by contract, but a file rewritten with its size and mtime restored
+still changes its ctime (which no user call can set back) and usually its sampled bytes, so it gets a new
+entry. An entry that cannot be opened is rebuilt. The directory holds at most ``MAX_ENTRIES`` entries and
+``MAX_BYTES``; past either, the least recently used are removed.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from tools.log_analyzer.sources import LogFile
 
 from ._files import private_dir
 
+MAX_ENTRIES = 2000
+MAX_BYTES = 4 << 30
+SAMPLE = 65536
 TABLE = "records"
 PROBLEMS = "problems"  # the WARNING+ rows of ``records``, all that error patterns read
 
@@ -45,13 +51,14 @@ class CacheEntry:
 class RecordCache:
     """Directory of ``<key>.duckdb`` + ``<key>.json`` pairs, each published atomically (rename)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self.directory = Path(directory)
+        self.max_entries, self.max_bytes = max_entries, max_bytes
 
     def key(self, log_file: LogFile) -> str:
         """Return the entry name for this exact version of the file."""
         raw = (f"{CACHE_VERSION}|{duckdb.__version__}|{log_file.path}|{log_file.size}|{log_file.mtime_ns}|"
-               f"{log_file.docker}")
+               f"{log_file.inode}|{log_file.ctime_ns}|{_sample(log_file.path, log_file.size)}|{log_file.docker}")
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
     def lookup(self, log_file: LogFile) -> CacheEntry | None:
@@ -59,9 +66,29 @@ class RecordCache:
         key = self.key(log_file)
         database, meta = self.directory / f"{key}.duckdb", self.directory / f"{key}.json"
         try:
-            return CacheEntry(database, json.loads(meta.read_text())) if database.exists() else None
+            entry = CacheEntry(database, json.loads(meta.read_text())) if database.exists() else None
+            if entry is not None:
+                os.utime(meta)  # the entry's last use, for eviction
+            return entry
         except (OSError, ValueError):
             return None
+
+    def evict(self) -> int:
+        """Remove the least recently used entries beyond the bounds; return how many were removed."""
+        try:
+            metas = sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        except OSError:
+            return 0
+        sizes = {m: _size(m.with_suffix(".duckdb")) + _size(m) for m in metas}
+        total, removed = sum(sizes.values()), 0
+        for meta in metas:
+            if len(metas) - removed <= self.max_entries and total <= self.max_bytes:
+                break
+            for path in (meta, meta.with_suffix(".duckdb")):
+                path.unlink(missing_ok=True)
+            total -= sizes[meta]
+            removed += 1
+        return removed
 
     def store(self, log_file: LogFile, build: Callable[[Path], dict[str, object]]) -> CacheEntry:
         """Let ``build`` write the database to a temporary path, then publish it with its metadata."""
@@ -78,4 +105,26 @@ class RecordCache:
         meta_tmp = meta_path.with_suffix(f".{os.getpid()}.tmp")
         meta_tmp.write_text(json.dumps({"path": str(log_file.path), **meta}))
         os.replace(meta_tmp, meta_path)
+        self.evict()
         return CacheEntry(database, meta)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _sample(path: Path, size: int) -> str:
+    """Return a checksum of the file's first and last ``SAMPLE`` bytes (cheap whatever its size)."""
+    sha = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            sha.update(handle.read(SAMPLE))
+            if size > SAMPLE:
+                handle.seek(max(SAMPLE, size - SAMPLE))
+                sha.update(handle.read(SAMPLE))
+    except OSError:
+        return "unreadable"
+    return sha.hexdigest()[:16]

@@ -44,6 +44,8 @@ def _render(name: str, console: Console, *args: Any) -> None:
 def _malformed(ds: Dataset, lines: list[dict[str, Any]]) -> None:
     if ds.malformed_count:
         _render("render_malformed", _console(stderr=True), ds.malformed_count, lines)
+    if ds.notes:
+        _render("render_notes", _console(stderr=True), ds.notes)
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:

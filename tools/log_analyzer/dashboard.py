@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tools.log_analyzer._util import iso, time_range
+from tools.log_analyzer.changes import find_changes
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.error_patterns import analyze_errors
 from tools.log_analyzer.exchanges import analyze_exchanges
@@ -31,7 +32,30 @@ def describe_input(ds: Dataset) -> dict[str, Any]:
         "start": iso(start), "end": iso(end), "filters": ds.filters.describe(),
         "malformed": {"count": ds.malformed_count, "by_file": ds.malformed_by_file,
                       "lines": [m.to_dict() for m in ds.malformed]},
+        "notes": ds.notes + odd_timestamps(ds),
     }
+
+
+FAR_YEARS = 10  # a record this far from the input's median time is almost surely a wrong clock or a unit mix-up
+
+
+def odd_timestamps(ds: Dataset) -> list[str]:
+    """Say how many records lie decades away from the rest (epoch-number timestamps are already malformed lines)."""
+    if not ds.summarised:
+        return []
+    minutes = ds.rows("SELECT minute, sum(n) FROM counts GROUP BY 1 ORDER BY 1")
+    half, running, middle = sum(n for _, n in minutes) / 2, 0, None
+    for minute, n in minutes:
+        running += n
+        if running >= half:
+            middle = minute
+            break
+    if middle is None:
+        return []
+    limit = FAR_YEARS * 365.25 * 86400
+    far = sum(n for minute, n in minutes if abs((minute - middle).total_seconds()) > limit)
+    return [f"{far} record(s) carry a timestamp more than {FAR_YEARS} years from the rest of the input "
+            "(a wrong clock?); they are counted where their time puts them"] if far else []
 
 
 def build_dashboard(ds: Dataset, now: datetime | None = None, top: int = 10) -> dict[str, Any]:
@@ -47,4 +71,5 @@ def build_dashboard(ds: Dataset, now: datetime | None = None, top: int = 10) -> 
         "journeys": analyze_journeys(ds, top=top),
         "exchanges": analyze_exchanges(ds),
         "timeseries": analyze_timeseries(ds),
+        "changes": find_changes(ds),
     }

@@ -27,7 +27,6 @@ from tools.log_analyzer.schema import (
     ALL_COLUMNS,
     ERRORS_COLUMNS,
     PROBLEM_LEVELS,
-    TIMESTAMP_FORMAT,
     columns_literal,
     flat_select,
     json_structure,
@@ -35,7 +34,7 @@ from tools.log_analyzer.schema import (
     record_sql_type,
     valid_predicate,
 )
-from tools.log_analyzer.sources import LogFile, resolve_inputs
+from tools.log_analyzer.sources import LogFile, resolve_with_notes
 from tools.log_analyzer.summary import FILTERABLE, TABLES, summary_select
 
 Progress = Callable[[int], None]
@@ -56,20 +55,24 @@ def _q(text: str | Path) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def _source(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
-    """Return a FROM clause typing each line of one file as a record (NULLs for lines that are not)."""
+def _source(path: Path, docker: bool, columns: tuple[str, ...], compressed: bool) -> str:
+    """Return a FROM clause typing each line of one file as a record (NULLs for lines that are not).
+
+    Compression is what the file's first bytes say, never its name: a plain file named .gz is plain.
+    """
+    how = "'gzip'" if compressed else "'none'"
     if docker:
         structure = _q(json_structure(columns))
         return (f"(SELECT CASE WHEN json_valid(log) THEN json_transform(log, {structure}) END AS r "
-                f"FROM read_ndjson({_q(path)}, columns={{'log': 'VARCHAR'}}, ignore_errors=true)) AS d")
-    return (f"read_ndjson({_q(path)}, columns={columns_literal(columns)}, timestampformat='{TIMESTAMP_FORMAT}', "
-            f"ignore_errors=true) AS r")
+                f"FROM read_ndjson({_q(path)}, columns={{'log': 'VARCHAR'}}, compression={how}, "
+                "ignore_errors=true)) AS d")
+    return f"read_ndjson({_q(path)}, columns={columns_literal(columns)}, compression={how}, ignore_errors=true) AS r"
 
 
-def _typed_select(path: Path, docker: bool, columns: tuple[str, ...]) -> str:
+def _typed_select(path: Path, docker: bool, columns: tuple[str, ...], compressed: bool = False) -> str:
     """Return the flat columns, ``_ok`` and the line's position ``seq`` (1, 2, ...) of one file's records."""
     return (f"SELECT {flat_select('r', columns)}, {valid_predicate('r')} AS _ok, row_number() OVER () AS seq "
-            f"FROM {_source(path, docker, columns)}")
+            f"FROM {_source(path, docker, columns, compressed)}")
 
 
 def _empty_select(columns: tuple[str, ...]) -> str:
@@ -93,6 +96,7 @@ class Dataset:
     time_range: tuple[Any, Any] | None = None  # (first, last) timestamp of ``records``, filled on first use
     exact: bool | None = None  # percentiles from the rows (small input) rather than histograms, decided on first use
     summarised: bool = False  # the summary relations exist (a full read)
+    notes: list[str] = field(default_factory=list)  # files skipped (vanished, duplicates) and odd input, for the user
 
     def rows(self, query: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run ``query`` and return its rows as tuples."""
@@ -118,8 +122,10 @@ class Dataset:
 
 def connect(settings: EngineSettings, temp_dir: str) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB that spills to ``temp_dir`` beyond ``memory_limit``."""
-    return duckdb.connect(config={"memory_limit": settings.memory_limit, "threads": settings.threads,
-                                  "temp_directory": temp_dir, "preserve_insertion_order": False})
+    con = duckdb.connect(config={"memory_limit": settings.memory_limit, "threads": settings.threads,
+                                 "temp_directory": temp_dir, "preserve_insertion_order": False})
+    con.execute("SET TimeZone = 'UTC'")  # a timestamp without an offset is UTC, whatever the machine's zone
+    return con
 
 
 FILE_SHIFT = 32  # seq = file rank << 32 + line position: the order of the input, file by file
@@ -138,6 +144,7 @@ class _Loader:
         self.rank = {f: index for index, f in enumerate(files)}
         self.workers = max(1, settings.threads)
         self.bad: dict[str, int] = {}
+        self.vanished: list[str] = []  # files listed but gone before they could be read
         self.sources: list[str] = [f"SELECT {self.names}, seq FROM loaded WHERE _ok"]
         self.summarised: list[str] = []  # attached databases that hold their file's summary tables
         self.names_used = itertools.count()  # attached databases are cached_0, cached_1, ...
@@ -162,13 +169,14 @@ class _Loader:
             self.con.execute(f"SET threads = {self.workers}")
             self.con.execute("SET preserve_insertion_order = false")
 
-    def note_bad(self, log_file: LogFile, count: int) -> list[MalformedLine]:
-        """Record that ``log_file`` has bad lines; walk it to say which."""
+    def note_bad(self, log_file: LogFile, count: int) -> tuple[int, list[MalformedLine]]:
+        """Walk a file DuckDB found ``count`` bad lines in; record and return how many are bad and which."""
         if count <= 0:
-            return []
+            return 0, []
         exact, listed = locate(log_file.path, log_file.compressed)
-        self.bad[str(log_file.path)] = exact or count
-        return listed
+        if exact:
+            self.bad[str(log_file.path)] = exact
+        return exact, listed
 
     def remember(self, log_file: LogFile, meta: dict[str, object]) -> list[MalformedLine]:
         """Take a cached file's bad-line accounting from its metadata; return its listed bad lines."""
@@ -177,13 +185,17 @@ class _Loader:
         listed = meta.get("listed", [])
         return [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
 
-    def _into(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, statement: str) -> bool:
-        """Run ``statement`` (``{select}`` = the file's typed rows); salvage the file if DuckDB cannot read it.
+    def _into(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, statement: str, force: bool = False) -> bool:
+        """Run ``statement`` (``{select}`` = the file's typed rows); salvage the file if DuckDB cannot read it
+        (or when ``force``: DuckDB rejected lines that are records, e.g. Docker lines split at 16 KB).
 
         Returns whether the file had to be salvaged (it then counts as having bad lines).
         """
         try:
-            cur.execute(statement.format(select=_typed_select(log_file.path, log_file.docker, self.columns)))
+            if force:
+                raise duckdb.InvalidInputException("salvage asked for")
+            cur.execute(statement.format(select=_typed_select(log_file.path, log_file.docker, self.columns,
+                                                              log_file.compressed)))
             return False
         except duckdb.Error:
             clean = salvage(log_file, Path(self.tmp))
@@ -191,7 +203,7 @@ class _Loader:
                         .format(select=_typed_select(clean, False, self.columns)))
             return True
 
-    def _kept(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, offset: int) -> bool:
+    def _kept(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, offset: int, force: bool = False) -> bool:
         """Parse one file keeping only its bad and WARNING+ rows in ``loaded``, in one scan.
 
         The other rows are grouped into one (key ``seq`` 0) that keeps just the first and last time of
@@ -203,31 +215,50 @@ class _Loader:
         salvaged = self._into(cur, log_file, (
             f"CREATE OR REPLACE TEMP TABLE part AS SELECT {firsts}, bool_and(_ok) AS _ok, g AS seq, "
             f"min(ts) FILTER (WHERE {rest}) AS lo, max(ts) FILTER (WHERE {rest}) AS hi "
-            f"FROM (SELECT *, CASE WHEN {keep} THEN seq ELSE 0 END AS g FROM ({{select}})) GROUP BY g"))
+            f"FROM (SELECT *, CASE WHEN {keep} THEN seq ELSE 0 END AS g FROM ({{select}})) GROUP BY g"), force)
         cur.execute(f"INSERT INTO loaded SELECT {self.names}, _ok, seq + {offset} FROM part WHERE seq <> 0")
         cur.execute("INSERT INTO ranges SELECT lo, hi FROM part WHERE seq = 0")
         cur.execute("DROP TABLE part")
         return salvaged
 
     def parse(self, files: list[LogFile]) -> dict[str, list[MalformedLine]]:
-        """Read the files' JSON into ``loaded``; return each file's bad lines (by path)."""
-        def one(log_file: LogFile) -> bool:
+        """Read the files' JSON into ``loaded``; return each file's bad lines (by path).
+
+        A file whose lines DuckDB rejected but the line-by-line walk accepts (Docker and plain lines mixed,
+        Docker lines split at 16 KB) is read again through ``salvage``, so no record is lost.
+        """
+        def one(log_file: LogFile, force: bool = False) -> bool:
             cur = self.con.cursor()
             try:
                 offset = self.rank[log_file] << FILE_SHIFT
                 if self.problems_only is not None:
-                    return self._kept(cur, log_file, offset)
+                    return self._kept(cur, log_file, offset, force)
                 return self._into(cur, log_file, f"INSERT INTO loaded SELECT * REPLACE (seq + {offset} AS seq) "
-                                                 "FROM ({select})")
+                                                 "FROM ({select})", force)
+            except (FileNotFoundError, duckdb.IOException):
+                if log_file.path.exists():
+                    raise
+                self.vanished.append(str(log_file.path))  # rotated or compressed away since it was listed
+                return False
             finally:
                 cur.close()
-                if self.progress:
+                if self.progress and not force:
                     self.progress(log_file.size)
 
         forced = {f for f, salvaged in zip(files, self.each(one, files), strict=True) if salvaged}
         counts = dict(self.con.execute(f"SELECT seq >> {FILE_SHIFT}, count(*) FILTER (WHERE NOT _ok) FROM loaded "
                                        "GROUP BY 1").fetchall())
-        return {str(f.path): self.note_bad(f, 1 if f in forced else int(counts.get(self.rank[f], 0))) for f in files}
+        out, again = {}, []
+        for f in files:
+            if str(f.path) in self.vanished:
+                continue
+            rejected = 1 if f in forced else int(counts.get(self.rank[f], 0))
+            exact, out[str(f.path)] = self.note_bad(f, rejected)
+            if f not in forced and exact < rejected:
+                self.con.execute(f"DELETE FROM loaded WHERE seq >> {FILE_SHIFT} = {self.rank[f]}")
+                again.append(f)
+        self.each(lambda f: one(f, force=True), again)
+        return out
 
     def attach(self, entries: dict[LogFile, CacheEntry]) -> list[LogFile]:
         """Attach each cached database read-only as a source of records; return the files that failed."""
@@ -274,8 +305,13 @@ class _Loader:
         name = "out_" + hashlib.sha1(str(target).encode()).hexdigest()[:12]
         cur.execute(f"ATTACH {_q(target)} AS {name}")
         try:
-            forced = self._into(cur, log_file, f"CREATE TABLE {name}.{TABLE} AS {{select}}")
+            create = f"CREATE TABLE {name}.{TABLE} AS {{select}}"
+            forced = self._into(cur, log_file, create)
             row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
+            rejected = 1 if forced else int(row[0]) if row else 0
+            exact, listed = self.note_bad(log_file, rejected)
+            if not forced and exact < rejected:  # records DuckDB could not see (see parse): read them again
+                self._into(cur, log_file, create, force=True)
             cur.execute(f"CREATE TABLE {name}.{PROBLEMS} AS SELECT {PROBLEM_SELECT} FROM {name}.{TABLE} "
                         f"WHERE _ok AND {PROBLEM_PREDICATE}")
             for table in TABLES:
@@ -284,7 +320,6 @@ class _Loader:
         finally:
             cur.execute(f"DETACH {name}")
             cur.close()
-        listed = self.note_bad(log_file, 1 if forced else int(row[0]) if row else 0)
         if self.progress:
             self.progress(log_file.size)
         return {"bad": self.bad.get(str(log_file.path), 0), "listed": [m.to_dict() for m in listed]}
@@ -300,7 +335,7 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     plus the time range of all filtered records: the dataset then has ``problem_records`` and
     ``time_range`` but no ``records`` view.
     """
-    files = resolve_inputs(specs)
+    files, notes = resolve_with_notes(specs)
     settings = settings or EngineSettings()
     wanted = normalise(columns)
     filters = filters or Filters()
@@ -329,8 +364,10 @@ def load(specs: Iterable[str], filters: Filters | None = None, cache_dir: Path |
     summarised = wanted == ALL_COLUMNS and not problems_only
     if summarised:
         _summarise(con, loader.summarised, filters)
-    return Dataset(con, files, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
-                   cached, tmp, time_range=span, summarised=summarised)
+    notes += [f"skipped {path}: it vanished before it could be read (rotation?)" for path in loader.vanished]
+    read = [f for f in files if str(f.path) not in loader.vanished]
+    return Dataset(con, read, filters, sum(loader.bad.values()), malformed[:MAX_LISTED], dict(loader.bad),
+                   cached, tmp, time_range=span, summarised=summarised, notes=notes)
 
 
 def _summarise(con: duckdb.DuckDBPyConnection, stored: list[str], filters: Filters) -> None:

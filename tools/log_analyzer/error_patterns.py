@@ -13,6 +13,7 @@ from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.patterns import mine_templates
 from tools.log_analyzer.redact import redact
 from tools.log_analyzer.schema import PROBLEM_LEVELS
+from tools.log_analyzer.vocabulary import LABELS
 
 RISING, STEADY, FALLING = "rising", "steady", "falling"
 
@@ -41,8 +42,8 @@ def spike(series: list[int], factor: float = 3.0, minimum: int = 5) -> tuple[boo
 def _template_table(ds: Dataset) -> int:
     """Copy the WARNING+ records to table ``problems`` (one scan), mine each distinct message's template."""
     levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
-    ds.con.execute("CREATE OR REPLACE TEMP TABLE problems AS SELECT ts, service, module, level, message, fingerprint "
-                   f"FROM problem_records WHERE level IN ({levels})")
+    ds.con.execute('CREATE OR REPLACE TEMP TABLE problems AS SELECT ts, service, module, level, message, "user", '
+                   f"fingerprint FROM problem_records WHERE level IN ({levels})")
     # the miner's groups depend on the order it sees messages in: sorted, whatever the scan order (on our
     # logs sorted input also groups best: fewer templates than first-seen or most-frequent order)
     messages = [row[0] for row in ds.rows("SELECT DISTINCT message FROM problems ORDER BY message")]
@@ -54,11 +55,13 @@ def _template_table(ds: Dataset) -> int:
 
 def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: float = 3.0,
                    spike_minimum: int = 5) -> dict[str, Any]:
-    """Group WARNING+ records into message templates with counts, spread, trend and spikes."""
+    """Group problems (WARNING+ records, or the levels kept) into templates: counts, users, trend, spikes."""
     start, end = time_range(ds)
     distinct = _template_table(ds)
+    kept = [lvl for lvl in PROBLEM_LEVELS if not ds.filters.levels or lvl in ds.filters.levels]
+    label = LABELS["problems"] if kept == list(PROBLEM_LEVELS) else f"records at {', '.join(kept) or 'no level'}"
     result: dict[str, Any] = {"windows": windows, "distinct_messages": distinct, "patterns": [], "spikes": [],
-                              "total": 0, "window_seconds": None}
+                              "total": 0, "counts": label, "window_seconds": None}
     if start is None or end is None or not distinct:
         return result
     width = bucket_width_seconds(start, end, windows)
@@ -69,7 +72,8 @@ def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: 
                list(DISTINCT service ORDER BY service) AS services, list(DISTINCT module ORDER BY module) AS modules,
                list(DISTINCT fingerprint ORDER BY fingerprint) FILTER (WHERE fingerprint IS NOT NULL) AS fingerprints,
                count(*) FILTER (WHERE level = 'WARNING') AS warning, count(*) FILTER (WHERE level = 'ERROR') AS error,
-               count(*) FILTER (WHERE level = 'CRITICAL') AS critical, arg_max(message, (ts, message)) AS example
+               count(*) FILTER (WHERE level = 'CRITICAL') AS critical, count(DISTINCT "user") AS users,
+               arg_max(message, (ts, message)) AS example
         {base} GROUP BY template ORDER BY count DESC, template LIMIT {int(top)}""")
     names = [row["template"] for row in summary]
     series: dict[str, list[int]] = {name: [0] * windows for name in names}

@@ -1,7 +1,8 @@
 """Exchange comparison: reliability, latency, rate limiting, error types and data quality, ranked.
 
-Ranking: higher success rate first, then lower p95 latency, then fewer rate-limit hits. A rate-limit
-hit is a ``rate_limit_hit`` event or a failed call with error_type rate_limit, whichever counts more.
+Ranking: higher success rate first, then lower p95 latency, then fewer rate-limit hits. Counts use the
+vocabulary (``vocabulary.py``): a call's failure is one failure, its type is the failure type, and a
+rate-limit hit is a failed call of type rate_limit (its ``rate_limit_hit`` companion is not counted again).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from tools.log_analyzer._util import percentiles, ratio, rnd
 from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, RATE_LIMITED, SUCCESS
+from tools.log_analyzer.vocabulary import count as tally
 
 
 def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
@@ -22,20 +25,16 @@ def _by_exchange(ds: Dataset, query: str) -> dict[str, dict[str, int]]:
 
 def analyze_exchanges(ds: Dataset) -> dict[str, Any]:
     """Return one ranked row per exchange with its calls, success rate, p50/p95 and problems."""
-    rows = ds.dicts("""SELECT exchange, sum(n)::BIGINT AS calls, coalesce(sum(n) FILTER (WHERE success), 0)::BIGINT
-                       AS succeeded FROM counts WHERE event = 'exchange_api_call' AND exchange IS NOT NULL
-                       GROUP BY 1""")
+    rows = ds.dicts(f"""SELECT exchange, sum(n)::BIGINT AS calls, {tally(SUCCESS)} AS succeeded,
+                        {tally(FAILURE)} AS failures, {tally(RATE_LIMITED)} AS rate_limit_hits
+                        FROM counts WHERE event = 'exchange_api_call' AND exchange IS NOT NULL GROUP BY 1""")
     timing = {key[0]: (values, peak) for key, _, values, peak in
               percentiles(ds, ("exchange",), "event = 'exchange_api_call' AND exchange IS NOT NULL", (0.5, 0.95))}
     for row in rows:
         (row["p50_ms"], row["p95_ms"]), row["max_ms"] = timing.get(row["exchange"], ((None, None), None))
-    limits = dict(ds.rows("""SELECT exchange, greatest(coalesce(sum(n) FILTER (WHERE event = 'rate_limit_hit'), 0),
-                             coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call' AND error_type = 'rate_limit'),
-                                      0))::BIGINT
-                             FROM counts WHERE exchange IS NOT NULL GROUP BY 1"""))
-    errors = _by_exchange(ds, """SELECT exchange, coalesce(error_type, err_type, 'unknown'), sum(n)::BIGINT FROM counts
-                                 WHERE event = 'exchange_api_call' AND success = false AND exchange IS NOT NULL
-                                 GROUP BY ALL""")
+    errors = _by_exchange(ds, f"""SELECT exchange, {FAILURE_TYPE}, sum(n)::BIGINT FROM counts
+                                  WHERE event = 'exchange_api_call' AND {FAILURE} AND exchange IS NOT NULL
+                                  GROUP BY ALL""")
     quality = _by_exchange(ds, """SELECT exchange, flag, sum(n)::BIGINT FROM (SELECT exchange, unnest(flags) AS flag, n
                                   FROM counts WHERE event = 'data_quality_issue' AND exchange IS NOT NULL)
                                   GROUP BY ALL""")
@@ -43,12 +42,12 @@ def analyze_exchanges(ds: Dataset) -> dict[str, Any]:
                              FROM counts WHERE event = 'health_check' AND component LIKE 'exchange:%'
                              GROUP BY 1"""))
     known = {r["exchange"] for r in rows}
-    for name in sorted((set(limits) | set(quality) | set(health)) - known):
-        rows.append({"exchange": name, "calls": 0, "succeeded": 0, "p50_ms": None, "p95_ms": None, "max_ms": None})
+    for name in sorted((set(quality) | set(health)) - known):
+        rows.append({"exchange": name, "calls": 0, "succeeded": 0, "failures": 0, "rate_limit_hits": 0,
+                     "p50_ms": None, "p95_ms": None, "max_ms": None})
     for row in rows:
         name = row["exchange"]
-        row["success_rate"] = ratio(row["succeeded"], row["calls"])
-        row["rate_limit_hits"] = int(limits.get(name, 0))
+        row["success_rate"] = ratio(row["succeeded"], row["succeeded"] + row["failures"])
         row["errors_by_type"] = dict(sorted(errors.get(name, {}).items()))
         row["data_quality_flags"] = dict(sorted(quality.get(name, {}).items()))
         row["healthy_ratio"] = rnd(health.get(name), 4)

@@ -1,4 +1,8 @@
-"""The dashboard's tables as plain rows, and one CSV file per table."""
+"""The dashboard's tables as plain rows, and one CSV file per table.
+
+Log text is data: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+would be run as a formula by a spreadsheet, so it is prefixed with ``'`` (OWASP, CSV injection).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,20 @@ from typing import Any
 
 from ._files import private_dir, private_file
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Return a text cell a spreadsheet will show as text, never run as a formula; other values as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 def _flat(value: Any) -> Any:
     if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True, default=str)
-    return value
+        return neutralise(json.dumps(value, sort_keys=True, default=str))
+    return neutralise(value)
 
 
 def tables(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

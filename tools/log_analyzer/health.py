@@ -3,20 +3,24 @@
 Each component scores 0-100; a service's score is the weighted mean of the components it has data for
 (weights renormalised), and the overall score is the mean of the service scores:
 
-    error_rate     30 %  100 x (1 - share of ERROR+ records / 5 %), floor 0
+    error_rate     30 %  100 x (1 - share of errors (ERROR+ records) / 5 %), floor 0
     latency        25 %  mean over its timed events of 100 x min(1, target / p95)
-    availability   20 %  100 x (success rate - 80 %) / 20 %, clamped to 0-100 (exchange calls, market-data fetches)
+    availability   20 %  100 x (success rate - 80 %) / 20 %, clamped to 0-100: the service's outcomes that
+                         succeeded among those that succeeded or failed (user mistakes left out), every
+                         service alike (``vocabulary.py``)
     rate_limiting  15 %  100 x (1 - rate-limit hits per exchange call / 10 %), floor 0
-    freshness      10 %  100 when the newest record is <= 5 min old, 0 at >= 60 min, linear between
+    freshness      10 %  100 when the newest record is <= 5 min old, 0 at >= 60 min, linear between; scored
+                         only when the analysed range reaches the present (see ``live``), else left out
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.log_analyzer._util import percentiles
 from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.vocabulary import ERROR, FAILURE, RATE_LIMITED, SUCCESS, USER_MISTAKE, count
 
 WEIGHTS = {"error_rate": 0.30, "latency": 0.25, "availability": 0.20, "rate_limiting": 0.15, "freshness": 0.10}
 LATENCY_TARGETS_MS = {"http_request": 500.0, "bot_command": 2000.0, "exchange_api_call": 1000.0,
@@ -49,18 +53,12 @@ def combine(components: dict[str, float | None]) -> float | None:
 
 def _service_facts(ds: Dataset) -> list[dict[str, Any]]:
     events = ", ".join(f"'{e}'" for e in LATENCY_TARGETS_MS)
-    facts = ds.dicts("""SELECT service, sum(n)::BIGINT AS records,
-                        coalesce(sum(n) FILTER (WHERE level IN ('ERROR', 'CRITICAL')), 0)::BIGINT AS errors,
-                        max(last_ts) AS newest,
-                        coalesce(sum(n) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
-                                                AND success IS NOT NULL), 0)::BIGINT AS outcomes,
-                        coalesce(sum(n) FILTER (WHERE event IN ('exchange_api_call', 'market_data_response')
-                                                AND success), 0)::BIGINT AS succeeded,
-                        coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call'), 0)::BIGINT AS calls,
-                        greatest(coalesce(sum(n) FILTER (WHERE event = 'rate_limit_hit'), 0),
-                                 coalesce(sum(n) FILTER (WHERE event = 'exchange_api_call'
-                                                         AND error_type = 'rate_limit'), 0))::BIGINT AS rate_limits
-                        FROM counts GROUP BY 1 ORDER BY 1""")
+    facts = ds.dicts(f"""SELECT service, sum(n)::BIGINT AS records, {count(ERROR)} AS errors, max(last_ts) AS newest,
+                         {count(SUCCESS)} AS succeeded, {count(FAILURE)} AS failures,
+                         {count(USER_MISTAKE)} AS user_mistakes,
+                         {count("event = 'exchange_api_call'")} AS calls,
+                         {count(f"event = 'exchange_api_call' AND {RATE_LIMITED}")} AS rate_limits
+                         FROM counts GROUP BY 1 ORDER BY 1""")
     p95 = [(*key, values[0]) for key, _, values, _ in
            percentiles(ds, ("service", "event"), f"event IN ({events})", (0.95,))]
     for row in facts:
@@ -68,37 +66,51 @@ def _service_facts(ds: Dataset) -> list[dict[str, Any]]:
     return facts
 
 
-def service_health(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+def service_health(row: dict[str, Any], now: datetime, live: bool = True) -> dict[str, Any]:
     """Score one service from its facts (see the module docstring for the formula)."""
     latency = [100 * min(1.0, LATENCY_TARGETS_MS[e] / p) if p > 0 else 100.0 for e, p in row["p95_ms"].items()]
     age = (now.astimezone(UTC).replace(tzinfo=None) - row["newest"]).total_seconds()
+    judged = row["succeeded"] + row["failures"]
     components: dict[str, float | None] = {
         "error_rate": _clamp(100 * (1 - row["errors"] / row["records"] / ERROR_RATE_ZERO)),
         "latency": _clamp(sum(latency) / len(latency)) if latency else None,
-        "availability": (_clamp(100 * (row["succeeded"] / row["outcomes"] - AVAILABILITY_FLOOR)
-                                / (1 - AVAILABILITY_FLOOR)) if row["outcomes"] else None),
+        "availability": (_clamp(100 * (row["succeeded"] / judged - AVAILABILITY_FLOOR)
+                                / (1 - AVAILABILITY_FLOOR)) if judged else None),
         "rate_limiting": (_clamp(100 * (1 - row["rate_limits"] / row["calls"] / RATE_LIMIT_ZERO))
                           if row["calls"] else None),
-        "freshness": _clamp(100 * (STALE_SECONDS - age) / (STALE_SECONDS - FRESH_SECONDS)),
+        "freshness": _clamp(100 * (STALE_SECONDS - age) / (STALE_SECONDS - FRESH_SECONDS)) if live else None,
     }
     score = combine(components)
     return {"service": row["service"], "score": score, "grade": grade(score), "components": components,
             "facts": {"records": row["records"], "errors": row["errors"],
                       "error_rate": round(row["errors"] / row["records"], 4),
-                      "success_rate": round(row["succeeded"] / row["outcomes"], 4) if row["outcomes"] else None,
+                      "failures": row["failures"], "user_mistakes": row["user_mistakes"],
+                      "success_rate": round(row["succeeded"] / judged, 4) if judged else None,
                       "exchange_calls": row["calls"], "rate_limit_hits": row["rate_limits"],
                       "p95_ms": row["p95_ms"], "newest_age_seconds": round(age, 1)}}
+
+
+def reaches_present(ds: Dataset, now: datetime) -> bool:
+    """Say whether the analysed range reaches ``now``: no ``--until`` before it, and some input file written
+    within the stale limit (a live LOG_DIR always has one; last week's files do not)."""
+    if ds.filters.until is not None and ds.filters.until < now - timedelta(seconds=FRESH_SECONDS):
+        return False
+    newest = max((f.mtime_ns for f in ds.files), default=0) / 1e9
+    return now.timestamp() - newest <= STALE_SECONDS
 
 
 def analyze_health(ds: Dataset, now: datetime | None = None) -> dict[str, Any]:
     """Return the overall score, its per-component means, and each service's score and breakdown."""
     now = now or datetime.now(UTC)
-    services = [service_health(row, now) for row in _service_facts(ds)]
+    live = reaches_present(ds, now)
+    services = [service_health(row, now, live) for row in _service_facts(ds)]
     scores = [s["score"] for s in services if s["score"] is not None]
     overall = round(sum(scores) / len(scores), 1) if scores else None
     breakdown = {}
     for name in WEIGHTS:
         values = [s["components"][name] for s in services if s["components"][name] is not None]
         breakdown[name] = round(sum(values) / len(values), 1) if values else None
-    return {"score": overall, "grade": grade(overall), "components": breakdown, "weights": WEIGHTS,
+    return {"score": overall, "grade": grade(overall), "components": breakdown, "weights": WEIGHTS, "live": live,
+            "freshness_note": None if live else "historical logs (the range does not reach the present): "
+                                                "freshness not scored",
             "services": services, "evaluated_at": now.astimezone(UTC).isoformat(timespec="seconds")}

@@ -7,6 +7,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from tools.log_analyzer._plain import safe
 from tools.log_analyzer.svg import bar_list, line_chart
 from tools.log_analyzer.trace_html import journey_traces_html
 
@@ -28,7 +29,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str], table_id: str) -> str
     if not rows:
         return f'<p id="{table_id}" class="muted">none</p>'
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{escape(safe(_cell(r.get(c))))}</td>" for c in columns) + "</tr>"
                    for r in rows)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -64,20 +65,44 @@ def _spread(points: list[dict[str, Any]], key: str, count: int) -> list[float | 
     return values
 
 
+def _resources(doc: dict[str, Any], labels: list[str]) -> tuple[dict[str, list[float | None]], ...]:
+    """Return each service's average memory (MB) and CPU (%) per chart window."""
+    memory: dict[str, list[float | None]] = {}
+    cpu: dict[str, list[float | None]] = {}
+    index = {label: i for i, label in enumerate(labels)}
+    for row in doc["performance"]["resources"]:
+        width = doc["timeseries"]["bucket_seconds"] or 60
+        moment = datetime.fromisoformat(row["start"].replace("Z", "+00:00")).timestamp() // width * width
+        at = index.get(datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        if at is None:
+            continue
+        memory.setdefault(row["service"], [None] * len(labels))[at] = row["memory_avg_mb"]
+        cpu.setdefault(row["service"], [None] * len(labels))[at] = row["cpu_avg"]
+    return memory, cpu
+
+
 def _charts(doc: dict[str, Any]) -> str:
     ts = doc["timeseries"]
     labels = _window_labels(ts)
     count = len(labels)
+    marks = {"markers": doc.get("changes", []), "width_s": ts["bucket_seconds"] or 60}
+    memory, cpu = _resources(doc, labels)
     errors = {"all": _spread(ts["buckets"], "error_rate", count)}
     errors |= {service: _spread(points, "error_rate", count) for service, points in ts["error_rate_by_service"].items()}
     latency = {name: _spread(ts["buckets"], f"{name}_ms", count) for name in ("p50", "p95", "p99")}
     exchanges = {name: _spread(points, "success_rate", count) for name, points in ts["exchange_success"].items()}
     return "".join([
-        "<h2>Error rate over time</h2>", line_chart("chart-error-rate", "Share of ERROR+ records", labels, errors),
+        '<p class="muted">Dashed lines mark what changed: D deploy, R restart, C configuration change '
+        "(hover for details; listed under What changed).</p>",
+        "<h2>Error rate over time</h2>",
+        line_chart("chart-error-rate", "Share of errors (ERROR+ records)", labels, errors, **marks),
         "<h2>Latency percentiles over time</h2>",
-        line_chart("chart-latency", "response_time_ms percentiles", labels, latency, " ms"),
+        line_chart("chart-latency", "response_time_ms percentiles", labels, latency, " ms", **marks),
         "<h2>Exchange reliability over time</h2>",
-        line_chart("chart-exchanges", "Exchange call success rate", labels, exchanges, top=1.0),
+        line_chart("chart-exchanges", "Exchange call success rate", labels, exchanges, top=1.0, **marks),
+        "<h2>Memory and CPU over time</h2>",
+        line_chart("chart-memory", "Average memory per service (MB)", labels, memory, " MB", **marks),
+        line_chart("chart-cpu", "Average CPU per service (%)", labels, cpu, " %", **marks),
     ])
 
 
@@ -99,24 +124,33 @@ def render_html(doc: dict[str, Any]) -> str:
         f' to {escape(str(inp["end"]))}; {inp["malformed"]["count"]} malformed lines; '
         f"generated {escape(doc['generated_at'])}</p>",
         f'<h2>Health</h2><div id="health-score" class="score {grade}">{_cell(health["score"])}</div>'
-        f"<p>{escape(grade)} (0-100; formula in docs/log_analyzer.md)</p>",
+        f"<p>{escape(grade)} (0-100; formula in docs/log_analyzer.md)"
+        f"{'; ' + escape(health['freshness_note']) if health.get('freshness_note') else ''}</p>",
         bar_list("chart-health", health["components"]),
         _table(services, ["service", "score", "grade", *health["weights"]], "table-health"),
         _charts(doc),
-        "<h2>Top error patterns</h2>",
-        _table(doc["errors"]["patterns"][:15], ["template", "count", "trend", "spike", "services", "first_seen",
-                                                "last_seen", "example"], "table-errors"),
+        f"<h2>Top patterns of {escape(doc['errors']['counts'])}</h2>",
+        _table(doc["errors"]["patterns"][:15], ["template", "count", "users", "trend", "spike", "services",
+                                                "first_seen", "last_seen", "example"], "table-errors"),
         "<h2>Exchanges</h2>",
-        _table(doc["exchanges"]["exchanges"], ["rank", "exchange", "calls", "success_rate", "p50_ms", "p95_ms",
+        _table(doc["exchanges"]["exchanges"], ["rank", "exchange", "calls", "failures", "success_rate", "p50_ms",
+                                               "p95_ms",
                                                "rate_limit_hits", "errors_by_type", "data_quality_flags"],
                "table-exchanges"),
         "<h2>Slowest journeys</h2>",
         _table(journeys, ["request_id", "user", "command", "services", "duration_ms", "failed", "slowest_step"],
                "table-journeys"),
         journey_traces_html(doc["journeys"]),  # waterfalls of the slowest and failed journeys (trace_html.py)
-        "<h2>Incidents</h2>",
-        _table(doc["performance"]["incidents"], ["start", "recovered_at", "recovery_seconds", "failures",
-                                                 "peak_failure_rate", "top_causes"], "table-incidents"),
+        "<h2>Incidents</h2><p class=\"muted\">From first to last failure, found at a 10 s resolution.</p>",
+        _table([{**i, "top_causes": "; ".join(c["cause"] for c in i["top_causes"])}
+                for i in doc["performance"]["incidents"]],
+               ["start", "end", "recovery_seconds", "failures", "failure_share", "ongoing", "top_causes"],
+               "table-incidents"),
+        "<h2>What changed</h2>",
+        _table(doc.get("changes", []), ["time", "service", "kind", "detail"], "table-changes"),
+        "<h2>Memory and CPU by service</h2>",
+        _table(doc["performance"]["resources_by_service"], ["service", "memory_avg_mb", "memory_max_mb", "cpu_avg",
+                                                            "cpu_max", "samples"], "table-resources"),
         "<h2>Malformed lines</h2>",
         _table(inp["malformed"]["lines"][:50], ["file", "line", "reason", "excerpt"], "table-malformed"),
         "</body></html>",

@@ -1,79 +1,127 @@
-"""Incidents and recovery time: runs of windows whose failure rate stands far above the usual.
+"""Incidents: runs of failures of one kind of operation, found at a fixed resolution of ``RESOLUTION_S`` seconds.
 
-A failure is an ERROR/CRITICAL record, an outcome with ``success`` false, a failed health check or a
-rate-limit hit. A window is abnormal when its failure rate exceeds ``max(factor x median rate,
-median + margin)``, it has at least ``minimum`` failures, and more than ``sigmas`` standard deviations
-(Poisson) above what the median rate predicts for its volume; consecutive abnormal windows (two quiet
-windows tolerated) form an incident. Recovery time runs from the incident's first failure to the start
-of the first normal window after it.
+Failures and outcomes are those of the vocabulary (``vocabulary.py``), grouped by what failed: the
+service, the event and the exchange (so bybit's calls are judged apart from okx's). Windows are
+``RESOLUTION_S`` seconds long and aligned on the epoch, whatever range is analysed. A window is
+abnormal for a group when the group has at least ``MIN_FAILURES`` failures there and they are at least
+``MIN_SHARE`` of its judged outcomes (successes plus failures). Abnormal windows of any group, with up
+to ``GAP_WINDOWS`` quiet windows between them, form an incident, which then takes in the adjacent
+windows where the same groups still fail. The incident starts at its first failure and ends at its
+last (exact, from the records); ``recovery_seconds`` is that span. Nothing depends on the records
+outside the incident, so start, end and counts do not move when the analysed range grows.
 """
 
 from __future__ import annotations
 
-import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tools.log_analyzer._util import Windows, iso, time_range, windows
+from tools.log_analyzer._util import iso, summary
 from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.summary import INCIDENT_RESOLUTION_S
 
-FAILURE = ("(level IN ('ERROR', 'CRITICAL') OR success = false OR healthy = false "
-           "OR event = 'rate_limit_hit')")
+RESOLUTION_S = INCIDENT_RESOLUTION_S
+MIN_FAILURES = 3
+MIN_SHARE = 0.25
+GAP_WINDOWS = 1
+
+Group = tuple[str | None, str | None, str | None]  # service, event, exchange
 
 
-def _runs(abnormal: list[bool], gap: int = 1) -> list[tuple[int, int]]:
-    """Return (first, last) indexes of abnormal runs, bridging up to ``gap`` normal windows."""
-    runs: list[tuple[int, int]] = []
-    for index, flag in enumerate(abnormal):
-        if not flag:
+@dataclass
+class _Cell:
+    """One group's outcomes in one window."""
+
+    judged: int
+    failures: int
+    first: datetime | None
+    last: datetime | None
+
+
+@dataclass
+class _Run:
+    """Consecutive windows of one incident and the groups that failed in them."""
+
+    first: int
+    last: int
+    groups: set[Group] = field(default_factory=set)
+
+
+def _cells(ds: Dataset) -> dict[int, dict[Group, _Cell]]:
+    """Return, per window index (epoch seconds // RESOLUTION_S), each group's judged outcomes and failures."""
+    out: dict[int, dict[Group, _Cell]] = defaultdict(dict)
+    for window, service, event, exchange, judged, failures, first, last in ds.rows(f"""
+            SELECT w, service, event, exchange, sum(judged), sum(failures), min(first_fail), max(last_fail)
+            FROM {summary(ds, "incident_cells")} GROUP BY ALL"""):
+        out[int(window)][(service, event, exchange)] = _Cell(int(judged), int(failures), first, last)
+    return out
+
+
+def _abnormal(cell: _Cell) -> bool:
+    return cell.failures >= MIN_FAILURES and cell.failures >= MIN_SHARE * cell.judged
+
+
+def _runs(cells: dict[int, dict[Group, _Cell]]) -> list[_Run]:
+    """Return the runs of abnormal windows, bridged over ``GAP_WINDOWS`` and widened to adjacent failures."""
+    runs: list[_Run] = []
+    for window in sorted(cells):
+        bad = {group for group, cell in cells[window].items() if _abnormal(cell)}
+        if not bad:
             continue
-        if runs and index - runs[-1][1] <= gap + 1:
-            runs[-1] = (runs[-1][0], index)
+        if runs and window - runs[-1].last <= GAP_WINDOWS + 1:
+            runs[-1].last = window
+            runs[-1].groups |= bad
         else:
-            runs.append((index, index))
+            runs.append(_Run(window, window, bad))
+    for run in runs:
+        def failing(window: int, run: _Run = run) -> bool:
+            return any(cells.get(window, {}).get(g, _Cell(0, 0, None, None)).failures for g in run.groups)
+        while failing(run.first - 1):
+            run.first -= 1
+        while failing(run.last + 1):
+            run.last += 1
     return runs
 
 
-def find_incidents(ds: Dataset, buckets: int = 48, factor: float = 2.0, margin: float = 0.02,
-                   minimum: int = 5, sigmas: float = 4.0) -> list[dict[str, Any]]:
-    """Return the incidents in the records with start, recovery time, peak rate and main error types."""
-    start, end = time_range(ds)
-    span = windows(ds, buckets)
-    if start is None or end is None or span is None:
-        return []
-    buckets = span.count
-    totals, failures = [0] * buckets, [0] * buckets
-    first_failure: dict[int, datetime] = {}
-    for bucket, total, failed, first in ds.rows(
-            f"SELECT {span.index_sql('minute')} AS b, sum(n), coalesce(sum(n) FILTER (WHERE {FAILURE}), 0), "
-            f"min(first_ts) FILTER (WHERE {FAILURE}) FROM {span.source()} GROUP BY 1"):
-        totals[bucket], failures[bucket] = int(total), int(failed)
-        if first is not None:
-            first_failure[bucket] = first
-    rates = [f / t if t else 0.0 for f, t in zip(failures, totals, strict=True)]
-    usual = statistics.median([r for r, t in zip(rates, totals, strict=True) if t]) if any(totals) else 0.0
-    threshold = max(factor * usual, usual + margin)
-    abnormal = [rate > threshold and fails >= minimum and fails > usual * total + sigmas * (usual * total) ** 0.5
-                for rate, fails, total in zip(rates, failures, totals, strict=True)]
+def find_incidents(ds: Dataset) -> list[dict[str, Any]]:
+    """Return the incidents: first and last failure, recovery time, failures, and their causes."""
+    cells = _cells(ds)
+    newest = max(cells, default=None)
     incidents = []
-    for first, last in _runs(abnormal, gap=2):
-        began = first_failure.get(first, span.start(first))
-        ongoing = last >= buckets - 1
-        recovered = None if ongoing else span.start(last + 1)
+    for run in _runs(cells):
+        picked = [cells[w][g] for w in range(run.first, run.last + 1) for g in run.groups if g in cells.get(w, {})]
+        failed = [c for c in picked if c.failures]
+        start = min(c.first for c in failed if c.first is not None)
+        end = max(c.last for c in failed if c.last is not None)
+        failures = sum(c.failures for c in failed)
+        judged = sum(c.judged for c in picked)
+        windows = (run.first, run.last)
         incidents.append({
-            "start": iso(began), "recovered_at": iso(recovered),
-            "recovery_seconds": round((recovered - began).total_seconds(), 1) if recovered else None,
-            "ongoing": ongoing, "failures": sum(failures[first:last + 1]),
-            "peak_failure_rate": round(max(rates[first:last + 1]), 4), "usual_failure_rate": round(usual, 4),
-            "top_causes": _causes(ds, span, first, last + 1),
+            "start": iso(start), "end": iso(end), "recovery_seconds": round((end - start).total_seconds(), 3),
+            "ongoing": run.last == newest, "failures": failures, "judged_outcomes": judged,
+            "failure_share": round(failures / judged, 4) if judged else None,
+            "resolution_seconds": RESOLUTION_S,
+            "groups": [{"service": s, "event": e, "exchange": x} for s, e, x in sorted(run.groups, key=str)],
+            "top_causes": causes(ds, windows, run.groups),
         })
     return incidents
 
 
-def _causes(ds: Dataset, span: Windows, first: int, stop: int, top: int = 3) -> list[dict[str, Any]]:
-    """Return the commonest failure causes in windows ``first`` to ``stop`` (excluded)."""
-    index = span.index_sql("minute")
-    return ds.dicts(f"""SELECT coalesce(error_type, err_type, CASE WHEN event = 'rate_limit_hit' THEN 'rate_limit' END,
-                        level) AS cause, exchange, sum(n)::BIGINT AS count
-                        FROM {span.source()} WHERE {FAILURE} AND {index} >= ? AND {index} < ?
-                        GROUP BY ALL ORDER BY count DESC, cause LIMIT {top}""", [first, stop])
+def causes(ds: Dataset, windows: tuple[int, int], groups: set[Group], top: int = 5) -> list[dict[str, Any]]:
+    """Return the failures of the incident's groups in its windows by type, commonest first."""
+    rows = ds.dicts(f"""SELECT type, event, exchange, service, sum(failures)::BIGINT AS failures
+                        FROM {summary(ds, "incident_cells")} WHERE failures > 0 AND w BETWEEN ? AND ?
+                        GROUP BY ALL""", list(windows))
+    kept = [r for r in rows if (r["service"], r["event"], r["exchange"]) in groups]
+    kept.sort(key=lambda r: (-r["failures"], str(r["type"]), str(r["event"]), str(r["exchange"])))
+    for row in kept:
+        row["cause"] = describe_cause(row)
+    return kept[:top]
+
+
+def describe_cause(row: dict[str, Any]) -> str:
+    """Return a cause as one line of text, e.g. ``rate_limit on bybit (exchange_api_call, market-data): 10``."""
+    where = f" on {row['exchange']}" if row.get("exchange") else ""
+    return f"{row['type']}{where} ({row['event'] or 'no event'}, {row['service']}): {row['failures']}"

@@ -1,7 +1,9 @@
 """User journeys: records sharing a ``request_id``, followed across services in time order.
 
+A failed journey says why: the failure type (vocabulary.py) of its first failed or ERROR+ step, and that step.
 A journey's duration is the larger of its span (last minus first timestamp) and the longest
-``response_time_ms`` inside it; it failed when any record is ERROR+ or its last outcome is a failure.
+``response_time_ms`` inside it; it failed when any record is ERROR+ or its last judged outcome is a
+failure (vocabulary.py: a user mistake is not one).
 Each step's time is the gap since the previous step, so the slowest step is where the time went.
 Steps of the same millisecond keep the order of their lines in the input (file by file); of two
 outcomes at the same millisecond the failure counts as the last.
@@ -13,6 +15,7 @@ from typing import Any
 
 from tools.log_analyzer._util import iso, ratio, rnd
 from tools.log_analyzer.engine import Dataset
+from tools.log_analyzer.vocabulary import ERROR, FAILURE, FAILURE_TYPE
 
 # Only what every journey needs, merged from the per-file parts (summary.TABLES); a listed journey's command
 # and services come with its steps. Comparing 64-bit hashes of service names is much cheaper than the strings.
@@ -30,7 +33,8 @@ FROM journey_parts GROUP BY request_id
 def steps(ds: Dataset, request_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Return each journey's ordered steps with offset from its start and gap from the previous step."""
     out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in request_ids}
-    rows = ds.dicts("""SELECT request_id, ts, service, event, level, message, rt, success, command FROM records
+    rows = ds.dicts(f"""SELECT request_id, ts, service, event, level, message, rt, success, command,
+                       CASE WHEN {FAILURE} OR {ERROR} THEN {FAILURE_TYPE} END AS failure_type FROM records
                        WHERE request_id IN (SELECT unnest(?::VARCHAR[]))
                        ORDER BY request_id, ts, service, seq""",
                     [request_ids])
@@ -64,8 +68,16 @@ def _detail(rows: list[dict[str, Any]], details: dict[str, list[dict[str, Any]]]
         row["command"] = max((c for step in row["steps"] if (c := step.pop("command")) is not None), default=None)
         worst = slowest_step(row["steps"])
         row["slowest_step"] = (None if worst is None else
-                               {"event": worst["event"], "service": worst["service"], "gap_ms": worst["gap_ms"]})
+                               {"event": step_name(worst), "service": worst["service"], "gap_ms": worst["gap_ms"]})
+        failed = next((s for s in row["steps"] if s["failure_type"] is not None), None)
+        row["why"] = (None if failed is None else
+                      f"{failed['failure_type']} at {step_name(failed)} ({failed['service']})")
     return rows
+
+
+def step_name(step: dict[str, Any]) -> str:
+    """Name a step by its event, or by the start of its message when it has none."""
+    return str(step["event"] or step["message"][:48])
 
 
 def analyze_journeys(ds: Dataset, top: int = 10, slow_ms: float | None = None) -> dict[str, Any]:

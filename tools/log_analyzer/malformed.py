@@ -7,7 +7,7 @@ to say *which* ones, so clean files (the usual case) cost nothing extra.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,16 +51,25 @@ def classify(raw: bytes, last: bool = False) -> str | None:
         return classify(obj["log"].rstrip("\n").encode(), last)
     if not isinstance(obj, dict):
         return "JSON but not an object"
+    if isinstance(obj.get("timestamp"), int | float) and not isinstance(obj["timestamp"], bool):
+        return f"epoch-number timestamp {obj['timestamp']!r} (expected RFC 3339 text)"
     missing = [key for key in _REQUIRED if not isinstance(obj.get(key), str)]
     if missing:
         return "foreign JSON: missing " + ", ".join(missing)
     if obj["level"] not in LEVELS:
         return f"unknown level {obj['level']!r}"
-    try:
-        datetime.strptime(obj["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    except ValueError:
+    if not is_rfc3339(obj["timestamp"]):
         return f"bad timestamp {obj['timestamp'][:40]!r}"
     return None
+
+
+def is_rfc3339(text: str) -> bool:
+    """Say whether ``text`` is a timestamp the engine accepts (RFC 3339, any fraction, Z, offset or none)."""
+    try:
+        datetime.fromisoformat(text.upper())
+    except ValueError:
+        return False
+    return True
 
 
 def _utf8(raw: bytes) -> bool:
@@ -71,11 +80,49 @@ def _utf8(raw: bytes) -> bool:
     return True
 
 
+def _docker_log(raw: bytes) -> str | None:
+    """Return the ``log`` text of a Docker json-file line, or None when the line is not one."""
+    if not raw.startswith(b'{"log":'):
+        return None
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    log = obj.get("log") if isinstance(obj, dict) and "timestamp" not in obj else None
+    return log if isinstance(log, str) else None
+
+
+def joined_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield (line number, line, is an unterminated last line), Docker's split lines joined into one.
+
+    Docker's json-file driver cuts a record longer than 16 KB into chunks whose ``log`` lacks the
+    newline until the last; the chunks become one ``{"log": ...}`` line numbered as the first.
+    """
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, start=1):
+        raw, last = line.rstrip(b"\r\n"), not line.endswith(b"\n")
+        log = _docker_log(raw) if pending or raw.startswith(b'{"log":') else None
+        if log is not None and not log.endswith("\n"):
+            start = start if pending else number
+            pending.append(log)
+            continue
+        if pending:
+            if log is not None:
+                yield start, orjson.dumps({"log": "".join(pending) + log}), last
+                pending = []
+                continue
+            yield start, orjson.dumps({"log": "".join(pending)}), False
+            pending = []
+        yield number, raw, last
+    if pending:
+        yield start, orjson.dumps({"log": "".join(pending)}), True
+
+
 def _lines(path: Path, compressed: bool) -> Iterator[tuple[int, bytes, bool]]:
     opener = gzip.open if compressed else open
     with opener(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            yield number, line.rstrip(b"\r\n"), not line.endswith(b"\n")
+        yield from joined_lines(handle)
 
 
 def locate(path: Path, compressed: bool, limit: int = MAX_LISTED) -> tuple[int, list[MalformedLine]]:

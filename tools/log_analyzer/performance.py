@@ -12,6 +12,8 @@ from typing import Any
 from tools.log_analyzer._util import iso, percentiles, ratio, rnd, time_range, windows
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.incidents import find_incidents
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, OUTCOME, SUCCESS, USER_MISTAKE, tallies
+from tools.log_analyzer.vocabulary import count as tally
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 _PCT = ("p50", "p90", "p95", "p99")
@@ -32,12 +34,12 @@ def latency(ds: Dataset, keys: str, where: str = "TRUE") -> list[dict[str, Any]]
 
 
 def success_rates(ds: Dataset, keys: str, where: str) -> list[dict[str, Any]]:
-    """Return total, successes, failures and success rate of ``context.success`` grouped by ``keys``."""
-    rows = ds.dicts(f"""SELECT {keys}, sum(n)::BIGINT AS total, coalesce(sum(n) FILTER (WHERE success), 0)::BIGINT
-                        AS succeeded FROM counts WHERE success IS NOT NULL AND {where} GROUP BY ALL ORDER BY ALL""")
+    """Return outcomes, successes, failures, user mistakes and the success rate (mistakes left out) by ``keys``."""
+    rows = ds.dicts(f"""SELECT {keys}, sum(n)::BIGINT AS outcomes, {tally(SUCCESS)} AS succeeded,
+                        {tally(FAILURE)} AS failures, {tally(USER_MISTAKE)} AS user_mistakes
+                        FROM counts WHERE {OUTCOME} AND {where} GROUP BY ALL ORDER BY ALL""")
     for row in rows:
-        row["failed"] = row["total"] - row["succeeded"]
-        row["success_rate"] = ratio(row["succeeded"], row["total"])
+        row["success_rate"] = ratio(row["succeeded"], row["succeeded"] + row["failures"])
     return rows
 
 
@@ -57,42 +59,65 @@ def resources(ds: Dataset, buckets: int = 48) -> list[dict[str, Any]]:
     return rows
 
 
+def resources_by_service(ds: Dataset) -> list[dict[str, Any]]:
+    """Return each service's average and peak memory (MB) and CPU (%) over the whole range."""
+    rows = ds.dicts("""SELECT service, CAST(sum(mem_sum) AS DOUBLE) / sum(mem_n) AS memory_avg_mb,
+                       max(mem_max) AS memory_max_mb, CAST(sum(cpu_sum) AS DOUBLE) / nullif(sum(cpu_n), 0) AS cpu_avg,
+                       max(cpu_max) AS cpu_max, sum(mem_n)::BIGINT AS samples
+                       FROM counts WHERE mem_n > 0 GROUP BY 1 ORDER BY 1""")
+    return [{k: rnd(v) for k, v in row.items()} for row in rows]
+
+
 def error_rates(ds: Dataset) -> list[dict[str, Any]]:
-    """Return records, errors (ERROR+), criticals and the error rate per service and module."""
-    rows = ds.dicts("""SELECT service, module, sum(n)::BIGINT AS records,
-                       coalesce(sum(n) FILTER (WHERE level IN ('ERROR', 'CRITICAL')), 0)::BIGINT AS errors,
-                       coalesce(sum(n) FILTER (WHERE level = 'CRITICAL'), 0)::BIGINT AS critical
-                       FROM counts GROUP BY ALL ORDER BY errors DESC, service, module""")
+    """Return records, problems, errors, criticals, failures and user mistakes per service and module."""
+    rows = ds.dicts(f"""SELECT service, module, {tallies()}, {tally("level = 'CRITICAL'")} AS critical
+                        FROM counts GROUP BY ALL ORDER BY failures DESC, problems DESC, service, module""")
     for row in rows:
         row["error_rate"] = ratio(row["errors"], row["records"])
+        row["failure_rate"] = ratio(row["failures"], row["outcomes"] - row["user_mistakes"])
     return rows
 
 
 def cache_ratios(ds: Dataset) -> list[dict[str, Any]]:
-    """Return hits, misses and hit ratio of cache lookups (``cache_operation`` with operation get)."""
-    rows = ds.dicts("""SELECT service, coalesce(sum(n) FILTER (WHERE hit), 0)::BIGINT AS hits,
-                       coalesce(sum(n) FILTER (WHERE NOT hit), 0)::BIGINT AS misses
-                       FROM counts WHERE event = 'cache_operation' AND operation = 'get' AND hit IS NOT NULL
-                       GROUP BY ALL ORDER BY ALL""")
+    """Return hits, misses and hit ratio per service: from the per-interval ``cache_stats`` (INFO) when a
+    service logs them, else from the per-lookup ``cache_operation`` gets (DEBUG), never both."""
+    rows = ds.dicts("""SELECT service,
+                       coalesce(sum(hits_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_hits,
+                       coalesce(sum(misses_sum) FILTER (WHERE event = 'cache_stats'), 0)::BIGINT AS s_misses,
+                       coalesce(sum(n) FILTER (WHERE event = 'cache_operation' AND operation = 'get' AND hit), 0)
+                       ::BIGINT AS o_hits,
+                       coalesce(sum(n) FILTER (WHERE event = 'cache_operation' AND operation = 'get' AND NOT hit), 0)
+                       ::BIGINT AS o_misses
+                       FROM counts WHERE event IN ('cache_stats', 'cache_operation') GROUP BY 1 ORDER BY 1""")
+    out = []
     for row in rows:
-        row["hit_ratio"] = ratio(row["hits"], row["hits"] + row["misses"])
-    return rows
+        stats = bool(row["s_hits"] or row["s_misses"])
+        hits, misses = (row["s_hits"], row["s_misses"]) if stats else (row["o_hits"], row["o_misses"])
+        if hits or misses:
+            out.append({"service": row["service"], "hits": hits, "misses": misses,
+                        "hit_ratio": ratio(hits, hits + misses), "from": "cache_stats" if stats else "cache_operation"})
+    return out
+
+
+RATE_SPAN_HOURS = 1.0  # a rate per hour only over at least this much time: shorter spans give counts alone
 
 
 def critical_frequency(ds: Dataset) -> dict[str, Any]:
-    """Return the number of CRITICAL records and their rate per hour over the analysed range."""
+    """Return the number of CRITICAL records, and their rate per hour when the range spans an hour or more."""
     start, end = time_range(ds)
-    count = int(ds.scalar("SELECT sum(n) FROM counts WHERE level = 'CRITICAL'") or 0)
-    hours = (end - start).total_seconds() / 3600 if start and end and end > start else None
-    return {"count": count, "per_hour": round(count / hours, 3) if hours else None}
+    found = int(ds.scalar("SELECT sum(n) FROM counts WHERE level = 'CRITICAL'") or 0)
+    hours = (end - start).total_seconds() / 3600 if start and end else 0.0
+    return {"count": found, "span_hours": round(hours, 3),
+            "per_hour": round(found / hours, 3) if hours >= RATE_SPAN_HOURS else None}
 
 
-def exception_types(ds: Dataset, top: int = 20) -> list[dict[str, Any]]:
-    """Return the most frequent exception (or error) types with counts and the services raising them."""
-    return ds.dicts(f"""SELECT coalesce(exc_type, err_type) AS type, sum(n)::BIGINT AS count,
-                        list(DISTINCT service ORDER BY service) AS services
-                        FROM counts WHERE coalesce(exc_type, err_type) IS NOT NULL
-                        GROUP BY 1 ORDER BY count DESC, type LIMIT {int(top)}""")
+def failure_types(ds: Dataset, top: int = 20) -> list[dict[str, Any]]:
+    """Return failures (vocabulary.FAILURE) by type and the event that failed, with the services and exchanges."""
+    return ds.dicts(f"""SELECT {FAILURE_TYPE} AS type, event, sum(n)::BIGINT AS failures,
+                        list(DISTINCT service ORDER BY service) AS services,
+                        list(DISTINCT exchange ORDER BY exchange) FILTER (WHERE exchange IS NOT NULL) AS exchanges
+                        FROM counts WHERE {FAILURE} GROUP BY ALL ORDER BY failures DESC, type, event
+                        LIMIT {int(top)}""")
 
 
 def connectivity(ds: Dataset) -> list[dict[str, Any]]:
@@ -121,7 +146,8 @@ def analyze_performance(ds: Dataset, buckets: int = 48) -> dict[str, Any]:
         "cache": cache_ratios(ds),
         "error_rates": error_rates(ds),
         "critical": critical_frequency(ds),
-        "exception_types": exception_types(ds),
+        "failure_types": failure_types(ds),
         "resources": resources(ds, buckets),
+        "resources_by_service": resources_by_service(ds),
         "incidents": find_incidents(ds),
     }

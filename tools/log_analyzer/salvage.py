@@ -1,6 +1,8 @@
-"""Last resort for a file DuckDB cannot read at all (a cut-off gzip stream, odd encodings).
+"""Last resort for a file DuckDB cannot read whole (a cut-off gzip stream, odd encodings, Docker and plain
+lines mixed, Docker lines split at 16 KB).
 
-Its readable records are copied, unwrapped from Docker if need be, into a clean NDJSON file.
+Its readable records are copied, unwrapped from Docker (split lines joined) if need be, into a clean
+NDJSON file.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from tools.log_analyzer.malformed import classify
+from tools.log_analyzer.malformed import classify, joined_lines
 from tools.log_analyzer.sources import LogFile
 
 
@@ -23,14 +25,15 @@ def salvage(log_file: LogFile, workdir: Path) -> Path:
     with open(target, "wb") as out:
         try:
             with opener(log_file.path, "rb") as handle:
-                for line in handle:
-                    raw = line.rstrip(b"\r\n")
-                    if not raw.strip() or classify(raw, not line.endswith(b"\n")) is not None:
+                for _, raw, last in joined_lines(handle):
+                    if not raw.strip() or classify(raw, last) is not None:
                         continue
                     obj = orjson.loads(raw)
                     if "timestamp" not in obj and isinstance(obj.get("log"), str):
                         raw = obj["log"].rstrip("\n").encode()
                     out.write(raw + b"\n")
+        except FileNotFoundError:
+            raise  # the file vanished: the loader reports it
         except (OSError, EOFError):
             pass  # keep what was readable; the bad tail is already counted by locate()
     return target

@@ -1,13 +1,18 @@
 """Mergeable summaries of the records, so a report need not scan every row again.
 
-Four tables, each a plain GROUP BY that can be summed across files:
+Seven tables, each a plain GROUP BY that can be summed across files (``starts``: the few rows themselves):
 
     counts             per minute and per combination of the dimensions the count analyses group on:
-                       records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks
+                       records ``n``, first/last timestamp, memory/CPU sums (exact, to 0.001) and peaks,
+                       the hits and misses ``cache_stats`` records report
     latency            per (service, event, method, path, command, exchange) and log bucket of
                        ``response_time_ms``: count, min, max
     latency_by_minute  per minute and log bucket: count, min, max
     journey_parts      per request_id: first/last time, events, services, slowest response, failure
+    incident_cells     per 10 s window, service, event, exchange and failure type: judged outcomes,
+                       failures, first and last failure (incidents.py)
+    commits            per service and git_commit: first and last time (deploy markers)
+    starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
 A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
 the active files' are computed at load. Counts are exact. Percentiles from the histograms are
@@ -23,15 +28,21 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, SUCCESS
+
 GAMMA = 1.02
 EXACT_LIMIT = 200_000  # at most this many timed records: percentiles from the rows, exactly
-DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "command", "exchange", "error_type",
-                         "err_type", "exc_type", "operation", "hit", "component", "healthy", "success", "flags")
+DIMS: tuple[str, ...] = ("service", "module", "level", "event", "method", "path", "status_code", "command", "exchange",
+                         "error_type", "err_type", "exc_type", "operation", "hit", "component", "healthy", "success",
+                         "flags")
 LATENCY_KEYS: tuple[str, ...] = ("service", "event", "method", "path", "command", "exchange")
-TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts")
+TABLES: tuple[str, ...] = ("counts", "latency", "latency_by_minute", "journey_parts", "incident_cells", "commits",
+                           "starts")
 FILTERABLE: dict[str, tuple[str, ...]] = {  # the --service/--level filters a table's groups can take as they are
     "counts": ("service", "level"), "latency": ("service",), "latency_by_minute": (), "journey_parts": (),
+    "incident_cells": ("service",), "commits": ("service",), "starts": ("service", "level"),
 }
+INCIDENT_RESOLUTION_S = 10  # incidents.py's windows: fixed, aligned on the epoch, so they merge across files
 _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 
 _DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
@@ -41,7 +52,7 @@ _FIXED = "CAST({} AS DECIMAL(18, 3))"
 # sums in fixed point (0.001): exact, so they add up to the same total in any order or grouping
 _MEASURES = (f"count(memory_mb) AS mem_n, sum({_FIXED.format('memory_mb')}) AS mem_sum, max(memory_mb) AS mem_max, "
              f"count(cpu_percent) AS cpu_n, sum({_FIXED.format('cpu_percent')}) AS cpu_sum, "
-             "max(cpu_percent) AS cpu_max")
+             "max(cpu_percent) AS cpu_max, sum(cache_hits) AS hits_sum, sum(cache_misses) AS misses_sum")
 
 
 def summary_select(table: str, source: str) -> str:
@@ -50,7 +61,19 @@ def summary_select(table: str, source: str) -> str:
         return (f"SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, {_DIM_LIST}, count(*) AS n, "
                 f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
     if table == "journey_parts":
-        return _JOURNEY_PARTS.format(source=source)
+        return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})")
+    if table == "incident_cells":
+        return (f"SELECT CAST(epoch(ts) // {INCIDENT_RESOLUTION_S} AS BIGINT) AS w, service, event, exchange, "
+                f"CASE WHEN {FAILURE} THEN {FAILURE_TYPE} END AS type, count(*) AS judged, "
+                f"count(*) FILTER (WHERE {FAILURE}) AS failures, min(ts) FILTER (WHERE {FAILURE}) AS first_fail, "
+                f"max(ts) FILTER (WHERE {FAILURE}) AS last_fail FROM {source} WHERE {SUCCESS} OR {FAILURE} "
+                "GROUP BY ALL")
+    if table == "commits":
+        return (f"SELECT service, git_commit, min(ts) AS first, max(ts) AS last FROM {source} "
+                "WHERE git_commit IS NOT NULL GROUP BY ALL")
+    if table == "starts":
+        return (f"SELECT ts, seq, service, level, component, config_hash FROM {source} "
+                "WHERE event = 'config_loaded'")
     keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
@@ -60,8 +83,8 @@ def summary_select(table: str, source: str) -> str:
 _JOURNEY_PARTS = """SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
 min(hash(service)) AS service_lo, max(hash(service)) AS service_hi, max(rt) AS rt_max,
 bool_or(level IN ('ERROR', 'CRITICAL')) AS has_error,
-max(epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome_key,
-arg_max(success, epoch_us(ts) * 2 + CAST(NOT success AS BIGINT)) FILTER (WHERE success IS NOT NULL) AS outcome
+max(epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome_key,
+arg_max(NOT {failure}, epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome
 FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 
 
@@ -70,7 +93,8 @@ def rows_as_counts(source: str = "records") -> str:
     return (f"(SELECT ts AS minute, {_DIM_LIST}, 1 AS n, ts AS first_ts, ts AS last_ts, "
             f"CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, {_FIXED.format('memory_mb')} AS mem_sum, "
             f"memory_mb AS mem_max, CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, "
-            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max "
+            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max, "
+            "cache_hits AS hits_sum, cache_misses AS misses_sum "
             f"FROM {source})")
 
 

@@ -59,9 +59,39 @@ def _points(values: list[float | None], top: float) -> list[list[tuple[float, fl
     return [s for s in segments if s]
 
 
+MARKER_COLOURS = {"deploy": "#7c3aed", "restart": "#0f766e", "config change": "#b45309"}
+
+
+def _markers(labels: list[str], width_s: float, markers: list[dict[str, str]]) -> list[str]:
+    """Return a dashed vertical line, with a hover title, at each marker's time inside the chart's span."""
+    if not labels or not markers:
+        return []
+    first = _moment(labels[0]).timestamp()
+    span = max(width_s, (len(labels) - 1) * width_s)
+    plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
+    parts = []
+    for marker in markers:
+        offset = (_moment(marker["time"]).timestamp() - first) / span if len(labels) > 1 else 0.0
+        if not 0.0 <= offset <= 1.0 + width_s / span:
+            continue
+        x = PAD_LEFT + plot_w * min(1.0, offset)
+        colour = MARKER_COLOURS.get(marker["kind"], "#444")
+        parts.append(f'<line class="marker" data-kind="{escape(marker["kind"])}" x1="{x:.1f}" x2="{x:.1f}" '
+                     f'y1="{PAD_TOP}" y2="{HEIGHT - PAD_BOTTOM}" stroke="{colour}" stroke-width="1.5" '
+                     f'stroke-dasharray="4 3"><title>{escape(marker["time"])} {escape(marker["service"])} '
+                     f'{escape(marker["kind"])}: {escape(marker["detail"])}</title></line>')
+        parts.append(f'<text class="marker-label" x="{x + 3:.1f}" y="{HEIGHT - PAD_BOTTOM - 4}" '
+                     f'fill="{colour}">{escape(marker["kind"][0].upper())}</text>')
+    return parts
+
+
 def line_chart(chart_id: str, title: str, labels: list[str], series: dict[str, list[float | None]],
-               unit: str = "", top: float | None = None) -> str:
-    """Return an ``<svg>`` line chart of ``series`` over ``labels`` (x axis), one colour per series."""
+               unit: str = "", top: float | None = None, markers: list[dict[str, str]] | None = None,
+               width_s: float = 60.0) -> str:
+    """Return an ``<svg>`` line chart of ``series`` over ``labels`` (x axis), one colour per series.
+
+    ``markers`` (deploys, restarts, configuration changes) are dashed vertical lines labelled D, R or C.
+    """
     values = [v for vals in series.values() for v in vals if v is not None]
     top = top if top is not None else (max(values) * 1.1 if values else 1.0) or 1.0
     parts = [f'<svg id="{escape(chart_id)}" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -72,6 +102,7 @@ def line_chart(chart_id: str, title: str, labels: list[str], series: dict[str, l
         parts.append(f'<text class="tick" x="{PAD_LEFT - 6}" y="{y + 4}" text-anchor="end">'
                      f"{escape(_fmt(top * (4 - tick) / 4))}{escape(unit)}</text>")
     parts += _time_ticks(labels)
+    parts += _markers(labels, width_s, markers or [])
     for number, (name, vals) in enumerate(series.items()):
         colour = PALETTE[number % len(PALETTE)]
         for segment in _points(vals, top):

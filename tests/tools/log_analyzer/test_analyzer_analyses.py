@@ -58,7 +58,7 @@ def test_command_success_rates_and_cache_ratio(ds: Dataset, records: list[Rec]) 
     commands = Counter(r["context"]["command"] for r in records if r.get("event") == "bot_command")
     ok = Counter(r["context"]["command"] for r in records if r.get("event") == "bot_command"
                  and r["context"]["success"])
-    assert {row["command"]: (row["total"], row["succeeded"]) for row in perf["command_success"]} == {
+    assert {row["command"]: (row["outcomes"], row["succeeded"]) for row in perf["command_success"]} == {
         c: (commands[c], ok[c]) for c in commands}
     gets = [r["context"]["hit"] for r in records if r.get("event") == "cache_operation"
             and r["context"]["operation"] == "get"]
@@ -78,7 +78,7 @@ def test_error_rates_and_critical_counts(ds: Dataset, records: list[Rec]) -> Non
 def test_incident_is_found_with_recovery_time(ds: Dataset) -> None:
     """The generator's binance 429 storm is detected as an incident that recovers, with rate_limit as cause."""
     incidents = analyze_performance(ds)["incidents"]
-    storm = [i for i in incidents if any(c["cause"] == "rate_limit" for c in i["top_causes"])]
+    storm = [i for i in incidents if any(c["type"] == "rate_limit" for c in i["top_causes"])]
     assert storm and storm[0]["recovery_seconds"] > 0 and not storm[0]["ongoing"]
     assert storm[0]["top_causes"][0]["exchange"] == "binance"
 

@@ -43,7 +43,7 @@ def test_report_json_has_the_documented_sections(runner: CliRunner, log_dir: Pat
     result = runner.invoke(main, ["report", str(log_dir), "--format", "json", "--cache-dir", str(tmp_path)])
     doc = json.loads(result.stdout)
     assert list(doc) == ["schema_version", "generated_at", "input", "health", "errors", "performance",
-                         "journeys", "exchanges", "timeseries"]
+                         "journeys", "exchanges", "timeseries", "changes"]
 
 
 def test_export_writes_one_csv_per_table(runner: CliRunner, log_dir: Path, tmp_path: Path) -> None:

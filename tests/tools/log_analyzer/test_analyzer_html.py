@@ -34,7 +34,7 @@ def test_html_report_renders_charts_offline_in_chromium(log_dir: Path, tmp_path:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.on("request", lambda req: requests.append(req.url))
         page.goto(page_path.as_uri())
-        for chart in ("chart-error-rate", "chart-latency", "chart-exchanges"):
+        for chart in ("chart-error-rate", "chart-latency", "chart-exchanges", "chart-memory", "chart-cpu"):
             points = page.eval_on_selector_all(f"#{chart} polyline", "els => els.map(e => e.points.numberOfItems)")
             assert points and sum(points) > 10, chart
             box = page.locator(f"#{chart}").bounding_box()
@@ -42,7 +42,7 @@ def test_html_report_renders_charts_offline_in_chromium(log_dir: Path, tmp_path:
         assert page.locator("#health-score").inner_text().strip().replace(".", "").isdigit()
         assert page.locator("#table-errors tbody tr").count() > 0
         assert page.locator("#table-journeys tbody tr").count() > 0
-        for chart in ("chart-error-rate", "chart-latency", "chart-exchanges"):
+        for chart in ("chart-error-rate", "chart-latency", "chart-exchanges", "chart-memory", "chart-cpu"):
             frame = page.locator(f"#{chart}").bounding_box()
             ticks = [page.locator(f"#{chart} text.time").nth(i).bounding_box()
                      for i in range(page.locator(f"#{chart} text.time").count())]
