@@ -202,6 +202,7 @@ class LogWriter:
             self._thread.join(timeout)
         if self._console is not None:
             self._console.drain(CONSOLE_FLUSH_S)
+            self._console.stop()
         for output in self._files.values():
             if output is not None:
                 output.close()
@@ -317,8 +318,15 @@ class ConsoleSink:
         """Start (or, in a forked child, restart) the thread with an empty backlog."""
         self._queue: deque[bytes] = deque()
         self._backlog = 0
+        self._stopping = False
         self._cond = threading.Condition()
         threading.Thread(target=self._run, name="log-console", daemon=True).start()
+
+    def stop(self) -> None:
+        """End the thread once what is queued is written (a stuck stdout keeps it, a daemon, until exit)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
 
     def put(self, data: bytes) -> None:
         """Queue lines for stdout, or drop and count them when the backlog is full."""
@@ -341,7 +349,9 @@ class ConsoleSink:
         cond, queue = self._cond, self._queue
         while True:
             with cond:
-                cond.wait_for(lambda: bool(queue))
+                cond.wait_for(lambda: bool(queue) or self._stopping)
+                if not queue:
+                    return
                 data = b"".join(queue)
                 queue.clear()
             try:

@@ -90,6 +90,20 @@ def test_close_writes_what_is_queued_and_stops_the_thread() -> None:
     assert len(bytes(files["a"].data).splitlines()) == 5_000
 
 
+def test_close_writes_the_console_and_leaves_no_thread_behind() -> None:
+    """close() writes what is queued for stdout too, then ends both threads (a re-setup must not pile them up)."""
+    console = io.BytesIO()
+    writer, _ = _writer(console)
+    for i in range(100):
+        writer.submit(_entry("a", i))
+    writer.close()
+    alive = [t for t in threading.enumerate() if t.name in ("log-writer", "log-console")]
+    for thread in alive:
+        thread.join(5)
+    assert len(console.getvalue().splitlines()) == 100
+    assert [t.name for t in alive if t.is_alive()] == []
+
+
 def test_a_plain_event_queues_a_tuple_the_gc_can_untrack() -> None:
     """The hot path queues context beside a tuple of plain values: a backlog never reaches the old GC generations."""
     queued: list[tuple[object, object]] = []
