@@ -58,11 +58,35 @@ local function is_secret_key(key)
 end
 
 -- A Telegram bot token is <bot id>:<35 url-safe characters>; ids have at least 5 digits.
-local function mask_bot_token(digits, rest)
-  if #digits >= 5 and #rest >= 30 then
-    return MASK
+-- Found from its colon and the digits right before it, so text such as "id 5:<token>" (where a
+-- left-to-right digits-colon pattern would first consume "5:<bot id>") is masked too.
+local function mask_bot_tokens(text)
+  local parts, done, at = {}, 1, 1
+  while true do
+    local colon, last = text:find(":[%w_%-]+", at)
+    if colon == nil then
+      break
+    end
+    local first = colon
+    while first > 1 do
+      local byte = text:byte(first - 1)
+      if byte < 48 or byte > 57 then
+        break
+      end
+      first = first - 1
+    end
+    if colon - first >= 5 and last - colon >= 30 then
+      parts[#parts + 1] = text:sub(done, first - 1)
+      parts[#parts + 1] = MASK
+      done = last + 1
+    end
+    at = last + 1
   end
-  return nil
+  if done == 1 then
+    return text
+  end
+  parts[#parts + 1] = text:sub(done)
+  return table.concat(parts)
 end
 
 local AUTH_SCHEMES = { bearer = true, basic = true, digest = true }
@@ -87,7 +111,7 @@ local function scrub(text)
   local out = text
   out = out:gsub("%-%-%-%-%-BEGIN ([%u ]*)PRIVATE KEY%-%-%-%-%-.-%-%-%-%-%-END [%u ]*PRIVATE KEY%-%-%-%-%-",
                  "-----BEGIN %1PRIVATE KEY-----" .. MASK .. "-----END %1PRIVATE KEY-----")
-  out = out:gsub("(%d+):([%w_%-]+)", mask_bot_token)
+  out = mask_bot_tokens(out)
   for scheme in pairs(AUTH_SCHEMES) do
     out = out:gsub("(" .. anycase(scheme) .. "%s+)[%w%-%._~%+/]+=*", "%1" .. MASK)
   end

@@ -170,16 +170,30 @@ def test_lua_masks_values_under_secret_keys_at_any_depth(lua_filter: Any) -> Non
         "credentials": "***", "response_time_ms": 12.5}
 
 
-@settings(max_examples=60, deadline=None)
-@given(prefix=st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=30),
-       bot_id=st.integers(min_value=10_000, max_value=9_999_999_999),
+# Text that may sit right before a token: free ASCII, then glue that once hid it (digits and colons,
+# "/bot", "=", quotes), so the search keeps trying "id 5:<token>" and its relatives on every run.
+_TOKEN_GLUE = st.sampled_from(["", "5:", "id 5:", "12:34:", ":", "0:0:", "/bot", "bot", "token=", "'", "x"])
+_ASCII = st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=30)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(prefix=_ASCII, glue=_TOKEN_GLUE, bot_id=st.integers(min_value=10_000, max_value=9_999_999_999),
        secret=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-                      min_size=35, max_size=40))
-def test_lua_never_lets_a_bot_token_through(lua_filter: Any, prefix: str, bot_id: int, secret: str) -> None:
-    """Whatever text surrounds it, a Telegram bot token does not survive the filter."""
+                      min_size=35, max_size=40), suffix=st.sampled_from([" end", ":", "/getMe", "", ":5"]))
+def test_lua_never_lets_a_bot_token_through(lua_filter: Any, prefix: str, glue: str, bot_id: int, secret: str,
+                                            suffix: str) -> None:
+    """Whatever text surrounds it (also digits and a colon right before it), a bot token does not survive."""
     token = f"{bot_id}:{secret}"
-    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0, _record(message=f"{prefix}{token} end"))
-    assert token not in record["message"]
+    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0,
+                                   _record(message=f"{prefix}{glue}{token}{suffix}"))
+    assert secret not in record["message"]
+
+
+@pytest.mark.parametrize("glue", ["id 5:", "5:", "0:0:", "x 12:34:"])
+def test_lua_masks_a_bot_token_after_digits_and_a_colon(lua_filter: Any, glue: str) -> None:
+    """The case the property search found: "... id 5:<token>" leaked the whole token."""
+    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0, _record(message=f"{glue}{TOKEN} end"))
+    assert record["message"] == f"{glue}*** end"
 
 
 def test_secrets_never_reach_any_output(fluentbit_config: dict[str, Any], pipeline: Any) -> None:
