@@ -278,12 +278,14 @@ URL_LOGIN_RE: Final = re.compile(_WORD_GUARD + "(?:" + next(p for p, _, _ in _BR
 # A value: quoted (also \"escaped\" inside a JSON string), or unquoted up to a delimiter, with
 # an auth scheme word kept with it; not a bare word followed by ": " (that is the next key).
 VALUE_RE: Final = re.compile(_VALUE)
-KV_HEAD_RE: Final = re.compile(r"""(\\?["']?)([A-Za-z][\w .-]*?)\\?["']?[ \t]*[:=][ \t]*""")
+KV_HEAD_RE: Final = re.compile(r"""(\\?["']?)([A-Za-z][\w .-]{0,63}?)\\?["']?[ \t]{0,3}[:=][ \t]{0,3}""")
 AUTH_SCHEME_RE: Final = re.compile(r"(?i)(bearer|basic|bot|token)[ \t]+")
 MASKED_USER_RE: Final = re.compile(r"u_[0-9a-f]{16}")
 PEM_LABEL_RE: Final = re.compile(r"-----BEGIN([A-Z ]*PRIVATE KEY(?: BLOCK)?)-----")
-PAIR_NAME_RE: Final = re.compile(r"""\\?["'][A-Za-z]+\\?["'][ \t]*[:=][ \t]*\\?["']([A-Za-z][\w .-]*?)\\?["']""")
-TUPLE_NAME_RE: Final = re.compile(r"""[(\[][ \t]*b?["']([A-Za-z][\w .-]*?)["']""")
+PAIR_NAME_RE: Final = re.compile(
+    r"""\\?["'][A-Za-z]{3,4}\\?["'][ \t]{0,3}[:=][ \t]{0,3}\\?["']([A-Za-z][\w .-]{0,63}?)\\?["']"""
+)
+TUPLE_NAME_RE: Final = re.compile(r"""[(\[][ \t]{0,3}b?["']([A-Za-z][\w .-]{0,63}?)["']""")
 AWS_KEY_ID_RE: Final = re.compile(r"A(?:KIA|SIA)[0-9A-Z]{16}")
 AWS_SECRET_AFTER_RE: Final = re.compile(_AWS_SECRET_AFTER)
 CURL_HEAD_RE: Final = re.compile(r"-(?:u|-user)(?:[ \t]+|=)")

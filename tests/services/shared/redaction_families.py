@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
@@ -45,7 +46,8 @@ def aws_secret(seed: str) -> str:
     return (raw[:12] + "/" + raw[12:25] + "/" + raw[25:39])[:40]
 
 
-def _spellings(name: str) -> list[str]:
+def spellings(name: str) -> list[str]:
+    """A name in snake_case, UPPER_CASE, camelCase and Title-Kebab."""
     words = name.replace("-", "_").split("_")
     camel = words[0] + "".join(w.title() for w in words[1:])
     return [name, name.upper(), camel, "-".join(w.title() for w in words)]
@@ -73,7 +75,7 @@ SECRET_KEY_NAMES = ["db_pass", "seed", "pk", "sk", "x_auth", "webhook_url", "hma
 def secret_keys() -> Iterator[Case]:
     """Secret key names in every spelling, on every road."""
     for base in SECRET_KEY_NAMES:
-        for key in _spellings(base):
+        for key in spellings(base):
             value = secret(key)
             yield Case("secret key names", f"{key}/context", {"request": {"headers": {key: value}}}, (value,))
             for road, text in _text_roads(key, value).items():
@@ -356,3 +358,50 @@ if __name__ == "__main__":
     over = sum(bad for family, (bad, _) in table.items() if family not in leak_names)
     print(f"total: {leaks} leaks of {len(leak_cases())} secret cases, "
           f"{over} over-masked of {len(ordinary_cases())} ordinary cases")
+
+
+# --- adversarial input: what makes a careless pattern quadratic ---------------------------------------------
+
+# Each unit repeated to the wanted size: runs that a pattern could rescan from every position (a long
+# word with no "=", "eyJeyJ...", "-----BEGIN" without END, "http://" chains, open quotes, digit runs).
+ADVERSARIAL_UNITS = {
+    "pairs": "a=", "colon-space": "a: ", "quoted-keys": "'a': ", "escaped-keys": '\\"a\\": ', "at-signs": "a.b@",
+    "plus-digits": "+1 ", "bot-ids": "1234567:", "schemes": "http://a:b@", "scheme-chain": "http://",
+    "bearer": "Bearer ", "pem": "-----BEGIN PRIVATE KEY-----", "jwt": "eyJ", "webhook-paths": "https://hooks.x/",
+    "tuples": "('a', ", "name-pairs": '{"name": "a", ', "curl": "-u a:", "aws": "AKIAIOSFODNN7EXAMPLE ",
+    "digits": "1", "words": "x", "domain": "b.", "open-quote-secret": 'password="a ', "reprs": "Chat(",
+    "escaped-quote": '\\"a', "newlines": "\n",
+}  # fmt: skip
+ADVERSARIAL_TAILS = {"words": "@=:", "digits": ":x", "newlines": "x\n"}
+
+
+def adversarial(family: str, size: int) -> str:
+    """``size`` characters of one adversarial family, ending with what makes its patterns try hardest."""
+    unit = ADVERSARIAL_UNITS[family]
+    return unit * (size // len(unit)) + ADVERSARIAL_TAILS.get(family, "")
+
+
+def cpu_seconds(work: Callable[[], object], repeats: int = 1) -> float:
+    """The least CPU time this thread spends on ``work`` over a few runs (other processes do not count)."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.thread_time()
+        work()
+        best = min(best, time.thread_time() - started)
+    return best
+
+
+def linear_budget_exceeded(work: Callable[[str], object], family: str, small: int, large: int) -> str | None:
+    """Say how ``work`` on ``large`` characters exceeded a linear budget from ``small`` ones, else None.
+
+    Linear costs large/small times as much; quadratic, that squared. The budget is twice the linear
+    ratio plus 20 ms, measured in CPU time and retried, so a loaded machine cannot fail it.
+    """
+    small_text, large_text = adversarial(family, small), adversarial(family, large)
+    allowed = 2 * large / small
+    for _ in range(3):
+        t_small = cpu_seconds(lambda: work(small_text))
+        t_large = cpu_seconds(lambda: work(large_text))
+        if t_large <= allowed * t_small + 0.02:
+            return None
+    return f"{family}: {large:,} chars {t_large * 1e3:.1f} ms vs {small:,} chars {t_small * 1e3:.1f} ms"
