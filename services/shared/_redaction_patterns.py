@@ -337,8 +337,8 @@ def trigger_mask(text: str) -> int:
         mask |= T_AWS
     if "-----BEGIN" in text:
         mask |= T_PEM
-    if "alue" in text or "ALUE" in text:
+    if mask & (T_COLON | T_EQUALS) and ("alue" in text or "ALUE" in text):
         mask |= T_PAIR
-    if ("(" in text or "[" in text) and ("'" in text or '"' in text):
+    if "," in text and ("'" in text or '"' in text) and ("(" in text or "[" in text):
         mask |= T_TUPLE
     return mask
