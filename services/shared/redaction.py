@@ -7,11 +7,14 @@ signed query strings at DEBUG). Secrets become ``MASK`` (keeping a little shape:
 "https://***@host", "/bot***/getMe"); people become ``mask_user()``'s keyed hash, the same for
 the same person, so journeys can still be followed.
 
-By key (context dicts, and key=value / 'key': 'value' / "key": "value" in text): secret names
-in any case and with any separators; identity names (user_id, username, chat_id, from_id,
-phone, email, ...) and the "id" of a Telegram "from"/"chat" object are hashed. By value, in
-any string: bot tokens, bearer tokens, JWTs, URL/DSN credentials, AWS key ids, PEM private
-keys, emails and "+"-prefixed phone numbers. Not caught: a bare random key with no key name
+By name (context dicts, key=value / 'key': 'value' / "key": "value" in text, the name of a
+name/value pair or tuple): secret words in any case and with any separators (db_pass, x-auth,
+seed, sig, ...), but not a name about a secret (password_changed_at) nor an asset under a token
+name (token="ETH"); identity names (user_id, username, chat_id, from_id, phone, email, ...) and
+the "id" of a Telegram "from"/"chat" object are hashed. By value, in any string: bot tokens,
+bearer tokens, JWTs, URL/DSN credentials, webhook and reset URLs, curl -u, AWS key ids and
+secrets, PEM private keys, emails and "+"-prefixed phone numbers (not amounts). The rules and
+the corpus they are held to: docs/redaction.md. Not caught: a bare random key with no name
 beside it, national phone numbers without "+", names in prose.
 
 It is fast because it is lazy: non-string scalars pass untouched, key decisions are cached per
