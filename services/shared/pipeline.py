@@ -14,22 +14,15 @@ from operator import attrgetter
 from typing import Any
 
 from . import context as _context
-from ._redaction_patterns import SECRET, classify_key
 from .console import console_output
 from .metadata import Metadata, detect_metadata
 from .performance import PerformanceSampler
-from .redaction import Redactor
+from .redaction import Redactor, secrets_from_environment
 from .render import Entry, RecordBuilder
 from .settings import LogSettings
 from .writer import LineOutput, LogWriter, Reporter, file_factory_for
 
 _SNAPSHOT = attrgetter("snapshot")  # read per record without a Python frame
-
-
-def secrets_from_environment(environ: Mapping[str, str]) -> list[str]:
-    """Values of secret-named variables (…_TOKEN, …_API_KEY, …_SECRET, LOG_USER_SALT): masked wherever they appear."""
-    return [value for name, value in environ.items()
-            if value and (name == "LOG_USER_SALT" or classify_key(name) == SECRET)]
 
 
 def _no_performance() -> None:

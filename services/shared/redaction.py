@@ -7,11 +7,14 @@ signed query strings at DEBUG). Secrets become ``MASK`` (keeping a little shape:
 "https://***@host", "/bot***/getMe"); people become ``mask_user()``'s keyed hash, the same for
 the same person, so journeys can still be followed.
 
-By key (context dicts, and key=value / 'key': 'value' / "key": "value" in text): secret names
-in any case and with any separators; identity names (user_id, username, chat_id, from_id,
-phone, email, ...) and the "id" of a Telegram "from"/"chat" object are hashed. By value, in
-any string: bot tokens, bearer tokens, JWTs, URL/DSN credentials, AWS key ids, PEM private
-keys, emails and "+"-prefixed phone numbers. Not caught: a bare random key with no key name
+By name (context dicts, key=value / 'key': 'value' / "key": "value" in text, the name of a
+name/value pair or tuple): secret words in any case and with any separators (db_pass, x-auth,
+seed, sig, ...), but not a name about a secret (password_changed_at) nor an asset under a token
+name (token="ETH"); identity names (user_id, username, chat_id, from_id, phone, email, ...) and
+the "id" of a Telegram "from"/"chat" object are hashed. By value, in any string: bot tokens,
+bearer tokens, JWTs, URL/DSN credentials, webhook and reset URLs, curl -u, AWS key ids and
+secrets, PEM private keys, emails and "+"-prefixed phone numbers (not amounts). The rules and
+the corpus they are held to: docs/redaction.md. Not caught: a bare random key with no name
 beside it, national phone numbers without "+", names in prose.
 
 It is fast because it is lazy: non-string scalars pass untouched, key decisions are cached per
@@ -37,25 +40,41 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 from services.shared._redaction_patterns import (
+    ASSET_OR_SECRET,
+    ASSET_RE,
     AUTH_SCHEME_RE,
+    AWS_KEY_ID_RE,
+    AWS_SECRET_AFTER_RE,
+    CREDENTIAL_HOST_LABELS,
+    CREDENTIAL_SEGMENTS,
+    CURL_HEAD_RE,
     IDENTITY_HOLDER,
     KV_HEAD_RE,
+    LINK_PATH_RE,
     MASK,
     MASKED_USER_RE,
+    PAIR_NAME_KEYS,
+    PAIR_NAME_RE,
+    PAIR_VALUE,
     PEM_LABEL_RE,
     PLAIN,
     QUERY_KEY,
     SECRET,
+    TUPLE_NAME_RE,
+    URL_LOGIN_RE,
     USER,
     VALUE_RE,
     WORD_START,
+    amount_before,
     build_secret_re,
     classify_key,
+    looks_like_secret,
     normalise_key,
     trigger_mask,
 )
 
-__all__ = ["CIRCULAR", "MASK", "REDACTION_FAILED", "TOO_DEEP", "Redactor"]
+__all__ = ["CIRCULAR", "MASK", "REDACTION_FAILED", "TOO_DEEP", "Redactor", "redactor_from_environment",
+           "secrets_from_environment"]
 
 REDACTION_FAILED: Final = "[redaction failed]"
 CIRCULAR: Final = "[circular]"
@@ -70,7 +89,10 @@ _LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddli
 _MARKER_ROOM: Final = 40  # the marker's longest form fits here, so output never exceeds the limit
 _KIND_BITS: Final = 7
 _REWRITE_KEY: Final = 8  # flag in the key cache: the key's own text holds something to redact
-_KV_LABELS: Final = frozenset({"kv", "kvq", "kve"})
+_KV_LABELS: Final = frozenset({"kv", "kvq", "kve", "pair", "tuple", "link"})
+_MASKED_KINDS: Final = frozenset({SECRET, USER, ASSET_OR_SECRET})  # kinds whose value is not left as it is
+# Environment variables whose names read as secret words but hold none (PWD is the working directory).
+NON_SECRET_VARIABLES: Final = frozenset({"PWD", "OLDPWD"})
 _REGEX_BY_TRIGGERS: dict[int, re.Pattern[str]] = {}  # at most 256 entries, one per trigger set
 _PASS_THROUGH: Final = frozenset(
     {int, float, bool, type(None), decimal.Decimal, uuid.UUID,
@@ -167,7 +189,7 @@ class Redactor:
 
     def is_secret_key(self, key: str) -> bool:
         """Tell whether values under this key name are secrets (any case, any separators)."""
-        return self._kind(key) == SECRET
+        return self._kind(key) in (SECRET, ASSET_OR_SECRET)
 
     def is_user_key(self, key: str) -> bool:
         """Tell whether values under this key name identify a person."""
@@ -208,12 +230,13 @@ class Redactor:
                     if cls in _PASS_THROUGH:
                         out[key] = value
                         continue
-                self._item(out, key, value, depth, (*path, id(d)), holder)
+                self._item(out, key, value, depth, (*path, id(d)), holder, d)
             except Exception:
                 out[key if entries.get(key) == PLAIN else REDACTION_FAILED] = REDACTION_FAILED
         return out
 
-    def _item(self, out: dict[str, Any], key: Any, value: Any, depth: int, path: tuple[int, ...], holder: bool) -> None:
+    def _item(self, out: dict[str, Any], key: Any, value: Any, depth: int, path: tuple[int, ...], holder: bool,
+              parent: Mapping[Any, Any]) -> None:
         """Redact one entry the hot path could not: a new, secret or personal key, or a container."""
         if key.__class__ is str:
             kind = self._key_entry(key)
@@ -225,10 +248,10 @@ class Redactor:
             kind = self._kind(key)
         if kind <= QUERY_KEY and holder and key == "id":
             kind = USER
-        if kind == SECRET:
-            out[key] = self._secret(value)
-        elif kind == USER and not isinstance(value, Mapping):
-            out[key] = self._user(value)
+        if kind == PAIR_VALUE:  # {"name": "DB_PASS", "value": ...}: the value is what its name says
+            kind = self._pair_kind(parent)
+        if kind in _MASKED_KINDS and not (kind == USER and isinstance(value, Mapping)):
+            out[key] = self._masked(kind, value)
         else:
             out[key] = self._value(value, depth + 1, path, kind in (USER, IDENTITY_HOLDER))
 
@@ -246,6 +269,12 @@ class Redactor:
             if isinstance(value, Mapping):
                 return self._dict(value, depth, path, holder)
             inner = (*path, id(value))
+            if len(value) == 2 and isinstance(value, list | tuple):  # ("X-MBX-APIKEY", "..."): a name/value pair
+                name, second = value
+                kind = self._name_kind(name)
+                if kind in _MASKED_KINDS and not (kind == USER and isinstance(second, Mapping)):
+                    pair = [self._value(name, depth + 1, inner), self._masked(kind, second)]
+                    return tuple(pair) if cls is tuple else pair
             items = [self._value(item, depth + 1, inner, holder) for item in value]
             return tuple(items) if cls is tuple else items
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -254,6 +283,28 @@ class Redactor:
         if isinstance(value, bytes | bytearray | memoryview):
             return self._text(bytes(value).decode("utf-8", "replace"))
         return self._text(_as_text(value))
+
+    def _pair_kind(self, pair: Mapping[Any, Any]) -> int:
+        """Kind of the name beside a "value" key (name/Name/key/Key), PLAIN when there is none."""
+        for name_key in PAIR_NAME_KEYS:
+            name = pair.get(name_key)
+            if name is not None:
+                return self._name_kind(name)
+        return PLAIN
+
+    def _name_kind(self, name: object) -> int:
+        """Kind of a name given as str or bytes; anything else names nothing."""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        return self._kind(name) if isinstance(name, str) else PLAIN
+
+    def _masked(self, kind: int, value: Any) -> Any:
+        """The value of a secret, personal or asset-or-secret key."""
+        if kind == USER:
+            return self._user(value)
+        if kind == ASSET_OR_SECRET and value.__class__ is str and ASSET_RE.fullmatch(value):
+            return value
+        return self._secret(value)
 
     def _secret(self, value: Any) -> Any:
         if value is None or value.__class__ is bool:
@@ -347,9 +398,16 @@ class Redactor:
             lead, found = found[0], found[1:]
         if kind == "email":
             return lead + self.mask_user(found)
-        if kind == "phone":
+        if kind == "phone":  # "+44 20 7946 0958", "+14155552671"; not "balance delta +150000000"
             digits = sum(ch.isdigit() for ch in found)
-            return self.mask_user(found) if 8 <= digits <= 15 else found
+            shortest = 8 if any(ch in " -(" for ch in found) else 10
+            if not shortest <= digits <= 15 or amount_before(m.string, m.start()):
+                return found
+            return self.mask_user(found)
+        if kind == "aws":  # the key id, and the secret key that followed it
+            return MASK if len(found) == 20 else MASK + found[20:-40] + MASK
+        if kind == "curl":
+            return lead + CURL_HEAD_RE.match(found).group() + MASK  # type: ignore[union-attr]
         if kind == "url":
             return lead + found[: found.index("://") + 3] + MASK + "@"
         if kind == "botpath":
@@ -368,30 +426,89 @@ class Redactor:
 
     def _replace_kv(self, m: re.Match[str]) -> tuple[str | None, int]:
         """Mask or hash the value of a secret or personal key: (text, its end), else (None, resume)."""
-        text, start, value_at = m.string, m.start(), m.end()
-        if m.lastgroup == "kv":  # unquoted key after its boundary character; its end is marked
+        label, text, start, value_at = m.lastgroup, m.string, m.start(), m.end()
+        if label == "link":
+            return self._replace_link(m)
+        if label == "kv":  # unquoted key after its boundary character; its end is marked
             key, key_quote, before = text[start + 1 : m.start("kvs")], "", text[start]
+        elif label in ("pair", "tuple"):  # the name inside {"name": ..., "value": } or (name, ...)
+            name_match = (PAIR_NAME_RE if label == "pair" else TUPLE_NAME_RE).match(text, start)
+            if name_match is None:  # cannot happen: the branch and this regex agree; stay safe
+                return None, value_at
+            key, key_quote, before = name_match.group(1), "", ""
+            if self._kind(key) not in _MASKED_KINDS:
+                return None, start + 1  # an ordinary pair: read its inside like any other text
         else:
             head_match = KV_HEAD_RE.match(text, start)
             if head_match is None:  # cannot happen: the branch and this regex agree; stay safe
                 return None, value_at
             key_quote, key, before = head_match.group(1), head_match.group(2), text[start - 1 : start]
         kind = self._kind(key)
-        if kind == QUERY_KEY:  # ?key=... in a query string is an API key; a bare "key" is not
-            kind = SECRET if before in ("?", "&", ";") else PLAIN
-        value = VALUE_RE.match(text, value_at) if kind in (SECRET, USER) else None
+        if kind == QUERY_KEY:  # ?key=... in a query string is an API key; key=<secret-shaped> too
+            kind = SECRET if before in ("?", "&", ";") else -1
+        value = VALUE_RE.match(text, value_at) if kind in _MASKED_KINDS or kind == -1 else None
         if value is None:
             return None, value_at - 1  # resume at the separator, a boundary for the value's first word
         val = value.group()
         opener = _quote_of(val)
         inner = val[len(opener) : len(val) - len(opener)] if opener else val
-        if kind == SECRET:
-            new = _mask_secret_text(inner)
-        else:
+        if kind == -1:
+            if not looks_like_secret(inner):
+                return None, value_at - 1
+            kind = SECRET
+        if kind == USER:
             new = inner if MASKED_USER_RE.fullmatch(inner) else self.mask_user(inner)
+        elif kind == ASSET_OR_SECRET and ASSET_RE.fullmatch(inner):
+            return None, value.end()
+        else:
+            new = _mask_secret_text(inner)
         if not opener and key_quote.endswith('"'):
             opener = key_quote  # keep JSON valid: "chat_id": 555 -> "chat_id": "u_..."
-        return text[start:value_at] + opener + new + opener, value.end()
+        end = value.end()
+        if AWS_KEY_ID_RE.fullmatch(inner) and (after := AWS_SECRET_AFTER_RE.match(text, end)):
+            return text[start:value_at] + opener + new + opener + after.group()[:-40] + MASK, after.end()
+        return text[start:value_at] + opener + new + opener, end
+
+    def _replace_link(self, m: re.Match[str]) -> tuple[str | None, int]:
+        """Mask the part of a URL's path that is its credential (webhook, reset link), else resume."""
+        text, host_end = m.string, m.end()
+        path = LINK_PATH_RE.match(text, host_end)
+        if path is None:  # cannot happen: the branch saw a "/" there; stay safe
+            return None, m.start() + 1
+        segments = path.group().split("/")[1:]
+        host = text[text.index("://", m.start()) + 3 : host_end].split(":", 1)[0].lower()
+        cut = 1 if not CREDENTIAL_HOST_LABELS.isdisjoint(host.split(".")) else 0
+        for index, segment in enumerate(segments):
+            if segment.lower().replace("-", "").replace("_", "") in CREDENTIAL_SEGMENTS:
+                cut = index + 1
+        if not cut or cut >= len(segments) or not "".join(segments[cut:]):
+            login = URL_LOGIN_RE.match(text, m.start())  # the URL may still carry user:password@
+            # else read on as if this branch had not matched: from the scheme's first letter
+            return (self._replace(login), login.end()) if login else (None, m.start() + 1)
+        kept = "/".join(segments[:cut])
+        return text[m.start() : host_end] + "/" + kept + "/" + MASK, path.end()
+
+
+def redactor_from_environment(environ: Mapping[str, str] | None = None) -> Redactor:
+    """The Redactor a tool reading the logs uses: the logs' salt (LOG_USER_SALT) and the environment's secrets."""
+    env = os.environ if environ is None else environ
+    return Redactor(user_salt=env.get("LOG_USER_SALT") or None, known_secrets=secrets_from_environment(env))
+
+
+def secrets_from_environment(environ: Mapping[str, str]) -> list[str]:
+    """Values of the variables that hold secrets (DB_PASS, BINANCE_SECRET, …_TOKEN, LOG_USER_SALT), to mask anywhere.
+
+    A name says secret by the same rules as a context key; PWD and OLDPWD (directories) and values shaped
+    like a path (GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json) or an asset (BASE_TOKEN=ETH) are not.
+    """
+    found = []
+    for name, value in environ.items():
+        if not value or name in NON_SECRET_VARIABLES or value.startswith(("/", "~/", "./")):
+            continue
+        kind = SECRET if name == "LOG_USER_SALT" else classify_key(name)
+        if kind == SECRET or (kind == ASSET_OR_SECRET and not ASSET_RE.fullmatch(value)):
+            found.append(value)
+    return found
 
 
 def _mask_secret_text(value: str) -> str:

@@ -12,6 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.shared.redaction import Redactor
+from tests.services.shared import redaction_families as corpus
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7" * 9 + ":" + "AAH" + "x" * 32  # built here so no token-shaped literal sits in the repository
 SECRET_SHAPES = re.compile(r"\d{5,}:[\w-]{30,}|sk-live|hunter2|deadbeefcafe")
@@ -177,16 +180,70 @@ def test_lua_masks_values_under_secret_keys_at_any_depth(lua_filter: Any) -> Non
         "credentials": "***", "response_time_ms": 12.5}
 
 
-@settings(max_examples=60, deadline=None)
-@given(prefix=st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=30),
-       bot_id=st.integers(min_value=10_000, max_value=9_999_999_999),
+# Text that may sit right before a token: free ASCII, then glue that once hid it (digits and colons,
+# "/bot", "=", quotes), so the search keeps trying "id 5:<token>" and its relatives on every run.
+_TOKEN_GLUE = st.sampled_from(["", "5:", "id 5:", "12:34:", ":", "0:0:", "/bot", "bot", "token=", "'", "x"])
+_ASCII = st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=30)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(prefix=_ASCII, glue=_TOKEN_GLUE, bot_id=st.integers(min_value=10_000, max_value=9_999_999_999),
        secret=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
-                      min_size=35, max_size=40))
-def test_lua_never_lets_a_bot_token_through(lua_filter: Any, prefix: str, bot_id: int, secret: str) -> None:
-    """Whatever text surrounds it, a Telegram bot token does not survive the filter."""
+                      min_size=35, max_size=40), suffix=st.sampled_from([" end", ":", "/getMe", "", ":5"]))
+def test_lua_never_lets_a_bot_token_through(lua_filter: Any, prefix: str, glue: str, bot_id: int, secret: str,
+                                            suffix: str) -> None:
+    """Whatever text surrounds it (also digits and a colon right before it), a bot token does not survive."""
     token = f"{bot_id}:{secret}"
-    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0, _record(message=f"{prefix}{token} end"))
-    assert token not in record["message"]
+    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0,
+                                   _record(message=f"{prefix}{glue}{token}{suffix}"))
+    assert secret not in record["message"]
+
+
+@pytest.mark.parametrize("glue", ["id 5:", "5:", "0:0:", "x 12:34:"])
+def test_lua_masks_a_bot_token_after_digits_and_a_colon(lua_filter: Any, glue: str) -> None:
+    """The case the property search found: "... id 5:<token>" leaked the whole token."""
+    _, _, record = lua_filter.call("sanitize", "logs.telegram-bot", 1.0, _record(message=f"{glue}{TOKEN} end"))
+    assert record["message"] == f"{glue}*** end"
+
+
+def _key_cases() -> list[tuple[str, str]]:
+    secret_keys = [(key, "Zq7-s3cret-value") for name in corpus.SECRET_KEY_NAMES for key in corpus.spellings(name)]
+    assets = [(key, asset) for key in ("token", "base_token", "quoteToken", "access_token") for asset in corpus.ASSETS]
+    ordinary = [("symbol", "BTC/USDT"), ("key", "ticker:BTC/USDT"), ("cache_key", "abc"), ("OK-ACCESS-TIMESTAMP", "1")]
+    return secret_keys + corpus.METADATA + assets + ordinary
+
+
+def test_lua_key_rules_agree_with_the_library(lua_filter: Any) -> None:
+    """The Lua filter masks a context value exactly when services.shared.redaction does (one rule set)."""
+    library = Redactor(user_salt="agree")
+    disagree = []
+    for key, value in _key_cases():
+        _, _, record = lua_filter.call("sanitize", "logs.market-data", 1.0, _record(context={key: value}))
+        lua_masked = record["context"][key] != value
+        if lua_masked != (library.redact_context({key: value})[key] != value):
+            disagree.append((key, value, lua_masked))
+    assert disagree == []
+
+
+@pytest.mark.parametrize(("small", "large"), [(8_000, 32_000), (250_000, 1_000_000)], ids=["below-cut", "1MB"])
+def test_lua_filter_costs_a_linear_budget_on_adversarial_text(lua_filter: Any, small: int, large: int) -> None:
+    """Every Lua pattern reads its input once (word-start anchors, no retry per position), and a string
+    longer than 64 kB is cut after redaction, so 1 MB of adversarial text costs what 64 kB costs."""
+    def run(text: str) -> None:
+        lua_filter.call("sanitize", "logs.market-data", 1.0, _record(message=text))
+
+    over = [corpus.linear_budget_exceeded(run, family, small, large) for family in sorted(corpus.ADVERSARIAL_UNITS)]
+    assert [line for line in over if line] == []
+
+
+def test_lua_cuts_a_long_string_after_masking_it(lua_filter: Any) -> None:
+    """A 1 MB message keeps its first 64 kB (a token near the cut still masked) and says how much went."""
+    text = "x " * 32_750 + f"token {TOKEN} " + "y" * 1_000_000
+    _, _, record = lua_filter.call("sanitize", "logs.market-data", 1.0, _record(message=text))
+    redacted = "x " * 32_750 + "token *** " + "y" * 1_000_000
+    head, marker = record["message"].rsplit("…", 1)
+    assert (len(head), head) == (65_496, redacted[:65_496])
+    assert marker == f"[truncated {len(redacted) - len(head)} chars]"
 
 
 def test_secrets_never_reach_any_output(fluentbit_config: dict[str, Any], pipeline: Any) -> None:

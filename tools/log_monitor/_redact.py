@@ -1,15 +1,14 @@
 """Redact alert text like the logs are redacted: one shared Redactor for labels, summaries and messages.
 
-The salt is the logs' own (LOG_USER_SALT), so a masked user in an alert matches the same user in the logs.
+The salt is the logs' own (LOG_USER_SALT), so a masked user in an alert matches the same user in the logs;
+the monitor's own secrets from the environment (SMTP password, webhook URL) are masked too.
 """
 
 from __future__ import annotations
 
-import os
+from services.shared.redaction import redactor_from_environment
 
-from services.shared.redaction import Redactor
-
-_REDACTOR = Redactor(user_salt=os.environ.get("LOG_USER_SALT") or None)
+_REDACTOR = redactor_from_environment()
 
 
 def redact(text: str) -> str:

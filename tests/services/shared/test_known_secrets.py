@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from services.shared.logging_config import setup_service_logging
-from services.shared.pipeline import secrets_from_environment
+from services.shared.redaction import secrets_from_environment
 from services.shared.structured_logger import create_structured_logger
 from services.shared.testing import capture_logs
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 import string
 from typing import Any
+from unittest.mock import patch
 
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.shared._redaction_patterns import SECRET_RE, build_secret_re, trigger_mask
+from services.shared import redaction
+from services.shared._redaction_patterns import ALL_TRIGGERS, SECRET_RE, build_secret_re, trigger_mask
 from services.shared.redaction import Redactor
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -131,7 +133,8 @@ _FRAGMENTS = ["eyJ", "earer", "EARER", "Bearer ", "AKIA", "ASIA", "ABCDEFGHIJKLM
               " PRIVATE KEY-----", "-----END PRIVATE KEY-----", "://", "@", ".com", "+44 ", "20 7946",
               "/bot", "123456789", ":", "=", "'", '"', "\\", "password", "token", "key", "?", "&", " ", "\n",
               "chat_id", "u_0123456789abcdef", "***", "abcdefghijklmnopqrstuvwxyz0123456789",
-              "\"from\": {\"id\": ", "{'id': -100"]  # fmt: skip
+              "\"from\": {\"id\": ", "{'id': -100", "https://", "hooks.", "/webhooks/", "/reset/", "-u ",
+              "\"name\": ", "'value': ", "('", "AKIAIOSFODNN7EXAMPLE", ":9443/ws/", "+150000000"]  # fmt: skip
 rich_text = st.lists(
     st.one_of(st.sampled_from(_FRAGMENTS), st.text(string.printable, max_size=6)), max_size=14
 ).map("".join)
@@ -141,11 +144,31 @@ def _matches(regex: Any, text: str) -> list[tuple[int, int, str | None]]:
     return [(m.start(), m.end(), m.lastgroup) for m in regex.finditer(text)]
 
 
+class _FullScan(Redactor):
+    """A Redactor that skips the trigger pre-check: every text is scanned with the full alternation."""
+
+    def _scan(self, text: str) -> str:
+        with patch.object(redaction, "trigger_mask", lambda _text: ALL_TRIGGERS):
+            return super()._scan(text)
+
+
+FULL_SCAN = _FullScan(user_salt="property-salt")
+
+
 @settings(max_examples=400, deadline=None)
 @given(rich_text)
 def test_trigger_precheck_never_skips_a_match(text: str) -> None:
-    """The regex chosen by the cheap trigger check finds exactly what the full alternation finds."""
-    assert _matches(build_secret_re(trigger_mask(text)), text) == _matches(SECRET_RE, text)
+    """Redaction with the regex the cheap trigger check chooses equals redaction with the full alternation."""
+    assert REDACTOR.redact_text(text) == FULL_SCAN.redact_text(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rich_text)
+def test_a_branch_left_out_could_not_have_matched(text: str) -> None:
+    """Every branch but "link" (a URL the Redactor reads further) needs its triggers to match at all."""
+    full = [m for m in _matches(SECRET_RE, text) if m[2] != "link"]
+    if len(full) == len(_matches(SECRET_RE, text)):
+        assert _matches(build_secret_re(trigger_mask(text)), text) == full
 
 
 @settings(max_examples=300, deadline=None)
