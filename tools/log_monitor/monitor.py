@@ -111,9 +111,12 @@ class Monitor:
         snap = self.store.get("follower")
         if snap:
             self.follower.restore(snap)
-        self.parser = RecordParser()
+        self.parser = RecordParser(cfg.max_skew)
         self.selfmon: dict[str, Any] = self.store.get("self", {"lines": 0, "parse_errors": 0, "newest_ts": None})
         self.parser.parse_errors = self.selfmon["parse_errors"]
+        self.parser.future_ts = self.selfmon.get("future_ts", 0)
+        self.parser.newest_ts = self.selfmon.get("newest_ts") or 0.0
+        self.parser.pending = self.store.get("docker_partial", {})
         self.rules = rules if rules is not None else build_rules(cfg, sampler=sampler, http_get=http_get)
         self.states: dict[str, dict[str, Any]] = {n: self.store.get(f"rule:{n}", {}) for n in self.rules}
         self.engine = Engine(cfg, self.store.alerts())
@@ -131,7 +134,7 @@ class Monitor:
         lines = self.follower.poll(self.cfg.batch_lines)
         self.parser.parse_errors += self.follower.stats.dropped_tails - tails  # an unfinished line is no record
         with _gc_paused():
-            records = self.parser.parse(lines)
+            records = self.parser.parse(lines, now)
             results = {}
             for name, rule in self.rules.items():
                 signals = rule.evaluate(records, now, self.states[name])
@@ -150,6 +153,7 @@ class Monitor:
         self.selfmon.update(
             lines=self.selfmon["lines"] + len(lines),
             parse_errors=self.parser.parse_errors,
+            future_ts=self.parser.future_ts,
             newest_ts=newest,
             lag=(now - newest) if newest else None,
             heartbeat=now,
@@ -160,10 +164,15 @@ class Monitor:
 
     def commit(self) -> None:
         """Make offsets, rule windows, alerts, history and new outbox rows durable in one transaction."""
-        alerts, history, outbox = self.engine.drain()
-        kv = {"follower": self.follower.snapshot(), "self": self.selfmon, "ack_cursor": self.ack_cursor}
+        alerts, history, outbox, evicted = self.engine.drain()
+        kv = {
+            "follower": self.follower.snapshot(),
+            "self": self.selfmon,
+            "ack_cursor": self.ack_cursor,
+            "docker_partial": self.parser.pending,
+        }
         kv.update({f"rule:{n}": s for n, s in self.states.items()})
-        self.store.commit(kv, alerts, history, outbox)
+        self.store.commit(kv, alerts, history, outbox, evicted)
 
     def step(self) -> int:
         """Process one batch and commit it; return the number of lines read."""

@@ -139,6 +139,7 @@ class Store:
         alerts: Iterable[dict[str, Any]] = (),
         history: Iterable[tuple[float, str | None, str, dict[str, Any]]] = (),
         outbox: Iterable[tuple[str, dict[str, Any], float]] = (),
+        evicted: Iterable[str] = (),
     ) -> None:
         """Write state, alerts, history and new outbox rows atomically.
 
@@ -157,7 +158,12 @@ class Store:
                     "ON CONFLICT(fingerprint) DO UPDATE SET data=excluded.data",
                     (a["fingerprint"], a["rule"], data),
                 )
-            ids = self._ids(db)
+            history, outbox = list(history), list(outbox)
+            wanted = {fp for _, fp, _, _ in history if fp} | {
+                a["fingerprint"] for _, payload, _ in outbox for a in payload.get("alerts", [])
+            }
+            ids = self._ids(db, wanted)
+            db.executemany("DELETE FROM alerts WHERE fingerprint=?", [(fp,) for fp in evicted])
             db.executemany(
                 "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, ?, ?, ?)",
                 [(ts, ids.get(fp) if fp else None, kind, _dumps(d)) for ts, fp, kind, d in history],
@@ -178,8 +184,15 @@ class Store:
             raise
 
     @staticmethod
-    def _ids(db: sqlite3.Connection) -> dict[str, int]:
-        return dict(db.execute("SELECT fingerprint, id FROM alerts"))
+    def _ids(db: sqlite3.Connection, fingerprints: Iterable[str] | None = None) -> dict[str, int]:
+        if fingerprints is None:
+            return dict(db.execute("SELECT fingerprint, id FROM alerts"))
+        out: dict[str, int] = {}
+        for fp in fingerprints:
+            row = db.execute("SELECT id FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
+            if row:
+                out[fp] = row[0]
+        return out
 
     def alert_ids(self) -> dict[str, int]:
         """Map alert fingerprints to their stable integer ids."""
