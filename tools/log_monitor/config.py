@@ -234,13 +234,18 @@ class TelegramChannel(ChannelBase):
 
 
 class AlertmanagerChannel(ChannelBase):
-    """Alertmanager's API root (e.g. http://alertmanager:9093); alerts go to POST {url}/api/v2/alerts."""
+    """Alertmanager's API root (e.g. http://alertmanager:9093); alerts go to POST {url}/api/v2/alerts.
+
+    A firing alert is sent with `endsAt` = now + `hold`: if log-monitor stops repeating it, Alertmanager
+    resolves it then (keep repeat_interval below `hold`).
+    """
 
     type: Literal["alertmanager"]
     url: str = Field(pattern=r"^https?://")
     timeout: Duration = 5.0
     headers: dict[str, str] = {}
     generator_url: str = ""
+    hold: Duration = 86400.0
 
 
 class ConsoleChannel(ChannelBase):

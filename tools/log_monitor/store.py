@@ -233,6 +233,38 @@ class Store:
         )
         self.db.execute("COMMIT")
 
+    def still_current(self, payload: dict[str, Any]) -> bool:
+        """True while an alert of a notification is still in the state the notification announces."""
+        for item in payload.get("alerts", []):
+            row = self.db.execute("SELECT data FROM alerts WHERE fingerprint=?", (item.get("fingerprint"),)).fetchone()
+            if row is None:
+                continue
+            state = orjson.loads(row[0])["state"]
+            if (state == "firing") == (item.get("status") == "firing"):
+                return True
+        return False
+
+    def requeue(self, row_ids: list[int] | None, now: float, by: str) -> list[int]:
+        """Put dead outbox rows (all, or the given ids) back to pending, due now; return the ids requeued."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            dead = [i for (i,) in self.db.execute("SELECT id FROM outbox WHERE status='dead' ORDER BY id")]
+            chosen = dead if row_ids is None else [i for i in dead if i in set(row_ids)]
+            self.db.executemany(
+                "UPDATE outbox SET status='pending', attempts=0, next_attempt_at=? WHERE id=?",
+                [(now, i) for i in chosen],
+            )
+            if chosen:
+                self.db.execute(
+                    "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'requeue', ?)",
+                    (now, _dumps({"outbox_ids": chosen, "by": by})),
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return chosen
+
     def add_silence(self, matchers: list[list[str]], starts_at: float, ends_at: float, by: str, comment: str) -> int:
         """Store a silence and return its id."""
         cur = self.db.execute(
@@ -255,6 +287,21 @@ class Store:
             ),
         )
         return int(cur.lastrowid or 0)
+
+    def expire_silence(self, silence_id: int, now: float, by: str) -> None:
+        """End a silence in force now and record who did it."""
+        active = {s["id"] for s in self.silences(now)}
+        if silence_id not in active:
+            raise StateError(
+                f"no silence #{silence_id} in force; in force: {', '.join(f'#{i}' for i in sorted(active)) or 'none'}"
+            )
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("UPDATE silences SET ends_at=? WHERE id=?", (now, silence_id))
+        self.db.execute(
+            "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'silence_expired', ?)",
+            (now, _dumps({"silence_id": silence_id, "by": by})),
+        )
+        self.db.execute("COMMIT")
 
     def add_ack(self, alert_id: int, ts: float, by: str, comment: str) -> int:
         """Store an acknowledgement for an existing alert and return its id."""

@@ -1,9 +1,9 @@
 """Test helpers shipped with log-monitor: a real webhook endpoint that records what it is sent.
 
-    with WebhookReceiver() as hook:          # http://127.0.0.1:<free port>/hook
-        ...point a webhook channel at hook.url...
-        hook.arrived.wait(5)
-        hook.payloads()                      # the JSON notifications, in arrival order
+with WebhookReceiver() as hook:          # http://127.0.0.1:<free port>/hook
+    ...point a webhook channel at hook.url...
+    hook.arrived.wait(5)
+    hook.payloads()                      # the JSON notifications, in arrival order
 """
 
 from __future__ import annotations
