@@ -1,5 +1,7 @@
 """Test helpers shipped with log-monitor: a real webhook endpoint that records what it is sent.
 
+It also answers GET (e.g. a health endpoint for `http_check`) with `get_status`, which a test may change.
+
 with WebhookReceiver() as hook:          # http://127.0.0.1:<free port>/hook
     ...point a webhook channel at hook.url...
     hook.arrived.wait(5)
@@ -15,14 +17,20 @@ from typing import Any
 
 
 class WebhookReceiver:
-    """Answers 200 to every POST and keeps its headers and raw body."""
+    """Answers 200 to every POST and keeps its headers and raw body; answers GET with `get_status`."""
 
     def __init__(self, path: str = "/hook") -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.arrived = threading.Event()
+        self.get_status = 200
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(receiver.get_status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append((dict(self.headers.items()), body))
