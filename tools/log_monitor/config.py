@@ -433,7 +433,7 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Moni
     try:
         data = yaml.load(_expand_env(text, env), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except ConfigError as exc:
-        raise ConfigError(f"{p}: {exc}", [f"{p}: {x}" for x in exc.problems]) from None
+        raise ConfigError(f"{p}: {exc}", exc.problems) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     return parse_config(data, str(p))

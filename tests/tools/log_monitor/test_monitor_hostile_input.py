@@ -185,7 +185,9 @@ def test_docker_chunks_of_two_streams_do_not_mix() -> None:
     """Interleaved stdout and stderr chunks are joined per stream."""
     p = RecordParser()
     out = _docker_chunks({"timestamp": STAMP, "service": "a", "message": "o" * 20_000})
-    err = [dict(c, stream="stderr") for c in _docker_chunks({"timestamp": STAMP, "service": "b", "message": "e" * 20_000})]
+    err = [
+        dict(c, stream="stderr") for c in _docker_chunks({"timestamp": STAMP, "service": "b", "message": "e" * 20_000})
+    ]
     lines = [orjson.dumps(c) for pair in zip(out, err, strict=True) for c in pair]
     batch = p.parse(lines, T0)
     assert [(r["service"], len(r["message"]), r[TS_KEY]) for r in batch] == [("a", 20_000, T0), ("b", 20_000, T0)]
