@@ -318,7 +318,8 @@ class MonitorConfig(_Model):
         for ch in self.defaults.channels if uses_defaults else []:
             if ch not in self.channels:
                 raise ValueError(
-                    f"defaults.channels: {ch!r} is not a configured channel; allowed: {', '.join(sorted(self.channels))}"
+                    f"defaults.channels: {ch!r} is not a configured channel; "
+                    f"allowed: {', '.join(sorted(self.channels))}"
                 )
         for i, rule in enumerate(self.rules):
             for ch in rule.channels or []:
@@ -363,7 +364,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise ConfigError(f"duplicate key {key!r} at line {line} (first at line {seen[key]}); keep one")
@@ -431,7 +432,7 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Moni
     except OSError as exc:
         raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror}") from None
     try:
-        data = yaml.load(_expand_env(text, env), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(_expand_env(text, env), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}", exc.problems) from None
     except yaml.YAMLError as exc:

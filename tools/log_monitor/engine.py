@@ -112,7 +112,7 @@ class Engine:
             self.closed.append((now, fp))
 
     def evict(self, now: float) -> None:
-        """Forget closed alerts older than `resolved_retention`, and the oldest beyond `max_closed` (history keeps them)."""
+        """Forget closed alerts past `resolved_retention`, and the oldest beyond `max_closed`; history keeps them."""
         horizon = now - self.cfg.resolved_retention
         while self.closed and (self.closed[0][0] <= horizon or len(self.closed) > self.max_closed):
             at, fp = self.closed.popleft()

@@ -191,7 +191,7 @@ class EmailNotifier:
     def _message(self, notification: Notification) -> EmailMessage:
         cfg = self.cfg
         msg = EmailMessage()
-        first = notification.get("alerts", [{}])[0].get("labels", {})
+        first = (notification.get("alerts") or [{}])[0].get("labels", {})
         msg["Subject"] = header_text(
             redact(
                 f"[{notification['notification_reason']}] {notification['status']}: "
@@ -207,7 +207,7 @@ class EmailNotifier:
         cfg = self.cfg
         try:
             msg = self._message(notification)
-        except (ValueError, TypeError, KeyError) as exc:  # the same input fails the same way: not retried
+        except (ValueError, TypeError, LookupError, AttributeError) as exc:  # the same input fails again: not retried
             return DeliveryResult(False, False, None, f"cannot build the mail: {type(exc).__name__}: {exc}")
         try:
             with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:

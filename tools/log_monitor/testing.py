@@ -19,9 +19,12 @@ from typing import Any
 class WebhookReceiver:
     """Answers 200 to every POST and keeps its headers and raw body; answers GET with `get_status`."""
 
-    def __init__(self, path: str = "/hook") -> None:
+    def __init__(self, path: str = "/hook", hold: threading.Event | None = None) -> None:
+        """`hold`: when given, each POST is answered only once it is set (a slow receiver, up to 60 s)."""
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.arrived = threading.Event()
+        self.entered = threading.Event()
+        self.paths: list[str] = []  # the request path of each POST, in arrival order
         self.get_status = 200
         receiver = self
 
@@ -33,6 +36,10 @@ class WebhookReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.entered.set()
+                if hold is not None:
+                    hold.wait(60)
+                receiver.paths.append(self.path)
                 receiver.received.append((dict(self.headers.items()), body))
                 receiver.arrived.set()
                 self.send_response(200)
