@@ -106,6 +106,7 @@ class Monitor:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.cfg, self.clock = cfg, clock
+        self.metrics_port: int | None = None  # set while `run` serves /metrics
         db_path = store.path if store is not None else cfg.state_db
         self.lock = StateLock(db_path) if db_path != ":memory:" else None
         if self.lock is not None:
