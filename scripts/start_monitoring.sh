@@ -47,11 +47,14 @@ export LOG_DIR
 export MONITOR_STATE_DB="${MONITOR_STATE_DB:-$STATE_DIR/log-monitor.db}"
 mkdir -p "$(dirname "$MONITOR_STATE_DB")"
 
-run_tool log-monitor check-config --config "$config" >/dev/null || die "config '$config' is not valid (see above)"
+if [[ "${START_MONITORING_CHECKED:-}" != "$config" ]]; then
+  run_tool log-monitor check-config --config "$config" >/dev/null || die "config '$config' is not valid (see above)"
+fi
 if ((background)); then
   mkdir -p "$STATE_DIR"
-  # the child checks the config again, then execs log-monitor: $! is the monitor's own PID
-  nohup "$0" --config "$config" "${run_args[@]}" >>"$STATE_DIR/log-monitor.out" 2>&1 &
+  # the child (config already checked) execs log-monitor: $! is the monitor's own PID
+  START_MONITORING_CHECKED="$config" nohup "$0" --config "$config" "${run_args[@]}" \
+    >>"$STATE_DIR/log-monitor.out" 2>&1 &
   echo $! >"$STATE_DIR/log-monitor.pid"
   printf 'log-monitor started (pid %s); output in %s\n' "$!" "$STATE_DIR/log-monitor.out"
   exit 0

@@ -32,6 +32,11 @@ def _json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
+def _console() -> Console:
+    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows)."""
+    return Console() if sys.stdout.isatty() else Console(width=100_000)
+
+
 def _pairs(d: dict[str, Any]) -> str:
     """A dict as `k=v, k=v` for a human (never a Python repr)."""
     return ", ".join(f"{k}={v}" for k, v in d.items())
@@ -92,7 +97,7 @@ def status(config_path: str, db: str | None, fmt: str) -> None:
     if fmt == "json":
         _json(st)
         return
-    con = Console()
+    con = _console()
     hb, lag = st["heartbeat_age_s"], st["lag_s"]
     con.print(
         f"heartbeat: {'never' if hb is None else f'{hb:.1f}s ago'}   lag: "
@@ -151,7 +156,7 @@ def alerts(config_path: str, db: str | None, limit: int, alert_id: int | None, f
             detail += f" {h['detail']['summary']}" if h["detail"].get("summary") else ""
         labels = _pairs({k: v for k, v in (h.get("labels") or {}).items() if k not in ("alertname", "rule_type")})
         table.add_row(_when(h["ts"]), str(h["alert_id"] or ""), h.get("rule") or "", labels, h["kind"], detail.strip())
-    Console().print(table)
+    _console().print(table)
 
 
 @cli.command()
@@ -189,7 +194,7 @@ def silences_cmd(config_path: str, db: str | None, fmt: str) -> None:
     if fmt == "json":
         _json(active)
     else:
-        _print_silences(Console(), active)
+        _print_silences(_console(), active)
 
 
 @cli.command("expire")
