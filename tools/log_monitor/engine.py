@@ -75,6 +75,8 @@ class Engine:
                 self.closed.append((a["_closed_at"], a["fingerprint"]))
         self.dirty: set[str] = set()
         self.evicted: set[str] = set()
+        self._fps: dict[tuple[Any, ...], str] = {}  # (rule, *signal labels) -> fingerprint
+        self._said: dict[str, int] = {}  # fingerprint -> hash of the raw summary and annotations last redacted
         self.history: list[History] = []
         self.outbox: list[tuple[str, dict[str, Any], float]] = []
 
@@ -92,6 +94,14 @@ class Engine:
         return out
 
     # -- bounded memory ------------------------------------------------------------------------
+    @staticmethod
+    def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = 100_000) -> Any:
+        """Store in a memo that is emptied when it reaches `limit` entries."""
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = value
+        return value
+
     @staticmethod
     def _closed_time(a: dict[str, Any]) -> float:
         return float(a.get("_closed_at") or a.get("ended_at") or a.get("last_active") or 0.0)
@@ -143,20 +153,29 @@ class Engine:
             rc = self.rules[name]
             seen = set()
             for sig in signals:
-                labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels, **sig.labels}
-                fp = fingerprint(labels)
+                key = (name, *sig.labels.items())
+                fp = self._fps.get(key)
+                if fp is None:
+                    labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels}
+                    fp = self._remember(self._fps, key, fingerprint({**labels, **sig.labels}))
                 seen.add(fp)
                 a = self.alerts.get(fp)
                 if a is None:
-                    a = self.alerts[fp] = self._new(fp, name, {k: redact(str(v)) for k, v in labels.items()})
+                    labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels}
+                    labels = {k: redact(str(v)) for k, v in {**labels, **sig.labels}.items()}
+                    a = self.alerts[fp] = self._new(fp, name, labels)
                     self.evicted.discard(fp)
+                    self._said.pop(fp, None)
                 a["_closed_at"] = None
                 a["value"] = sig.value
-                a["annotations"] = {
-                    **rc.annotations,
-                    **{k: redact(v) for k, v in sig.annotations.items()},
-                    "summary": redact(sig.summary),
-                }
+                said = hash((sig.summary, *sig.annotations.items()))
+                if self._said.get(fp) != said:  # redact only what changed (a signal is restated every step)
+                    self._remember(self._said, fp, said)
+                    a["annotations"] = {
+                        **rc.annotations,
+                        **{k: redact(v) for k, v in sig.annotations.items()},
+                        "summary": redact(sig.summary),
+                    }
                 self._step(a, True, now, rc)
             opened = self.open.setdefault(name, set())
             for fp in sorted(opened - seen):
