@@ -56,7 +56,10 @@ def test_a_slow_channel_delays_no_other_and_shutdown_stays_bounded(tmp_path: Pat
     try:
         cfg = _config(
             tmp_path,
-            {"slow": {"type": "webhook", "url": slow.url, "timeout": 60}, "fast": {"type": "webhook", "url": fast.url}},
+            {
+                "a_slow": {"type": "webhook", "url": slow.url, "timeout": 60},
+                "b_fast": {"type": "webhook", "url": fast.url},
+            },
         )
         (tmp_path / "app.log").write_bytes(_error_line())
         monitor = Monitor(cfg, clock=FakeClock(T0))
@@ -69,7 +72,7 @@ def test_a_slow_channel_delays_no_other_and_shutdown_stays_bounded(tmp_path: Pat
         runner.join(SHUTDOWN_GRACE + 5)
         assert not runner.is_alive(), "shutdown waited for the slow channel"
         rows = {r["channel"]: r["status"] for r in monitor.store.outbox()}
-        assert rows == {"fast": "sent", "slow": "pending"}
+        assert rows == {"b_fast": "sent", "a_slow": "pending"}
     finally:
         gate.set()
         monitor.close()

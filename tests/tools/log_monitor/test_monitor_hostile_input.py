@@ -72,7 +72,7 @@ def test_every_rule_type_by_and_window_survive_values_of_every_json_type(
     cfg = parse_config({"sources": ["x"], "rules": _rules(by, window)})
     rules = build_rules(cfg)
     parser = RecordParser()
-    batch = parser.parse([orjson.dumps({"timestamp": STAMP, **r}) for r in recs], T0)
+    batch = parser.parse([orjson.dumps({"timestamp": STAMP, **r}) for r in recs])
     assert parser.parse_errors == 0
     engine = Engine(cfg, [])
     states: dict[str, dict[str, Any]] = {name: {} for name in rules}
