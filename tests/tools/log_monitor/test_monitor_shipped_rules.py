@@ -97,31 +97,31 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 
 
 def _timeouts(market: MarketLogger, _: BotLogger) -> None:
-    for _ in range(12):
+    for _n in range(12):
         market.exchange_logger.record_call(
             "okx", "fetch_open_interest", "BTC-USDT", 10_000.0, ccxt.RequestTimeout("okx GET timed out")
         )
 
 
 def _partial(market: MarketLogger, _: BotLogger) -> None:
-    for _ in range(12):
+    for _n in range(12):
         market.oi_aggregation("BTC-USDT", {"binance": 1e9, "bybit": 5e8}, failed=["okx"], response_time_ms=300.0)
 
 
 def _throttled(market: MarketLogger, _: BotLogger) -> None:
-    for _ in range(6):
+    for _n in range(6):
         market.exchange_logger.record_call(
             "bybit", "fetch_ticker", "BTC-USDT", 50.0, ccxt.RateLimitExceeded("bybit 429"), retry_after=1.0
         )
 
 
 def _slow(market: MarketLogger, _: BotLogger) -> None:
-    for _ in range(30):
+    for _n in range(30):
         market.slog.http_request("GET", "/price/{symbol}", 200, 2500.0)
 
 
 def _errors(market: MarketLogger, _: BotLogger) -> None:
-    for _ in range(10):
+    for _n in range(10):
         market.slog.http_request("GET", "/price/{symbol}", 500, 30.0)
 
 
@@ -165,7 +165,7 @@ def test_a_silent_service_raises_service_silent_and_resolves(stack: Stack) -> No
     stack.minute()
 
     def market_only(market: MarketLogger, _: BotLogger) -> None:
-        for _ in range(5):
+        for _n in range(5):
             market.slog.http_request("GET", "/price/{symbol}", 200, 20.0)
 
     for _ in range(7):
