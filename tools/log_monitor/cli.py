@@ -70,7 +70,7 @@ def run(config_path: str, once: bool, duration: float | None) -> None:
     def nap(seconds: float) -> None:
         stop.wait(seconds)
 
-    from tools.log_monitor.selflog import announce_config, flush
+    from tools.log_monitor.selflog import announce_config
 
     try:
         cfg = commands.check_config(config_path)
@@ -80,7 +80,6 @@ def run(config_path: str, once: bool, duration: float | None) -> None:
             summary = monitor.run(once=once, duration=duration, stop=stop, sleep=nap)
         finally:
             monitor.close()
-            flush()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -1,7 +1,8 @@
 """The monitor's own "what changed" marker: a `config_loaded` record in $LOG_DIR/log-monitor.log.
 
 Written through the shared logging library, like the services' own start records, so the analyzer's
-timelines show when the monitor's rules changed (`context.config_hash` tells configs apart).
+timelines show when the monitor's rules changed (`context.config_hash` tells configs apart). The library is
+shut down right after: the monitor's other logging (httpx's request lines name webhook URLs) never reaches a file.
 """
 
 from __future__ import annotations
