@@ -95,7 +95,7 @@ class Engine:
 
     # -- bounded memory ------------------------------------------------------------------------
     @staticmethod
-    def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = 100_000) -> Any:
+    def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = 16_384) -> Any:
         """Store in a memo that is emptied when it reaches `limit` entries."""
         if len(cache) >= limit:
             cache.clear()
@@ -130,6 +130,7 @@ class Engine:
             if a is None or a.get("_closed_at") != at or self._is_open(a):
                 continue  # reopened (and maybe closed again later) since it was queued
             del self.alerts[fp]
+            self._said.pop(fp, None)
             self.dirty.discard(fp)
             self.evicted.add(fp)
 
