@@ -110,7 +110,8 @@ def test_run_logs_config_loaded_with_the_config_hash(
     """`run` writes a config_loaded record (component log-monitor, 12-hex config_hash) to $LOG_DIR/log-monitor.log."""
     logs = tmp_path / "own-logs"
     monkeypatch.setenv("LOG_DIR", str(logs))
-    _cli(capsys, "run", "--once", "--config", str(setup))
+    out = _cli(capsys, "run", "--once", "--config", str(setup))
+    assert out.endswith("notifications delivered\n") and len(out.splitlines()) == 1  # stdout stays the CLI's
     records = [json.loads(line) for line in (logs / "log-monitor.log").read_text().splitlines()]
     [loaded] = records  # and nothing else: the monitor's own library logging stops after this record
     assert loaded["service"] == "log-monitor"
