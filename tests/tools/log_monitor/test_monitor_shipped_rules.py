@@ -7,6 +7,7 @@ BotLogger, the HTTP middleware's event), stamped by a fake clock that the monito
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -45,21 +46,26 @@ class Stack:
             (tmp_path / f"{service}.log").touch()
         self.cfg = load_config(ROOT / "config" / "monitor.yml", env)
         self.monitor = Monitor(self.cfg, clock=self.clock, notifiers={"console": RecordingNotifier()})
+        self._capture = ExitStack()
+        self.logs = self._capture.enter_context(capture_logs("INFO"))
+        self.market = MarketLogger(create_structured_logger("market-data", "market_logger"))
+        self.bot = BotLogger(create_structured_logger("telegram-bot", "bot_logger"))
+        self.copied = 0
 
     def emit(self, fn: Emit) -> None:
         """Run `fn` against the services' loggers and append what they wrote to each service's log file."""
-        with capture_logs("INFO") as cap:
-            fn(
-                MarketLogger(create_structured_logger("market-data", "market_logger")),
-                BotLogger(create_structured_logger("telegram-bot", "bot_logger")),
-            )
-            lines = cap.lines
-        for line in lines:
+        fn(self.market, self.bot)
+        lines = self.logs.lines
+        for line in lines[self.copied :]:
             with open(self.dir / f"{orjson.loads(line)['service']}.log", "ab") as f:
                 f.write(line + b"\n")
+        self.copied = len(lines)
 
-    def minute(self, fn: Emit | None = None, *, heartbeat: bool = True) -> None:
-        """One minute of traffic: both services log normally (unless told not to), plus `fn`; then a monitor step."""
+    def minute(self, fn: Emit | None = None, *, heartbeat: bool = True, probe: bool = False) -> None:
+        """One minute of traffic: both services log normally (unless told not to), plus `fn`; then a monitor step.
+
+        With `probe`, the step waits for the health check it started, so the next step sees its answer.
+        """
 
         def traffic(market: MarketLogger, bot: BotLogger) -> None:
             if heartbeat:
@@ -71,7 +77,8 @@ class Stack:
 
         self.emit(traffic)
         self.monitor.step()
-        self.monitor.wait_probes()
+        if probe:
+            self.monitor.wait_probes()
         self.clock.advance(60)
 
     def state(self, alertname: str, **labels: str) -> str:
@@ -85,6 +92,7 @@ class Stack:
         return found[0]["state"] if found else "absent"
 
     def close(self) -> None:
+        self._capture.close()
         self.monitor.close()
         self.health.close()
 
@@ -178,14 +186,14 @@ def test_a_silent_service_raises_service_silent_and_resolves(stack: Stack) -> No
 
 def test_market_data_health_check_is_shipped_on(stack: Stack) -> None:
     """The shipped http_check probes market-data's /health: two failed probes fire it, a good one resolves it."""
-    stack.minute()
+    stack.minute(probe=True)
     stack.health.get_status = 503
     for _ in range(3):
-        stack.minute()
+        stack.minute(probe=True)
     assert stack.state("market_data_health", service="market-data") == "firing"
     stack.health.get_status = 200
-    stack.minute()
-    stack.minute()
+    stack.minute(probe=True)
+    stack.minute(probe=True)
     assert stack.state("market_data_health", service="market-data") == "resolved"
 
 
