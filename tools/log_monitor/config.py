@@ -296,7 +296,7 @@ class MonitorConfig(_Model):
     start_at: Literal["beginning", "end"] = "end"
     poll_interval: Duration = 0.1
     batch_lines: int = Field(20_000, ge=1)
-    batch_bytes: int = Field(64 << 20, ge=1024)
+    batch_bytes: int = Field(256 << 20, ge=1024)
     max_line_bytes: int = Field(1 << 20, ge=256)
     max_skew: Duration = 300.0
     resolved_retention: Duration = 3600.0

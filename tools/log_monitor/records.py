@@ -17,7 +17,6 @@ TS_KEY = "_ts"
 _MILLIS = {f"{ms:03d}": ms / 1000.0 for ms in range(1000)}
 
 
-_INDEXED = ("service", "level", "event", "module")
 DOCKER_PARTIAL_MAX = 8 << 20  # a reassembled Docker record longer than this is dropped and counted
 
 
@@ -86,10 +85,6 @@ class RecordParser:
                 if base is None:
                     base = self._second(head)
                 ts = base + millis.get(stamp[20:23], 0.0)
-                for key in _INDEXED:  # a list or object where a name belongs: its JSON text
-                    v = rec.get(key)
-                    if v is not None and type(v) is not str:
-                        rec[key] = orjson.dumps(v).decode()
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 self.parse_errors += 1
                 continue

@@ -106,7 +106,8 @@ class ErrorRateRule:
             if cell is None:
                 cell = acc[k] = [0, 0]
             cell[0] += 1
-            if rec.get("level") in levels:
+            level = rec.get("level")
+            if type(level) is str and level in levels:  # a list or object is no level
                 cell[1] += 1
         return acc
 
@@ -360,7 +361,8 @@ class BaselineRule:
             for rec in batch if cfg.service is None else batch.having("service", [cfg.service]):
                 cell = hours.setdefault(_safe(_key(rec, cfg.by)), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
                 cell[0] += 1
-                cell[1] += rec.get("level") in self.levels
+                level = rec.get("level")
+                cell[1] += type(level) is str and level in self.levels
         now_h = int(now // 3600)
         out, notes = [], []
         for g, by_hour in hours.items():
