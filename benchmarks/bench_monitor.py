@@ -1,4 +1,5 @@
-"""log-monitor benchmark: records/s with the default rules vs a bare orjson loop; ERROR-to-webhook latency."""
+"""log-monitor benchmark: records/s with the default rules vs a bare orjson loop; ERROR-to-webhook latency;
+a soak of distinct error fingerprints (new_fingerprint) showing flat memory and step time."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 import yaml
 
+from tools.log_monitor import config as c
 from tools.log_monitor.config import load_config, parse_config
 from tools.log_monitor.monitor import Monitor
 
@@ -131,10 +133,51 @@ channels: {{hook: {{type: webhook, url: "http://127.0.0.1:{server.server_address
     return [arrived[k] - sent[k] for k in sent if k in arrived]
 
 
+def soak(fingerprints: int, per_step: int, root: Path) -> list[tuple[int, float, float, int]]:
+    """Feed `fingerprints` distinct error fingerprints, `per_step` a second, through the rule, engine and store.
+
+    Returns one row per tenth: (fingerprints so far, median step ms in that tenth, RSS MiB, alerts held).
+    """
+    import psutil
+
+    from tools.log_monitor.engine import Engine
+    from tools.log_monitor.records import TS_KEY, Batch
+    from tools.log_monitor.rules_logs import NewFingerprintRule
+    from tools.log_monitor.store import Store
+
+    rules = [{"name": "new", "type": "new_fingerprint", "hold": "2s"}]
+    cfg = parse_config({"sources": ["x"], "rules": rules, "resolved_retention": 60})
+    rc = cfg.rules[0]
+    assert isinstance(rc, c.NewFingerprintRule)
+    rule, engine, store = NewFingerprintRule(rc), Engine(cfg, []), Store(root / "soak.db")
+    state: dict[str, Any] = {}
+    now, fed, times, rows = 1_767_225_600.0, 0, [], []
+    proc = psutil.Process()
+    tenth = fingerprints // 10
+    while fed < fingerprints:
+        batch = Batch(
+            {"service": "s", "level": "ERROR", "error": {"fingerprint": f"fp{fed + i}", "type": "E"}, TS_KEY: now}
+            for i in range(per_step)
+        )
+        t = time.perf_counter()
+        engine.observe({"new": rule.evaluate(batch, now, state)}, now)
+        engine.notify(now, [])
+        alerts, history, outbox, evicted = engine.drain()
+        store.commit({"rule:new": state}, alerts, history, outbox, evicted)
+        times.append(time.perf_counter() - t)
+        fed, now = fed + per_step, now + 1.0
+        if fed % tenth < per_step:
+            rows.append((fed, statistics.median(times) * 1000, proc.memory_info().rss / 2**20, len(engine.alerts)))
+            times = []
+    store.close()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run both measurements and print a table."""
+    """Run the measurements and print a table."""
     ap = argparse.ArgumentParser(prog="bench_monitor")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--soak", type=int, default=None, help="distinct fingerprints for the soak (default 1,000,000)")
     args = ap.parse_args(argv)
     n, runs, samples = (100_000, 3, 30) if args.quick else (400_000, 5, 100)
     rates, anchors = [], []
@@ -155,6 +198,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{'':>8}  ({len(lat)}/{samples} arrived)"
         )
     print("goals: >= 50,000 records/s; p99 <= 1 s")
+    total = args.soak or (100_000 if args.quick else 1_000_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = soak(total, 1_000, Path(tmp))
+    print(f"\nsoak: {total:,} distinct error fingerprints, 1,000 a second (hold 2 s, resolved_retention 60 s)")
+    print(f"{'fingerprints':>14}{'step ms (median)':>18}{'RSS MiB':>10}{'alerts held':>13}")
+    for fed, ms, rss, held in rows:
+        print(f"{fed:>14,}{ms:>18.1f}{rss:>10.0f}{held:>13,}")
+    print("goal: step time and RSS flat from the second tenth on")
 
 
 if __name__ == "__main__":

@@ -38,16 +38,18 @@ python_cmd() {
 }
 
 # run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else python -m.
+# With RUN_TOOL_EXEC=1 the tool replaces the shell (exec), so the script's PID becomes the tool's.
 run_tool() {
-  local name="$1" module
+  local name="$1" module run=()
   shift
   module="tools.${name//-/_}"
+  [[ "${RUN_TOOL_EXEC:-0}" == 1 ]] && run=(exec)
   if [[ -x "$REPO_ROOT/.venv/bin/$name" ]]; then
-    "$REPO_ROOT/.venv/bin/$name" "$@"
+    "${run[@]}" "$REPO_ROOT/.venv/bin/$name" "$@"
   elif command -v "$name" >/dev/null 2>&1; then
-    "$name" "$@"
+    "${run[@]}" "$name" "$@"
   else
-    PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(python_cmd)" -m "$module" "$@"
+    PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "${run[@]}" "$(python_cmd)" -m "$module" "$@"
   fi
 }
 

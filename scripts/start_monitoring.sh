@@ -15,7 +15,8 @@ Options:
   --config FILE       monitor rules and channels (default config/monitor.yml; docs/log_monitor.md)
   --once              one pass over what is there, deliver, exit
   --duration SECONDS  stop after this many seconds
-  --background        detach; output to \$STATE_DIR/log-monitor.out, pid in \$STATE_DIR/log-monitor.pid
+  --background        detach; output to \$STATE_DIR/log-monitor.out, log-monitor's own pid in
+                      \$STATE_DIR/log-monitor.pid (kill it to stop the monitor)
   -h, --help          show this help
 
 Afterwards: log-monitor status, log-monitor alerts, log-monitor ack ID (same --config).
@@ -46,13 +47,17 @@ export LOG_DIR
 export MONITOR_STATE_DB="${MONITOR_STATE_DB:-$STATE_DIR/log-monitor.db}"
 mkdir -p "$(dirname "$MONITOR_STATE_DB")"
 
-run_tool log-monitor check-config --config "$config" >/dev/null || die "config '$config' is not valid (see above)"
+if [[ "${START_MONITORING_CHECKED:-}" != "$config" ]]; then
+  run_tool log-monitor check-config --config "$config" >/dev/null || die "config '$config' is not valid (see above)"
+fi
 if ((background)); then
   mkdir -p "$STATE_DIR"
-  nohup "$0" --config "$config" "${run_args[@]}" >>"$STATE_DIR/log-monitor.out" 2>&1 &
+  # the child (config already checked) execs log-monitor: $! is the monitor's own PID
+  START_MONITORING_CHECKED="$config" nohup "$0" --config "$config" "${run_args[@]}" \
+    >>"$STATE_DIR/log-monitor.out" 2>&1 &
   echo $! >"$STATE_DIR/log-monitor.pid"
   printf 'log-monitor started (pid %s); output in %s\n' "$!" "$STATE_DIR/log-monitor.out"
   exit 0
 fi
 printf 'log-monitor: following %s with %s (state %s)\n' "$LOG_DIR" "$config" "$MONITOR_STATE_DB"
-run_tool log-monitor run --config "$config" "${run_args[@]}"
+RUN_TOOL_EXEC=1 run_tool log-monitor run --config "$config" "${run_args[@]}"

@@ -123,7 +123,7 @@ class BotLogger:
     def webhook_rejected(self, reason: str = "bad_secret_token") -> None:
         """A webhook call was refused (wrong secret token): also a security_event."""
         self.slog.log(WARNING, f"webhook rejected: {reason}", {"reason": reason}, event="webhook_rejected")
-        self._security("webhook_rejected", "medium", {"reason": reason})
+        self._security("webhook_rejected", "high", {"reason": reason})
 
     def webhook_processed(self, update_id: int, response_time_ms: float, success: bool = True) -> None:
         """A webhook update was handled, with its processing time."""

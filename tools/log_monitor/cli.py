@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import signal
 import sys
 import threading
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.log_monitor import commands
-from tools.log_monitor.config import load_config
+from tools.log_monitor.config import config_hash, load_config
 from tools.log_monitor.errors import MonitorError
 from tools.log_monitor.store import Store
 
@@ -22,6 +23,23 @@ _CONFIG = click.option(
     "--config", "config_path", default="config/monitor.yml", show_default=True, help="monitor config file"
 )
 _DB = click.option("--db", default=None, help="state database (default: the config's state_db)")
+_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="output format"
+)
+
+
+def _json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def _console() -> Console:
+    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows)."""
+    return Console() if sys.stdout.isatty() else Console(width=100_000)
+
+
+def _pairs(d: dict[str, Any]) -> str:
+    """A dict as `k=v, k=v` for a human (never a Python repr)."""
+    return ", ".join(f"{k}={v}" for k, v in d.items())
 
 
 def _when(ts: float | None) -> str:
@@ -32,7 +50,8 @@ def _store(config_path: str, db: str | None) -> Store:
     return Store(db or load_config(config_path).state_db)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crypto-assistant-observability", prog_name="log-monitor")
 def cli() -> None:
     """Follow the service logs, evaluate rules, and alert without spam."""
 
@@ -51,9 +70,13 @@ def run(config_path: str, once: bool, duration: float | None) -> None:
     def nap(seconds: float) -> None:
         stop.wait(seconds)
 
+    from tools.log_monitor.selflog import announce_config
+
     try:
-        monitor = Monitor(load_config(config_path))
+        cfg = commands.check_config(config_path)
+        monitor = Monitor(cfg)
         try:
+            announce_config(cfg)
             summary = monitor.run(once=once, duration=duration, stop=stop, sleep=nap)
         finally:
             monitor.close()
@@ -66,17 +89,22 @@ def run(config_path: str, once: bool, duration: float | None) -> None:
 @cli.command()
 @_CONFIG
 @_DB
-def status(config_path: str, db: str | None) -> None:
-    """Show lag, parse errors, heartbeat, open alerts and rule notes."""
+@_FORMAT
+def status(config_path: str, db: str | None, fmt: str) -> None:
+    """Show lag, parse errors, heartbeat, open alerts, silences and rule notes."""
     st = commands.status(_store(config_path, db))
-    con = Console()
+    if fmt == "json":
+        _json(st)
+        return
+    con = _console()
     hb, lag = st["heartbeat_age_s"], st["lag_s"]
     con.print(
         f"heartbeat: {'never' if hb is None else f'{hb:.1f}s ago'}   lag: "
         f"{'-' if lag is None else f'{lag:.1f}s'}   lines: {st['lines']}   parse errors: {st['parse_errors']}"
-        f"   files: {st['files']}   follower: {st['follower']}   outbox: {st['outbox']}",
+        f"   future timestamps: {st['future_ts']}   files: {st['files']}   outbox: {_pairs(st['outbox']) or 'empty'}",
         markup=False,
     )
+    con.print(f"follower: {_pairs(st['follower'])}", markup=False)
     table = Table("id", "state", "alert", "labels", "since", "note")
     for a in st["alerts"]:
         note = "flapping " if a["flapping"] else ""
@@ -87,8 +115,25 @@ def status(config_path: str, db: str | None) -> None:
             str(a["id"]), a["state"], a["rule"], labels, _when(a["started_at"] or a["active_since"]), note.strip()
         )
     con.print(table)
+    _print_silences(con, st["silences"])
     for name, note in st["rules"].items():
         con.print(f"{name}: {note}", markup=False)
+
+
+def _print_silences(con: Console, silences: list[dict[str, Any]]) -> None:
+    if not silences:
+        con.print("silences: none active")
+        return
+    table = Table("silence", "matchers", "until", "by", "comment", title="silences")
+    for s in silences:
+        table.add_row(
+            f"#{s['id']}",
+            ",".join("".join(m) for m in s["matchers"]),
+            _when(s["ends_at"]),
+            s["created_by"],
+            s["comment"],
+        )
+    con.print(table)
 
 
 @cli.command()
@@ -96,20 +141,28 @@ def status(config_path: str, db: str | None) -> None:
 @_DB
 @click.option("--limit", default=50, show_default=True)
 @click.option("--alert", "alert_id", type=int, default=None)
-def alerts(config_path: str, db: str | None, limit: int, alert_id: int | None) -> None:
-    """Show the history of transitions, notifications and deliveries."""
-    table = Table("time", "alert", "kind", "detail")
-    for h in commands.history(_store(config_path, db), limit, alert_id):
-        detail = ", ".join(f"{k}={v}" for k, v in h["detail"].items() if v not in (None, ""))
-        table.add_row(_when(h["ts"]), str(h["alert_id"] or ""), h["kind"], detail)
-    Console().print(table)
+@_FORMAT
+def alerts(config_path: str, db: str | None, limit: int, alert_id: int | None, fmt: str) -> None:
+    """Show the history of transitions, notifications and deliveries, with each alert's rule and labels."""
+    rows = commands.history(_store(config_path, db), limit, alert_id)
+    if fmt == "json":
+        _json(rows)
+        return
+    table = Table("time", "alert", "rule", "labels", "kind", "detail")
+    for h in rows:
+        detail = ", ".join(f"{k}={v}" for k, v in h["detail"].items() if v not in (None, "") and k != "summary")
+        if h["kind"] != "transition" or h["detail"].get("new") == "firing":
+            detail += f" {h['detail']['summary']}" if h["detail"].get("summary") else ""
+        labels = _pairs({k: v for k, v in (h.get("labels") or {}).items() if k not in ("alertname", "rule_type")})
+        table.add_row(_when(h["ts"]), str(h["alert_id"] or ""), h.get("rule") or "", labels, h["kind"], detail.strip())
+    _console().print(table)
 
 
 @cli.command()
 @_CONFIG
 @_DB
 @click.argument("alert_id", type=int)
-@click.option("--comment", required=True)
+@click.option("--comment", default="", help="why (optional)")
 @click.option("--by", default=None, help="who acknowledges (default: current user)")
 def ack(config_path: str, db: str | None, alert_id: int, comment: str, by: str | None) -> None:
     """Acknowledge an alert: no repeats until its state changes."""
@@ -130,6 +183,41 @@ def silence_cmd(config_path: str, db: str | None, matchers: str, duration: str, 
     click.echo(f"silence #{s['id']} until {_when(s['ends_at'])} UTC")
 
 
+@cli.command("silences")
+@_CONFIG
+@_DB
+@_FORMAT
+def silences_cmd(config_path: str, db: str | None, fmt: str) -> None:
+    """List the silences in force."""
+    active = commands.silences(_store(config_path, db))
+    if fmt == "json":
+        _json(active)
+    else:
+        _print_silences(_console(), active)
+
+
+@cli.command("expire")
+@_CONFIG
+@_DB
+@click.argument("silence_id", type=int)
+@click.option("--by", default=None)
+def expire_cmd(config_path: str, db: str | None, silence_id: int, by: str | None) -> None:
+    """End silence SILENCE_ID now."""
+    commands.expire(_store(config_path, db), silence_id, by=by or getpass.getuser())
+    click.echo(f"silence #{silence_id} expired")
+
+
+@cli.command("retry")
+@_CONFIG
+@_DB
+@click.argument("outbox_ids", type=int, nargs=-1)
+@click.option("--by", default=None)
+def retry_cmd(config_path: str, db: str | None, outbox_ids: tuple[int, ...], by: str | None) -> None:
+    """Requeue dead notifications (all, or the OUTBOX_IDS given); the running monitor delivers them."""
+    done = commands.retry(_store(config_path, db), list(outbox_ids) or None, by=by or getpass.getuser())
+    click.echo(f"requeued {len(done)} notification(s){': ' + ', '.join(map(str, done)) if done else ''}")
+
+
 @cli.command("test-notify")
 @_CONFIG
 @click.argument("channel")
@@ -143,9 +231,21 @@ def test_notify(config_path: str, channel: str) -> None:
 
 @cli.command("check-config")
 @_CONFIG
-def check_config(config_path: str) -> None:
-    """Validate the config file and list its rules and channels."""
+@_FORMAT
+def check_config(config_path: str, fmt: str) -> None:
+    """Validate the config file (and what `run` needs: variables, secrets, a writable state) and list its rules."""
     cfg = commands.check_config(config_path)
+    if fmt == "json":
+        _json(
+            {
+                "config": config_path,
+                "ok": True,
+                "config_hash": config_hash(cfg),
+                "rules": [r.name for r in cfg.rules],
+                "channels": sorted(cfg.channels),
+            }
+        )
+        return
     click.echo(f"{config_path}: OK, {len(cfg.rules)} rules, channels: {', '.join(sorted(cfg.channels))}")
 
 

@@ -74,6 +74,7 @@ def status(store: Store, clock: Callable[[], float] = system_clock) -> dict[str,
         "lag_s": None if newest is None else (hb or now) - newest,
         "lines": selfmon.get("lines", 0),
         "parse_errors": selfmon.get("parse_errors", 0),
+        "future_ts": selfmon.get("future_ts", 0),
         "files": selfmon.get("files", 0),
         "follower": selfmon.get("follower", {}),
         "alerts": [a for a in store.alerts() if a["state"] in ("pending", "firing")],
@@ -84,8 +85,23 @@ def status(store: Store, clock: Callable[[], float] = system_clock) -> dict[str,
 
 
 def history(store: Store, limit: int = 50, alert_id: int | None = None) -> list[dict[str, Any]]:
-    """Return the newest history rows (transitions, notifications, deliveries, acks, silences)."""
-    return store.history(limit, alert_id)
+    """Return the newest history rows, each with its alert's rule and labels while the alert is held."""
+    known = {a["id"]: a for a in store.alerts()}
+    rows = store.history(limit, alert_id)
+    for row in rows:
+        a = known.get(row["alert_id"])
+        row["rule"], row["labels"] = (a["rule"], a["labels"]) if a else (None, None)
+    return rows
+
+
+def silences(store: Store, clock: Callable[[], float] = system_clock) -> list[dict[str, Any]]:
+    """Return the silences in force now."""
+    return store.silences(clock())
+
+
+def expire(store: Store, silence_id: int, *, by: str, clock: Callable[[], float] = system_clock) -> None:
+    """End a silence now (raises StateError for an unknown or already ended one)."""
+    store.expire_silence(silence_id, clock(), by)
 
 
 def test_notify(
@@ -124,5 +140,15 @@ def test_notify(
 
 
 def check_config(path: str, environ: Mapping[str, str] | None = None) -> c.MonitorConfig:
-    """Load and validate a config file (raises ConfigError listing every problem)."""
-    return c.load_config(path, dict(environ) if environ is not None else None)
+    """Load and validate a config file, and check what `run` needs of the machine; nothing is created."""
+    env = dict(os.environ if environ is None else environ)
+    cfg = c.load_config(path, env)
+    c.preflight(cfg, env)
+    return cfg
+
+
+def retry(
+    store: Store, outbox_ids: list[int] | None = None, *, by: str, clock: Callable[[], float] = system_clock
+) -> list[int]:
+    """Requeue dead notifications (all, or the given outbox ids) for delivery now; return the ids requeued."""
+    return store.requeue(outbox_ids, clock(), by)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from tools.log_monitor._redact import redact
 from tools.log_monitor.errors import ConfigError
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -30,11 +34,11 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class RuleBase(_Model):
@@ -229,11 +233,28 @@ class TelegramChannel(ChannelBase):
     timeout: Duration = 5.0
 
 
+class AlertmanagerChannel(ChannelBase):
+    """Alertmanager's API root (e.g. http://alertmanager:9093); alerts go to POST {url}/api/v2/alerts.
+
+    A firing alert is sent with `endsAt` = now + `hold`: if log-monitor stops repeating it, Alertmanager
+    resolves it then (keep repeat_interval below `hold`).
+    """
+
+    type: Literal["alertmanager"]
+    url: str = Field(pattern=r"^https?://")
+    timeout: Duration = 5.0
+    headers: dict[str, str] = {}
+    generator_url: str = ""
+    hold: Duration = 86400.0
+
+
 class ConsoleChannel(ChannelBase):
     type: Literal["console"]
 
 
-ChannelConfig = Annotated[WebhookChannel | EmailChannel | TelegramChannel | ConsoleChannel, Field(discriminator="type")]
+ChannelConfig = Annotated[
+    WebhookChannel | EmailChannel | TelegramChannel | AlertmanagerChannel | ConsoleChannel, Field(discriminator="type")
+]
 
 
 class Defaults(_Model):
@@ -260,6 +281,13 @@ class Inhibit(_Model):
     equal: list[str] = ["service"]
 
 
+class Metrics(_Model):
+    """Serve Prometheus metrics on http://host:port/metrics while `run` is running."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
+
+
 class MonitorConfig(_Model):
     """The whole monitor configuration file."""
 
@@ -268,7 +296,11 @@ class MonitorConfig(_Model):
     start_at: Literal["beginning", "end"] = "end"
     poll_interval: Duration = 0.1
     batch_lines: int = Field(20_000, ge=1)
+    batch_bytes: int = Field(256 << 20, ge=1024)
     max_line_bytes: int = Field(1 << 20, ge=256)
+    max_skew: Duration = 300.0
+    resolved_retention: Duration = 3600.0
+    metrics: Metrics | None = None
     rotate_wait: Duration = 5.0
     defaults: Defaults = Defaults()
     flap: Flap = Flap()
@@ -282,8 +314,15 @@ class MonitorConfig(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"rule names must be unique; repeated: {', '.join(dupes)}")
+        uses_defaults = "channels" in self.defaults.model_fields_set or any(not r.channels for r in self.rules)
+        for ch in self.defaults.channels if uses_defaults else []:
+            if ch not in self.channels:
+                raise ValueError(
+                    f"defaults.channels: {ch!r} is not a configured channel; "
+                    f"allowed: {', '.join(sorted(self.channels))}"
+                )
         for i, rule in enumerate(self.rules):
-            for ch in rule.channels or self.defaults.channels:
+            for ch in rule.channels or []:
                 if ch not in self.channels:
                     raise ValueError(
                         f"rules[{i}].channels: {ch!r} is not a configured channel; allowed: "
@@ -292,16 +331,56 @@ class MonitorConfig(_Model):
         return self
 
 
-_TAGS = {*RULE_TYPES, "webhook", "email", "telegram", "console"}
+_TAGS = {*RULE_TYPES, "webhook", "email", "telegram", "console", "alertmanager"}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
 def _expand_env(text: str, environ: dict[str, str]) -> str:
-    """Expand ${VAR} and ${VAR:-default} from the environment."""
-    return re.sub(
-        r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}",
-        lambda m: environ.get(m.group(1), m.group(2) or ""),
-        text,
-    )
+    """Expand ${VAR} and ${VAR:-default}; a ${VAR} that is unset and has no default is an error."""
+    missing: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        value = environ.get(m.group(1))
+        if value is not None:
+            return value
+        if m.group(2) is None:
+            missing.append(m.group(1))
+            return ""
+        return m.group(3)
+
+    out = _ENV_REF.sub(sub, text)
+    if missing:
+        names = ", ".join(dict.fromkeys(missing))
+        raise ConfigError(
+            f"environment variable(s) {names} not set; set them, or give a default as ${{NAME:-default}}",
+            [f"${{{n}}}: not set and no default" for n in dict.fromkeys(missing)],
+        )
+    return out
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses a mapping naming the same key twice (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ConfigError(f"duplicate key {key!r} at line {line} (first at line {seen[key]}); keep one")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_URL_KEY = re.compile(r"(url|headers(\.|$)|token|password|secret)", re.IGNORECASE)
+
+
+def _shown(where: str, value: Any) -> str:
+    """A rejected value as the error shows it: redacted, and a URL or header only up to its host."""
+    if isinstance(value, str) and _URL_KEY.search(where):
+        m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*)", value)
+        return repr(m.group(1) + "/…" if m else "…")
+    return redact(repr(value))
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -328,7 +407,7 @@ def format_errors(exc: ValidationError) -> list[str]:
         elif err["type"] == "union_tag_not_found":
             msg = "missing `type`"
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or err["type"] == "missing" else f" (got {value!r})"
+        shown = "" if isinstance(value, dict | list) or err["type"] == "missing" else f" (got {_shown(where, value)})"
         lines.append(f"{where}: {msg}{shown}")
     return lines
 
@@ -353,7 +432,48 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Moni
     except OSError as exc:
         raise ConfigError(f"cannot read config {str(p)!r}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(_expand_env(text, env))
+        data = yaml.load(_expand_env(text, env), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except ConfigError as exc:
+        raise ConfigError(f"{p}: {exc}", exc.problems) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     return parse_config(data, str(p))
+
+
+def config_hash(cfg: MonitorConfig) -> str:
+    """The first 12 hex digits of the sha256 of the effective config (after ${ENV} expansion and defaults)."""
+    canonical = json.dumps(cfg.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def _writable_path(path: str) -> str | None:
+    """Why `path` cannot be created or written, or None when it can (nothing is created)."""
+    p = Path(path).absolute()
+    if p.exists():
+        return None if os.access(p, os.W_OK) and not p.is_dir() else "exists but is not a writable file"
+    parent = p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{str(parent)!r} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"directory {str(parent)!r} is not writable"
+    return None
+
+
+def preflight(cfg: MonitorConfig, environ: Mapping[str, str]) -> None:
+    """Check what `run` needs from the machine (secrets set, state writable) before anything is created."""
+    problems = []
+    if cfg.state_db != ":memory:":
+        why = _writable_path(cfg.state_db)
+        if why:
+            problems.append(f"state_db: {cfg.state_db!r} {why}")
+    for name, ch in cfg.channels.items():
+        env_key = {"email": "password_env", "telegram": "token_env"}.get(ch.type)
+        var = getattr(ch, env_key, None) if env_key else None
+        if env_key == "password_env" and var is None and getattr(ch, "username", None):
+            problems.append(f"channels.{name}.password_env: a username is set but no password_env names the password")
+        if var is not None and not environ.get(var):
+            problems.append(f"channels.{name}.{env_key}: environment variable {var} is not set (or empty)")
+    if problems:
+        raise ConfigError("config cannot run:\n  " + "\n  ".join(problems), problems)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from typing import Any
 
 import orjson
@@ -59,19 +60,79 @@ def silence_matches(labels: dict[str, str], matchers: list[list[str]]) -> bool:
 class Engine:
     """Holds every alert in memory; the monitor commits what `drain()` returns."""
 
-    def __init__(self, cfg: c.MonitorConfig, alerts: list[dict[str, Any]]) -> None:
+    def __init__(self, cfg: c.MonitorConfig, alerts: list[dict[str, Any]], max_closed: int = 10_000) -> None:
         self.cfg = cfg
         self.rules = {r.name: r for r in cfg.rules}
         self.alerts: dict[str, dict[str, Any]] = {a["fingerprint"]: a for a in alerts}
+        self.max_closed = max_closed
+        self.open: dict[str, set[str]] = {}  # rule -> alerts that need a look each step (see _is_open)
+        self.closed: deque[tuple[float, str]] = deque()  # (closed at, fingerprint), oldest first
+        for a in sorted(self.alerts.values(), key=self._closed_time):
+            if self._is_open(a):
+                self.open.setdefault(a["rule"], set()).add(a["fingerprint"])
+            else:
+                a["_closed_at"] = self._closed_time(a)
+                self.closed.append((a["_closed_at"], a["fingerprint"]))
         self.dirty: set[str] = set()
+        self.evicted: set[str] = set()
+        self._fps: dict[tuple[Any, ...], str] = {}  # (rule, *signal labels) -> fingerprint
+        self._said: dict[str, int] = {}  # fingerprint -> hash of the raw summary and annotations last redacted
         self.history: list[History] = []
         self.outbox: list[tuple[str, dict[str, Any], float]] = []
 
-    def drain(self) -> tuple[list[dict[str, Any]], list[History], list[tuple[str, dict[str, Any], float]]]:
-        """Return and forget the changes since the last drain."""
-        out = [self.alerts[fp] for fp in sorted(self.dirty)], self.history, self.outbox
-        self.dirty, self.history, self.outbox = set(), [], []
+    def drain(
+        self,
+    ) -> tuple[list[dict[str, Any]], list[History], list[tuple[str, dict[str, Any], float]], list[str]]:
+        """Return and forget the changes since the last drain (changed alerts, history, outbox, evicted)."""
+        out = (
+            [self.alerts[fp] for fp in sorted(self.dirty) if fp in self.alerts],
+            self.history,
+            self.outbox,
+            sorted(self.evicted),
+        )
+        self.dirty, self.history, self.outbox, self.evicted = set(), [], [], set()
         return out
+
+    # -- bounded memory ------------------------------------------------------------------------
+    @staticmethod
+    def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = 16_384) -> Any:
+        """Store in a memo that is emptied when it reaches `limit` entries."""
+        if len(cache) >= limit:
+            cache.clear()
+        cache[key] = value
+        return value
+
+    @staticmethod
+    def _closed_time(a: dict[str, Any]) -> float:
+        return float(a.get("_closed_at") or a.get("ended_at") or a.get("last_active") or 0.0)
+
+    @staticmethod
+    def _is_open(a: dict[str, Any]) -> bool:
+        """Still moving or still owed a notification: pending, firing, condition true, or resolved-not-sent."""
+        return a["state"] in ("pending", "firing") or a["raw"] or a["flapping"] or a["notified"] == "firing"
+
+    def _file(self, a: dict[str, Any], now: float) -> None:
+        """Put an alert in its rule's open set, or queue it for eviction once closed."""
+        fp, opened = a["fingerprint"], self.open.setdefault(a["rule"], set())
+        if self._is_open(a):
+            opened.add(fp)
+        elif fp in opened or a.get("_closed_at") is None:
+            opened.discard(fp)
+            a["_closed_at"] = now
+            self.closed.append((now, fp))
+
+    def evict(self, now: float) -> None:
+        """Forget closed alerts past `resolved_retention`, and the oldest beyond `max_closed`; history keeps them."""
+        horizon = now - self.cfg.resolved_retention
+        while self.closed and (self.closed[0][0] <= horizon or len(self.closed) > self.max_closed):
+            at, fp = self.closed.popleft()
+            a = self.alerts.get(fp)
+            if a is None or a.get("_closed_at") != at or self._is_open(a):
+                continue  # reopened (and maybe closed again later) since it was queued
+            del self.alerts[fp]
+            self._said.pop(fp, None)
+            self.dirty.discard(fp)
+            self.evicted.add(fp)
 
     def _log(self, now: float, a: dict[str, Any] | None, kind: str, **detail: Any) -> None:
         self.history.append((now, a["fingerprint"] if a else None, kind, detail))
@@ -93,22 +154,37 @@ class Engine:
             rc = self.rules[name]
             seen = set()
             for sig in signals:
-                labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels, **sig.labels}
-                fp = fingerprint(labels)
+                key = (name, *sig.labels.items())
+                fp = self._fps.get(key)
+                if fp is None:
+                    labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels}
+                    fp = self._remember(self._fps, key, fingerprint({**labels, **sig.labels}))
                 seen.add(fp)
                 a = self.alerts.get(fp)
                 if a is None:
-                    a = self.alerts[fp] = self._new(fp, name, {k: redact(str(v)) for k, v in labels.items()})
+                    labels = {"alertname": name, "rule_type": rc.type, "severity": rc.severity, **rc.labels}
+                    labels = {k: redact(str(v)) for k, v in {**labels, **sig.labels}.items()}
+                    a = self.alerts[fp] = self._new(fp, name, labels)
+                    self.evicted.discard(fp)
+                    self._said.pop(fp, None)
+                a["_closed_at"] = None
                 a["value"] = sig.value
-                a["annotations"] = {
-                    **rc.annotations,
-                    **{k: redact(v) for k, v in sig.annotations.items()},
-                    "summary": redact(sig.summary),
-                }
+                said = hash((sig.summary, *sig.annotations.items()))
+                if self._said.get(fp) != said:  # redact only what changed (a signal is restated every step)
+                    self._remember(self._said, fp, said)
+                    a["annotations"] = {
+                        **rc.annotations,
+                        **{k: redact(v) for k, v in sig.annotations.items()},
+                        "summary": redact(sig.summary),
+                    }
                 self._step(a, True, now, rc)
-            for fp, a in self.alerts.items():
-                if a["rule"] == name and fp not in seen and (a["state"] in ("pending", "firing") or a["raw"]):
+            opened = self.open.setdefault(name, set())
+            for fp in sorted(opened - seen):
+                a = self.alerts[fp]
+                if a["state"] in ("pending", "firing") or a["raw"]:
                     self._step(a, False, now, rc)
+            for fp in seen | opened:
+                self._file(self.alerts[fp], now)
 
     @staticmethod
     def _new(fp: str, rule: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -180,7 +256,9 @@ class Engine:
         """Queue the notifications the current states call for, grouped per channel and group."""
         inhibitors = self._inhibitors()
         groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-        for fp, a in self.alerts.items():
+        candidates = sorted(set().union(*self.open.values()) if self.open else set())
+        for fp in candidates:
+            a = self.alerts[fp]
             rc = self.rules.get(a["rule"])
             reason = self._reason(a, now, rc)
             if rc is None or reason is None:
@@ -207,6 +285,9 @@ class Engine:
             self._log(now, a, "notification", reason=reason, channels=rc.channels or self.cfg.defaults.channels)
         for (ch, gkey, reason), alerts in groups.items():
             self.outbox.append((ch, self._payload(ch, gkey, reason, alerts, now), now))
+        for fp in candidates:
+            self._file(self.alerts[fp], now)
+        self.evict(now)
 
     def _reason(self, a: dict[str, Any], now: float, rc: Any) -> str | None:
         if a["state"] == "firing":
@@ -223,10 +304,11 @@ class Engine:
         return None
 
     def _inhibitors(self) -> list[tuple[c.Inhibit, dict[str, Any]]]:
+        firing = [self.alerts[fp] for fps in self.open.values() for fp in fps]
         return [
             (rule, a)
             for rule in self.cfg.inhibit
-            for a in self.alerts.values()
+            for a in firing
             if a["state"] == "firing" and _selector_match(a["labels"], rule.source)
         ]
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.log_monitor import config as c
+from tools.log_monitor._redact import redact
 from tools.log_monitor.clock import system_clock
 from tools.log_monitor.engine import Engine
 from tools.log_monitor.follower import Follower
+from tools.log_monitor.lock import StateLock
 from tools.log_monitor.notifiers import Notifier, build_notifiers
 from tools.log_monitor.records import RecordParser
 from tools.log_monitor.rules_logs import (
@@ -75,6 +77,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+SHUTDOWN_GRACE = 3.0  # seconds `run` waits for in-flight deliveries after a stop; pending rows stay in the outbox
+MAX_SERVICES = 100  # distinct `service` values counted for /metrics; the rest as "other"
+
+
 @dataclass
 class RunSummary:
     """What a `run` did, for the CLI to print."""
@@ -100,7 +106,17 @@ class Monitor:
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.cfg, self.clock = cfg, clock
-        self.store = store or Store(cfg.state_db)
+        self.metrics_port: int | None = None  # set while `run` serves /metrics
+        db_path = store.path if store is not None else cfg.state_db
+        self.lock = StateLock(db_path) if db_path != ":memory:" else None
+        if self.lock is not None:
+            self.lock.acquire()
+        try:
+            self.store = store or Store(cfg.state_db)
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
         self.follower = Follower(
             cfg.sources,
             start_at=cfg.start_at,
@@ -111,9 +127,12 @@ class Monitor:
         snap = self.store.get("follower")
         if snap:
             self.follower.restore(snap)
-        self.parser = RecordParser()
+        self.parser = RecordParser(cfg.max_skew)
         self.selfmon: dict[str, Any] = self.store.get("self", {"lines": 0, "parse_errors": 0, "newest_ts": None})
         self.parser.parse_errors = self.selfmon["parse_errors"]
+        self.parser.future_ts = self.selfmon.get("future_ts", 0)
+        self.parser.newest_ts = self.selfmon.get("newest_ts") or 0.0
+        self.parser.pending = self.store.get("docker_partial", {})
         self.rules = rules if rules is not None else build_rules(cfg, sampler=sampler, http_get=http_get)
         self.states: dict[str, dict[str, Any]] = {n: self.store.get(f"rule:{n}", {}) for n in self.rules}
         self.engine = Engine(cfg, self.store.alerts())
@@ -124,17 +143,44 @@ class Monitor:
             self.follower.poll(0)
             self.commit()
 
+    def _read_batch(self) -> list[bytes]:
+        """Up to `batch_lines` lines and at most `batch_bytes` bytes of them.
+
+        Each poll asks for no more lines than the bytes still allowed hold at `max_line_bytes` each,
+        so however long the lines are, the batch stays within `batch_bytes`.
+        """
+        cfg = self.cfg
+        lines: list[bytes] = []
+        size = 0
+        while len(lines) < cfg.batch_lines:
+            budget = min(cfg.batch_lines - len(lines), (cfg.batch_bytes - size) // cfg.max_line_bytes)
+            if budget < 1 and lines:
+                break
+            got = self.follower.poll(max(1, budget))
+            lines += got
+            size += sum(map(len, got))
+            if len(got) < max(1, budget):
+                break
+        return lines
+
     def process(self) -> int:
         """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
         now = self.clock()
         tails = self.follower.stats.dropped_tails
-        lines = self.follower.poll(self.cfg.batch_lines)
+        lines = self._read_batch()
         self.parser.parse_errors += self.follower.stats.dropped_tails - tails  # an unfinished line is no record
         with _gc_paused():
-            records = self.parser.parse(lines)
+            records = self.parser.parse(lines, now)
+            counted = self.selfmon.setdefault("records_by_service", {})
+            for service, recs in records.by_field("service").items():
+                key = redact(str(service))
+                key = key if key in counted or len(counted) < MAX_SERVICES else "other"
+                counted[key] = counted.get(key, 0) + len(recs)
+            evaluations = self.selfmon.setdefault("evaluations", {})
             results = {}
             for name, rule in self.rules.items():
                 signals = rule.evaluate(records, now, self.states[name])
+                evaluations[name] = evaluations.get(name, 0) + 1
                 if name in self.engine.rules:
                     results[name] = signals
             del records
@@ -150,6 +196,7 @@ class Monitor:
         self.selfmon.update(
             lines=self.selfmon["lines"] + len(lines),
             parse_errors=self.parser.parse_errors,
+            future_ts=self.parser.future_ts,
             newest_ts=newest,
             lag=(now - newest) if newest else None,
             heartbeat=now,
@@ -160,10 +207,15 @@ class Monitor:
 
     def commit(self) -> None:
         """Make offsets, rule windows, alerts, history and new outbox rows durable in one transaction."""
-        alerts, history, outbox = self.engine.drain()
-        kv = {"follower": self.follower.snapshot(), "self": self.selfmon, "ack_cursor": self.ack_cursor}
+        alerts, history, outbox, evicted = self.engine.drain()
+        kv = {
+            "follower": self.follower.snapshot(),
+            "self": self.selfmon,
+            "ack_cursor": self.ack_cursor,
+            "docker_partial": self.parser.pending,
+        }
         kv.update({f"rule:{n}": s for n, s in self.states.items()})
-        self.store.commit(kv, alerts, history, outbox)
+        self.store.commit(kv, alerts, history, outbox, evicted)
 
     def step(self) -> int:
         """Process one batch and commit it; return the number of lines read."""
@@ -196,32 +248,56 @@ class Monitor:
             lines += self.step()
             return RunSummary(2, lines, self.deliver())
         stop = stop or threading.Event()
-        wake = threading.Event()
-        counts = {"delivered": 0}
-        sender = threading.Thread(target=self._sender_loop, args=(stop, wake, counts), daemon=True)
-        sender.start()
+        wakes = {ch: threading.Event() for ch in self.cfg.channels}
+        counts = dict.fromkeys(self.cfg.channels, 0)
+        self._give_up_at = float("inf")
+        senders = [
+            threading.Thread(
+                target=self._sender_loop, args=(ch, stop, wakes[ch], counts), name=f"log-monitor-send-{ch}", daemon=True
+            )
+            for ch in self.cfg.channels
+        ]
+        for t in senders:
+            t.start()
+        metrics = self._serve_metrics()
         start, steps, lines = self.clock(), 0, 0
         try:
             while not stop.is_set():
                 n = self.step()
                 steps, lines = steps + 1, lines + n
-                wake.set()
+                for wake in wakes.values():
+                    wake.set()
                 if duration is not None and self.clock() - start >= duration:
                     break
                 if n < self.cfg.batch_lines:
                     sleep(self.cfg.poll_interval)
         finally:
+            deadline = self._give_up_at = time.monotonic() + SHUTDOWN_GRACE
             stop.set()
-            wake.set()
-            sender.join(timeout=30)
-        return RunSummary(steps, lines, counts["delivered"])
+            for wake in wakes.values():
+                wake.set()
+            for t in senders:  # a channel stuck in a slow request is left behind; its row stays pending
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
+            if metrics is not None:
+                metrics.close()
+        return RunSummary(steps, lines, sum(counts.values()))
 
-    def _sender_loop(self, stop: threading.Event, wake: threading.Event, counts: dict[str, int]) -> None:
+    def _serve_metrics(self) -> Any:
+        if self.cfg.metrics is None or self.store.path == ":memory:":
+            return None
+        from tools.log_monitor.metrics import MetricsServer
+
+        server = MetricsServer(self.store.path, self.cfg.metrics.host, self.cfg.metrics.port)
+        self.metrics_port = server.port
+        return server
+
+    def _sender_loop(self, channel: str, stop: threading.Event, wake: threading.Event, counts: dict[str, int]) -> None:
+        """Deliver one channel's rows, so a slow channel never delays another."""
         store = Store(self.store.path)
         sender = Sender(store, self.sender.notifiers, self.cfg, self.clock)
         try:
-            while True:
-                counts["delivered"] += sender.deliver_due()
+            while True:  # after a stop: one last pass, no new attempt once the grace is spent
+                counts[channel] += sender.deliver_due(channel, lambda: time.monotonic() > self._give_up_at)
                 if stop.is_set():
                     return
                 wake.wait(1.0)
@@ -230,10 +306,12 @@ class Monitor:
             store.close()
 
     def close(self) -> None:
-        """Release files, notifier connections and the database."""
+        """Release files, notifier connections, the database and the state lock."""
         self.follower.close()
         for notifier in self.sender.notifiers.values():
             close = getattr(notifier, "close", None)
             if close is not None:
                 close()
         self.store.close()
+        if self.lock is not None:
+            self.lock.release()

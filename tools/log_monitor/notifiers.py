@@ -1,4 +1,4 @@
-"""Notification channels behind a one-method Protocol: webhook, email (STARTTLS), Telegram, console.
+"""Notification channels behind a one-method Protocol: webhook, Alertmanager, email (STARTTLS), Telegram, console.
 
 A notification is the outbox payload dict (see docs/log_monitor.md); each channel renders it.
 Each `send` makes one attempt and says whether a retry makes sense; the sender owns retries.
@@ -6,11 +6,13 @@ Each `send` makes one attempt and says whether a retry makes sense; the sender o
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Protocol, TextIO
 
@@ -90,6 +92,64 @@ class WebhookNotifier:
         self.client.close()
 
 
+_AM_LABEL = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _am_time(ts: datetime) -> str:
+    return ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def alertmanager_alerts(
+    notification: Notification, generator_url: str = "", hold: float = 86400.0
+) -> list[dict[str, Any]]:
+    """The body of Alertmanager's POST /api/v2/alerts for one notification (its `postableAlerts`).
+
+    Label names are made legal for Alertmanager (`context.exchange` -> `context_exchange`). A firing
+    alert ends `hold` seconds after the notification unless repeated; a resolved one carries its end.
+    """
+    created = notification.get("created_at")
+    sent = datetime.fromisoformat(created.replace("Z", "+00:00")) if created else datetime.now(UTC)
+    out = []
+    for a in notification.get("alerts", []):
+        item: dict[str, Any] = {
+            "labels": {_AM_LABEL.sub("_", k) or "_": str(v) for k, v in a["labels"].items()},
+            "annotations": {_AM_LABEL.sub("_", k) or "_": str(v) for k, v in a["annotations"].items()},
+        }
+        if a.get("startsAt"):
+            item["startsAt"] = a["startsAt"]
+        if a["status"] == "resolved":
+            item["endsAt"] = a.get("endsAt") or _am_time(sent)
+        else:
+            item["endsAt"] = _am_time(sent + timedelta(seconds=hold))
+        if generator_url:
+            item["generatorURL"] = generator_url
+        out.append(item)
+    return out
+
+
+class AlertmanagerNotifier:
+    """POST the alerts to Alertmanager's v2 API, so its routing, silences and receivers take over."""
+
+    def __init__(self, cfg: c.AlertmanagerChannel, client: httpx.Client | None = None) -> None:
+        self.cfg, self.client = cfg, client or httpx.Client(timeout=cfg.timeout)
+
+    def send(self, notification: Notification) -> DeliveryResult:
+        url = self.cfg.url.rstrip("/") + "/api/v2/alerts"
+        try:
+            resp = self.client.post(
+                url,
+                json=alertmanager_alerts(notification, self.cfg.generator_url, self.cfg.hold),
+                headers=self.cfg.headers,
+            )
+        except httpx.HTTPError as exc:
+            return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
+        return _http_result(resp)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+
 class TelegramNotifier:
     """Send the text to an admin chat through the Bot API's sendMessage.
 
@@ -128,17 +188,27 @@ class EmailNotifier:
     def __init__(self, cfg: c.EmailChannel, password: str | None = None) -> None:
         self.cfg, self.password = cfg, password
 
-    def send(self, notification: Notification) -> DeliveryResult:
+    def _message(self, notification: Notification) -> EmailMessage:
         cfg = self.cfg
         msg = EmailMessage()
-        first = notification.get("alerts", [{}])[0].get("labels", {})
-        msg["Subject"] = redact(
-            f"[{notification['notification_reason']}] {notification['status']}: "
-            f"{first.get('alertname', 'alert')} {first.get('service', '')}".strip()
+        first = (notification.get("alerts") or [{}])[0].get("labels", {})
+        msg["Subject"] = header_text(
+            redact(
+                f"[{notification['notification_reason']}] {notification['status']}: "
+                f"{first.get('alertname', 'alert')} {first.get('service', '')}".strip()
+            )
         )
         msg["From"], msg["To"] = cfg.sender, ", ".join(cfg.to)
-        msg["Message-ID"] = f"<{notification['idempotency_key']}@log-monitor>"
+        msg["Message-ID"] = f"<{header_text(notification['idempotency_key'])}@log-monitor>"
         msg.set_content(render_text(notification))
+        return msg
+
+    def send(self, notification: Notification) -> DeliveryResult:
+        cfg = self.cfg
+        try:
+            msg = self._message(notification)
+        except (ValueError, TypeError, LookupError, AttributeError) as exc:  # the same input fails again: not retried
+            return DeliveryResult(False, False, None, f"cannot build the mail: {type(exc).__name__}: {exc}")
         try:
             with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:
                 if cfg.starttls:
@@ -148,9 +218,19 @@ class EmailNotifier:
                 smtp.send_message(msg)
         except smtplib.SMTPResponseException as exc:
             return DeliveryResult(False, exc.smtp_code >= 400 and exc.smtp_code < 500, None, f"SMTP {exc.smtp_code}")
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPNotSupportedError) as exc:
+            return DeliveryResult(False, False, None, f"{type(exc).__name__}: {exc}")
         except (OSError, smtplib.SMTPException) as exc:
             return DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
         return DeliveryResult(True, detail="250")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
+def header_text(text: str, limit: int = 200) -> str:
+    """A value safe in a mail header: control characters (CR, LF ...) become one space, and it is bounded."""
+    return _CONTROL.sub(" ", text)[:limit]
 
 
 class ConsoleNotifier:
@@ -190,6 +270,8 @@ def build_notifiers(cfg: c.MonitorConfig, environ: Mapping[str, str]) -> dict[st
             out[name] = WebhookNotifier(ch)
         elif isinstance(ch, c.EmailChannel):
             out[name] = EmailNotifier(ch, environ.get(ch.password_env) if ch.password_env else None)
+        elif isinstance(ch, c.AlertmanagerChannel):
+            out[name] = AlertmanagerNotifier(ch)
         elif isinstance(ch, c.TelegramChannel):
             token = environ.get(ch.token_env)
             if not token:

@@ -17,12 +17,25 @@ TS_KEY = "_ts"
 _MILLIS = {f"{ms:03d}": ms / 1000.0 for ms in range(1000)}
 
 
-class RecordParser:
-    """Parse lines, counting the ones that are not records; memoises timestamp parsing per second."""
+DOCKER_PARTIAL_MAX = 8 << 20  # a reassembled Docker record longer than this is dropped and counted
 
-    def __init__(self) -> None:
+
+class RecordParser:
+    """Parse lines, counting the ones that are not records; memoises timestamp parsing per second.
+
+    A record's own time is trusted up to `max_skew` seconds ahead of the monitor's clock; a record
+    stamped further in the future is counted (`future_ts`) and placed at the monitor's time, so
+    one line stamped 2099 cannot pin a window open. Docker json-file splits a record longer than
+    16 KB into chunks whose `log` lacks the final newline: they are joined (per stream) before parsing,
+    and `pending` (JSON-able) carries an unfinished record across batches.
+    """
+
+    def __init__(self, max_skew: float = 300.0) -> None:
         self.parse_errors = 0
+        self.future_ts = 0
         self.newest_ts = 0.0
+        self.max_skew = max_skew
+        self.pending: dict[str, str] = {}
         self._seconds: dict[str, float] = {}
 
     def _second(self, head: str) -> float:
@@ -40,27 +53,48 @@ class RecordParser:
             base = self._second(head)
         return base + _MILLIS.get(stamp[20:23], 0.0)
 
-    def parse(self, lines: list[bytes]) -> Batch:
+    def _docker(self, wrapper: dict[str, Any]) -> Any:
+        """The record inside a Docker json-file line, or None while its chunks are still arriving."""
+        chunk, stream = wrapper["log"], str(wrapper.get("stream", ""))
+        if not isinstance(chunk, str):
+            raise TypeError("Docker `log` is not a string")
+        held = self.pending.pop(stream, None)
+        text = chunk if held is None else held + chunk
+        if not text.endswith("\n"):
+            if len(text) > DOCKER_PARTIAL_MAX:
+                raise ValueError("Docker partial record too long")
+            self.pending[stream] = text
+            return None
+        return orjson.loads(text)
+
+    def parse(self, lines: list[bytes], now: float | None = None) -> Batch:
         """Return the records among `lines`, each with `_ts` set; bad lines are counted and skipped."""
         out = Batch()
         loads, seconds, millis, append = orjson.loads, self._seconds, _MILLIS, out.append
+        horizon = float("inf") if now is None else now + self.max_skew
         for line in lines:  # hot path: `epoch` inlined
             try:
                 rec = loads(line)
                 if "timestamp" not in rec and "log" in rec:
-                    rec = loads(rec["log"])
+                    rec = self._docker(rec)
+                    if rec is None:
+                        continue
                 stamp = rec["timestamp"]
                 head = stamp[:19]
                 base = seconds.get(head)
                 if base is None:
                     base = self._second(head)
-                rec[TS_KEY] = base + millis.get(stamp[20:23], 0.0)
+                ts = base + millis.get(stamp[20:23], 0.0)
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 self.parse_errors += 1
                 continue
+            if ts > horizon:
+                self.future_ts += 1
+                ts = now  # type: ignore[assignment]
+            rec[TS_KEY] = ts
             append(rec)
         if out:
-            self.newest_ts = max(self.newest_ts, out[-1][TS_KEY])
+            self.newest_ts = max(self.newest_ts, max(r[TS_KEY] for r in out))
         return out
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tools.log_monitor import config as c
+from tools.log_monitor._redact import redact
 from tools.log_monitor.records import TS_KEY, Batch
 from tools.log_monitor.records import field as get_field
 
@@ -45,6 +46,19 @@ def _bucket_size(window: float) -> float:
 
 def _key(rec: Record, by: list[str]) -> str:
     return "|".join(str(get_field(rec, b)) for b in by)
+
+
+_SAFE_KEYS: dict[str, str] = {}
+
+
+def _safe(key: str) -> str:
+    """A group key as it may be stored: redacted (memoised, bounded), so no secret reaches the state database."""
+    safe = _SAFE_KEYS.get(key)
+    if safe is None:
+        if len(_SAFE_KEYS) >= 65_536:
+            _SAFE_KEYS.clear()
+        safe = _SAFE_KEYS[key] = redact(key)
+    return safe
 
 
 def _labels(key: str, by: list[str]) -> dict[str, str]:
@@ -92,7 +106,8 @@ class ErrorRateRule:
             if cell is None:
                 cell = acc[k] = [0, 0]
             cell[0] += 1
-            if rec.get("level") in levels:
+            level = rec.get("level")
+            if type(level) is str and level in levels:  # a list or object is no level
                 cell[1] += 1
         return acc
 
@@ -101,7 +116,7 @@ class ErrorRateRule:
         acc = self._fold_tally(batch) if self.from_tally else self._scan(batch)
         groups = state.setdefault("groups", {})
         for (g, b), (n, e) in acc.items():
-            cell = groups.setdefault(g, {}).setdefault(b, [0, 0])
+            cell = groups.setdefault(_safe(g), {}).setdefault(b, [0, 0])
             cell[0] += n
             cell[1] += e
         out = []
@@ -168,7 +183,7 @@ class PercentileRule:
                 acc[k] = acc.get(k, 0) + 1
         groups = state.setdefault("groups", {})
         for (g, t, b), n in acc.items():
-            hist = groups.setdefault(g, {}).setdefault(str(t * size), {})
+            hist = groups.setdefault(_safe(g), {}).setdefault(str(t * size), {})
             hist[str(b)] = hist.get(str(b), 0) + n
         out = []
         for g, buckets in groups.items():
@@ -231,16 +246,17 @@ class MatchRule:
         cfg, size = self.cfg, self.size
         groups = state.setdefault("groups", {})
         samples = state.setdefault("sample", {})
-        batch, newest = Batch.of(records), dict[str, float]()
+        batch, newest = Batch.of(records), dict[str, tuple[float, Record]]()
         for rec in batch if self.narrow is None else batch.having(*self.narrow):
             if self._hit(rec):
-                g, ts = _key(rec, cfg.by), rec[TS_KEY]
+                g, ts = _safe(_key(rec, cfg.by)), rec[TS_KEY]
                 b = str(int(ts // size) * size)
                 buckets = groups.setdefault(g, {})
                 buckets[b] = buckets.get(b, 0) + 1
-                if ts >= newest.get(g, ts):  # the sample is the newest matching record of the batch
-                    newest[g] = ts
-                    samples[g] = str(rec.get("message", ""))[:300]
+                if g not in newest or ts >= newest[g][0]:  # the sample is the newest matching record of the batch
+                    newest[g] = (ts, rec)
+        for g, (_, rec) in newest.items():
+            samples[g] = redact(str(rec.get("message", ""))[:300])
         out = []
         for g, buckets in groups.items():
             _prune(buckets, now - cfg.window)
@@ -302,8 +318,8 @@ class NewFingerprintRule:
             if not fp or not isinstance(fp, str):
                 continue
             if fp not in known and not learning:
-                svc, etype = str(rec.get("service", "")), str(err.get("type", ""))
-                fresh[fp] = [now, svc, etype, str(rec.get("message", ""))[:300]]
+                svc, etype = _safe(str(rec.get("service", ""))), redact(str(err.get("type", "")))
+                fresh[fp] = [now, svc, etype, redact(str(rec.get("message", ""))[:300])]
             known[fp] = rec[TS_KEY]
         if len(known) > self.cfg.max_known:
             for fp, _ in sorted(known.items(), key=lambda kv: kv[1])[: len(known) - self.cfg.max_known]:
@@ -338,14 +354,15 @@ class BaselineRule:
         if cfg.by == ["service"]:
             for (s, level, sec), n in batch.tally.items():
                 if cfg.service is None or s == cfg.service:
-                    cell = hours.setdefault(str(s), {}).setdefault(str(sec // 3600), [0, 0])
+                    cell = hours.setdefault(_safe(str(s)), {}).setdefault(str(sec // 3600), [0, 0])
                     cell[0] += n
                     cell[1] += n if level in self.levels else 0
         else:
             for rec in batch if cfg.service is None else batch.having("service", [cfg.service]):
-                cell = hours.setdefault(_key(rec, cfg.by), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
+                cell = hours.setdefault(_safe(_key(rec, cfg.by)), {}).setdefault(str(int(rec[TS_KEY] // 3600)), [0, 0])
                 cell[0] += 1
-                cell[1] += rec.get("level") in self.levels
+                level = rec.get("level")
+                cell[1] += type(level) is str and level in self.levels
         now_h = int(now // 3600)
         out, notes = [], []
         for g, by_hour in hours.items():

@@ -1,5 +1,10 @@
 """Deliver outbox rows: per-channel rate limit folding overflow into a digest, retries with backoff.
 
+A retryable failure is retried with capped backoff: `max_attempts` times, then on (every
+MAX_BACKOFF) for as long as the notification is still current (an alert in it is still in the
+state it announces); only then is the row dead, and `log-monitor retry` requeues dead rows.
+A permanent failure (4xx, a mail that cannot be built, a notifier bug) is dead at once.
+
 At-least-once at the network boundary: a row is marked sent only after the channel confirmed it,
 so a crash between the receiver's 2xx and our commit re-sends it once after restart. The
 receiver can drop that duplicate by the payload's `idempotency_key` (also the webhook's
@@ -82,11 +87,11 @@ class Sender:
             self.buckets[channel] = TokenBucket(ch.rate_limit.count, ch.rate_limit.per, now)
         return self.buckets[channel]
 
-    def deliver_due(self) -> int:
-        """Attempt every due row once; return how many were delivered."""
+    def deliver_due(self, channel: str | None = None, stop: Callable[[], bool] = lambda: False) -> int:
+        """Attempt every due row (of one channel, if given) once; return how many were delivered."""
         now = self.clock()
         delivered = 0
-        channels = sorted({r["channel"] for r in self.store.due(now)})
+        channels = sorted({r["channel"] for r in self.store.due(now)} if channel is None else {channel})
         for ch in channels:
             rows = [r for r in self.store.due(now) if r["channel"] == ch]
             bucket = self._bucket(ch, now)
@@ -101,7 +106,7 @@ class Sender:
                     self.store.fold_digest(ch, [r["id"] for r in folded], digest_payload(ch, folded, _iso(now)), now)
                     rows = [r for r in self.store.due(now) if r["channel"] == ch]
             for row in rows:
-                if bucket is not None and not bucket.take(now):
+                if stop() or (bucket is not None and not bucket.take(now)):
                     break
                 delivered += self._attempt(row, now)
         return delivered
@@ -114,14 +119,14 @@ class Sender:
         else:
             try:
                 result = notifier.send(payload)
-            except Exception as exc:  # a broken notifier must not stop the others; recorded as a failure
-                result = DeliveryResult(False, True, None, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a broken notifier must not stop the others; the same input fails again
+                result = DeliveryResult(False, False, None, f"{type(exc).__name__}: {exc}")
         attempts = row["attempts"] + 1
         ch = self.cfg.channels.get(row["channel"])
         max_attempts = ch.max_attempts if ch else 1
         if result.ok:
             status, next_at = "sent", row["next_attempt_at"]
-        elif result.retryable and attempts < max_attempts:
+        elif result.retryable and (attempts < max_attempts or self.store.still_current(payload)):
             status, next_at = "pending", now + max(result.retry_after or 0.0, backoff(attempts))
         else:
             status, next_at = "dead", row["next_attempt_at"]

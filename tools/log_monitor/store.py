@@ -139,6 +139,7 @@ class Store:
         alerts: Iterable[dict[str, Any]] = (),
         history: Iterable[tuple[float, str | None, str, dict[str, Any]]] = (),
         outbox: Iterable[tuple[str, dict[str, Any], float]] = (),
+        evicted: Iterable[str] = (),
     ) -> None:
         """Write state, alerts, history and new outbox rows atomically.
 
@@ -157,7 +158,12 @@ class Store:
                     "ON CONFLICT(fingerprint) DO UPDATE SET data=excluded.data",
                     (a["fingerprint"], a["rule"], data),
                 )
-            ids = self._ids(db)
+            history, outbox = list(history), list(outbox)
+            wanted = {fp for _, fp, _, _ in history if fp} | {
+                a["fingerprint"] for _, payload, _ in outbox for a in payload.get("alerts", [])
+            }
+            ids = self._ids(db, wanted)
+            db.executemany("DELETE FROM alerts WHERE fingerprint=?", [(fp,) for fp in evicted])
             db.executemany(
                 "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, ?, ?, ?)",
                 [(ts, ids.get(fp) if fp else None, kind, _dumps(d)) for ts, fp, kind, d in history],
@@ -178,8 +184,15 @@ class Store:
             raise
 
     @staticmethod
-    def _ids(db: sqlite3.Connection) -> dict[str, int]:
-        return dict(db.execute("SELECT fingerprint, id FROM alerts"))
+    def _ids(db: sqlite3.Connection, fingerprints: Iterable[str] | None = None) -> dict[str, int]:
+        if fingerprints is None:
+            return dict(db.execute("SELECT fingerprint, id FROM alerts"))
+        out: dict[str, int] = {}
+        for fp in fingerprints:
+            row = db.execute("SELECT id FROM alerts WHERE fingerprint=?", (fp,)).fetchone()
+            if row:
+                out[fp] = row[0]
+        return out
 
     def alert_ids(self) -> dict[str, int]:
         """Map alert fingerprints to their stable integer ids."""
@@ -220,6 +233,38 @@ class Store:
         )
         self.db.execute("COMMIT")
 
+    def still_current(self, payload: dict[str, Any]) -> bool:
+        """True while an alert of a notification is still in the state the notification announces."""
+        for item in payload.get("alerts", []):
+            row = self.db.execute("SELECT data FROM alerts WHERE fingerprint=?", (item.get("fingerprint"),)).fetchone()
+            if row is None:
+                continue
+            state = orjson.loads(row[0])["state"]
+            if (state == "firing") == (item.get("status") == "firing"):
+                return True
+        return False
+
+    def requeue(self, row_ids: list[int] | None, now: float, by: str) -> list[int]:
+        """Put dead outbox rows (all, or the given ids) back to pending, due now; return the ids requeued."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            dead = [i for (i,) in self.db.execute("SELECT id FROM outbox WHERE status='dead' ORDER BY id")]
+            chosen = dead if row_ids is None else [i for i in dead if i in set(row_ids)]
+            self.db.executemany(
+                "UPDATE outbox SET status='pending', attempts=0, next_attempt_at=? WHERE id=?",
+                [(now, i) for i in chosen],
+            )
+            if chosen:
+                self.db.execute(
+                    "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'requeue', ?)",
+                    (now, _dumps({"outbox_ids": chosen, "by": by})),
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return chosen
+
     def add_silence(self, matchers: list[list[str]], starts_at: float, ends_at: float, by: str, comment: str) -> int:
         """Store a silence and return its id."""
         cur = self.db.execute(
@@ -242,6 +287,21 @@ class Store:
             ),
         )
         return int(cur.lastrowid or 0)
+
+    def expire_silence(self, silence_id: int, now: float, by: str) -> None:
+        """End a silence in force now and record who did it."""
+        active = {s["id"] for s in self.silences(now)}
+        if silence_id not in active:
+            raise StateError(
+                f"no silence #{silence_id} in force; in force: {', '.join(f'#{i}' for i in sorted(active)) or 'none'}"
+            )
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("UPDATE silences SET ends_at=? WHERE id=?", (now, silence_id))
+        self.db.execute(
+            "INSERT INTO history (ts, alert_id, kind, detail) VALUES (?, NULL, 'silence_expired', ?)",
+            (now, _dumps({"silence_id": silence_id, "by": by})),
+        )
+        self.db.execute("COMMIT")
 
     def add_ack(self, alert_id: int, ts: float, by: str, comment: str) -> int:
         """Store an acknowledgement for an existing alert and return its id."""

@@ -1,9 +1,11 @@
 """Test helpers shipped with log-monitor: a real webhook endpoint that records what it is sent.
 
-    with WebhookReceiver() as hook:          # http://127.0.0.1:<free port>/hook
-        ...point a webhook channel at hook.url...
-        hook.arrived.wait(5)
-        hook.payloads()                      # the JSON notifications, in arrival order
+It also answers GET (e.g. a health endpoint for `http_check`) with `get_status`, which a test may change.
+
+with WebhookReceiver() as hook:          # http://127.0.0.1:<free port>/hook
+    ...point a webhook channel at hook.url...
+    hook.arrived.wait(5)
+    hook.payloads()                      # the JSON notifications, in arrival order
 """
 
 from __future__ import annotations
@@ -15,16 +17,30 @@ from typing import Any
 
 
 class WebhookReceiver:
-    """Answers 200 to every POST and keeps its headers and raw body."""
+    """Answers 200 to every POST and keeps its headers and raw body; answers GET with `get_status`."""
 
-    def __init__(self, path: str = "/hook", host: str = "127.0.0.1") -> None:
+    def __init__(self, path: str = "/hook", host: str = "127.0.0.1", hold: threading.Event | None = None) -> None:
+        """`host` 0.0.0.0 makes it reachable from containers; `hold`: when given, each POST is answered only once
+        it is set (a slow receiver, up to 60 s)."""
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.arrived = threading.Event()
+        self.entered = threading.Event()
+        self.paths: list[str] = []  # the request path of each POST, in arrival order
+        self.get_status = 200
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(receiver.get_status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.entered.set()
+                if hold is not None:
+                    hold.wait(60)
+                receiver.paths.append(self.path)
                 receiver.received.append((dict(self.headers.items()), body))
                 receiver.arrived.set()
                 self.send_response(200)

@@ -166,7 +166,9 @@ def test_default_rules_survive_any_field_types(recs: list[dict[str, Any]]) -> No
         base = c.load_config("config/monitor.yml", {"LOG_DIR": tmp, "MONITOR_STATE_DB": str(root / "s.db")})
         cfg = base.model_copy(update={"start_at": "beginning"})
         rec = RecordingNotifier()
-        m = Monitor(cfg, clock=FakeClock(T0), notifiers={"console": rec}, sampler=FixedSampler({}))
+        m = Monitor(
+            cfg, clock=FakeClock(T0), notifiers={"console": rec}, sampler=FixedSampler({}), http_get=lambda u, t: 200
+        )
         stamp = "2025-01-15T10:30:00.000Z"
         (root / "market-data.log").write_bytes(b"".join(orjson.dumps({"timestamp": stamp, **r}) + b"\n" for r in recs))
         assert m.step() == len(recs)

@@ -1,0 +1,153 @@
+"""The command line as scripts use it: --version, -h, --format json, ack, silences, retry, config_loaded, the script."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tools.log_monitor.cli import main
+from tools.log_monitor.config import config_hash, load_config
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Path:
+    """A config with one match rule, and one alert fired by a `run --once`."""
+    config = tmp_path / "m.yml"
+    config.write_text(
+        f"state_db: {tmp_path}/s.db\nsources: [{tmp_path}/app.log]\nstart_at: beginning\n"
+        "rules: [{name: crit, type: match, where: {level: CRITICAL}, by: [service], window: 1d}]\n"
+    )
+    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    (tmp_path / "app.log").write_bytes(orjson.dumps({"timestamp": stamp, "service": "md", "level": "CRITICAL"}) + b"\n")
+    return config
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    main(list(args))
+    return capsys.readouterr().out
+
+
+def test_version_and_short_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the version; `-h` is help like `--help`."""
+    main(["--version"])
+    assert capsys.readouterr().out.startswith("log-monitor, version ")
+    main(["-h"])
+    assert capsys.readouterr().out.startswith("Usage: log-monitor ")
+
+
+def test_status_alerts_and_check_config_speak_json(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--format json` gives parseable documents; the text status prints no Python dict reprs."""
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    status = json.loads(_cli(capsys, "status", "--config", str(setup), "--format", "json"))
+    assert [(a["rule"], a["state"], a["labels"]["service"]) for a in status["alerts"]] == [("crit", "firing", "md")]
+    history = json.loads(_cli(capsys, "alerts", "--config", str(setup), "--format", "json"))
+    assert {(h["kind"], h["rule"]) for h in history} >= {("transition", "crit"), ("notification", "crit")}
+    checked = json.loads(_cli(capsys, "check-config", "--config", str(setup), "--format", "json"))
+    assert checked == {
+        "config": str(setup),
+        "ok": True,
+        "config_hash": config_hash(load_config(setup)),
+        "rules": ["crit"],
+        "channels": ["console"],
+    }
+    text = _cli(capsys, "status", "--config", str(setup))
+    assert "{'" not in text and "follower: " in text
+
+
+def test_alerts_table_names_rule_and_labels(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each history row of an alert shows its rule name and labels next to its id."""
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    [row] = [
+        r
+        for r in json.loads(_cli(capsys, "alerts", "--config", str(setup), "--format", "json"))
+        if r["kind"] == "transition" and r["detail"]["new"] == "firing"
+    ]
+    text = _cli(capsys, "alerts", "--config", str(setup))
+    line = next(ln for ln in text.splitlines() if " firing" in ln or "pending" in ln)
+    assert "crit" in line and "service=md" in line and str(row["alert_id"]) in line
+
+
+def test_ack_needs_no_comment_and_silences_are_listed_and_expired(
+    setup: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ack ID` works without --comment; `silences` lists one in force, `expire` ends it, `status` shows them."""
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    assert _cli(capsys, "ack", "1", "--config", str(setup)) == "alert 1 acknowledged\n"
+    _cli(capsys, "silence", "service=md", "--for", "1h", "--comment", "deploy", "--config", str(setup))
+    listed = json.loads(_cli(capsys, "silences", "--config", str(setup), "--format", "json"))
+    assert [(s["id"], s["matchers"], s["comment"]) for s in listed] == [(1, [["service", "=", "md"]], "deploy")]
+    status = json.loads(_cli(capsys, "status", "--config", str(setup), "--format", "json"))
+    assert [s["id"] for s in status["silences"]] == [1]
+    assert _cli(capsys, "expire", "1", "--config", str(setup)) == "silence #1 expired\n"
+    assert json.loads(_cli(capsys, "silences", "--config", str(setup), "--format", "json")) == []
+
+
+def test_retry_requeues_dead_notifications(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`log-monitor retry` puts dead rows back in the queue and says which."""
+    from tools.log_monitor.store import Store
+
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    store = Store(setup.parent / "s.db")
+    store.db.execute("UPDATE outbox SET status='dead'")
+    store.close()
+    assert _cli(capsys, "retry", "--config", str(setup)) == "requeued 1 notification(s): 1\n"
+    assert _cli(capsys, "retry", "--config", str(setup)) == "requeued 0 notification(s)\n"
+
+
+def test_run_logs_config_loaded_with_the_config_hash(
+    setup: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run` writes a config_loaded record (component log-monitor, 12-hex config_hash) to $LOG_DIR/log-monitor.log."""
+    logs = tmp_path / "own-logs"
+    monkeypatch.setenv("LOG_DIR", str(logs))
+    out = _cli(capsys, "run", "--once", "--config", str(setup))
+    assert out.endswith("notifications delivered\n") and len(out.splitlines()) == 1  # stdout stays the CLI's
+    records = [json.loads(line) for line in (logs / "log-monitor.log").read_text().splitlines()]
+    [loaded] = records  # and nothing else: the monitor's own library logging stops after this record
+    assert loaded["service"] == "log-monitor"
+    assert loaded["context"] == {"component": "log-monitor", "config_hash": config_hash(load_config(setup))}
+    assert len(loaded["context"]["config_hash"]) == 12
+
+
+def test_background_start_records_the_monitors_own_pid(setup: Path, tmp_path: Path) -> None:
+    """The PID `start_monitoring.sh --background` records is log-monitor's: killing it stops the monitor."""
+    state = tmp_path / "state"
+    env = {
+        **os.environ,
+        "LOG_DIR": str(tmp_path),
+        "STATE_DIR": str(state),
+        "MONITOR_STATE_DB": str(state / "bg.db"),
+    }
+    started = subprocess.run(
+        [str(ROOT / "scripts" / "start_monitoring.sh"), "--background", "--config", str(setup)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    pid = int((state / "log-monitor.pid").read_text())
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and b"\0run\0" not in cmdline.read_bytes():
+        time.sleep(0.05)  # the script checks the config, then execs into `log-monitor run`
+    assert b"\0run\0" in cmdline.read_bytes() and b"log" in cmdline.read_bytes()
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while (
+        time.monotonic() < deadline and cmdline.exists() and b"zombie" not in Path(f"/proc/{pid}/status").read_bytes()
+    ):
+        time.sleep(0.05)
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or b"State:\tZ" in status.read_bytes()
