@@ -56,7 +56,8 @@ def test_init_load_status_from_the_command_line(store_url: str, tmp_path: Path) 
     assert orjson.loads(load.output)["records_sent"] == 500
     status = runner.invoke(main, ["clickhouse", "status", "--url", store_url])
     doc = orjson.loads(status.output)
-    assert sum(doc["records"].values()) == 500 and doc["schema_version"] == doc["schema_newest"] == available()[-1].version
+    assert sum(doc["records"].values()) == 500
+    assert doc["schema_version"] == doc["schema_newest"] == available()[-1].version
 
 
 def test_a_bad_url_exits_2_with_one_line(tmp_path: Path) -> None:
