@@ -11,6 +11,11 @@ from rich.table import Table
 from .summary import Summary
 
 
+def _counts(counts: dict[Any, int]) -> str:
+    """Render counts as words an operator reads ("unauthorized_command 27, suspicious_rate 4"), not a dict."""
+    return ", ".join(f"{key} {n}" for key, n in sorted(counts.items(), key=lambda kv: str(kv[0]))) or "none"
+
+
 def print_summary(console: Console, s: Summary, traffic: dict[str, Any], log_dir: Path) -> None:
     """What the logs say happened."""
     console.rule("[bold]What happened (read back from the logs)")
@@ -21,13 +26,13 @@ def print_summary(console: Console, s: Summary, traffic: dict[str, Any], log_dir
     console.print(table)
     sent = traffic.get("sent", "?")
     console.print(f"Users sent {sent} messages; the bot answered {s.commands[True]} commands and "
-                  f"{s.commands[False]} failed; refused: {dict(s.security) or 'none'}.")
-    console.print(f"market-data served {sum(s.http_status.values())} requests {dict(sorted(s.http_status.items()))}; "
+                  f"{s.commands[False]} failed; refused: {_counts(s.security)}.")
+    console.print(f"market-data served {sum(s.http_status.values())} requests (by status: {_counts(s.http_status)}); "
                   f"{s.partial_answers} open-interest answers were partial.")
     exchanges = Table("exchange", "calls", "failures", "rate limited", "slower than 1 s")
     for exchange in sorted(s.exchange_calls):
         fails = {t: n for (e, t), n in s.exchange_failures.items() if e == exchange}
-        exchanges.add_row(exchange, str(s.exchange_calls[exchange]), str(fails or "-"),
+        exchanges.add_row(exchange, str(s.exchange_calls[exchange]), _counts(fails) if fails else "-",
                           str(s.rate_limits.get(exchange, 0)), str(s.slow_calls.get(exchange, 0)))
     console.print(exchanges)
     console.print(f"{s.cross_service_journeys} request ids tie telegram-bot lines to market-data lines.")

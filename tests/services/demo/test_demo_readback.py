@@ -55,3 +55,22 @@ def test_a_user_id_inside_a_random_request_id_or_a_price_is_not_a_leak(tmp_path:
     ids = [100002, 100003, 100004, 100005, 100006, 100007, 100008, 100009]
     summary = summarise(tmp_path, secrets=[], raw_user_ids=ids)
     assert summary.leaks == ["user id 100002", "user id 100006", "user id 100007", "user id 100008"]
+
+
+def test_the_printed_summary_shows_counts_as_words_not_python_dicts(tmp_path: Path) -> None:
+    """Refusals, statuses and failures read "name count", never a dict repr like {'rate_limit': 10}."""
+    import io
+
+    from rich.console import Console
+
+    from services.demo.report import print_summary
+
+    (tmp_path / "market-data.log").write_bytes(
+        _line(service="market-data", event="exchange_api_call",
+              context={"exchange": "bybit", "success": False, "error_type": "rate_limit"})
+        + _line(service="telegram-bot", event="security_event", context={"kind": "unauthorized_command"}))
+    out = io.StringIO()
+    print_summary(Console(file=out, width=200), summarise(tmp_path, secrets=[], raw_user_ids=[]), {}, tmp_path)
+    text = out.getvalue()
+    assert "{" not in text and "refused: unauthorized_command 1" in text
+    assert "rate_limit 1" in text
