@@ -6,6 +6,9 @@ a spike is a last window whose count is ``spike_factor`` times the pattern's ave
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
 from typing import Any
 
 from tools.log_analyzer._util import bucket_expr, bucket_width_seconds, iso, time_range
@@ -87,9 +90,26 @@ def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: 
         is_spike, spike_ratio = spike(counts, spike_factor, spike_minimum)
         row.update(first_seen=iso(row["first_seen"]), last_seen=iso(row["last_seen"]),
                    fingerprints=row["fingerprints"] or [], example=redact(row["example"]),
-                   trend=trend(counts), spike=is_spike, spike_ratio=spike_ratio, series=counts)
+                   trend=trend(counts), spike=is_spike, spike_ratio=spike_ratio, series=counts,
+                   search=search_command(ds, row["template"], kept))
         result["patterns"].append(row)
         if is_spike:
             result["spikes"].append({"template": row["template"], "last_window": counts[-1],
                                      "ratio": spike_ratio})
+    if result["patterns"]:
+        result["see_examples"] = result["patterns"][0]["search"]
     return result
+
+
+def template_regex(template: str) -> str:
+    """Return a regular expression matching a template's messages (each <*> any run of characters)."""
+    return "^" + ".*?".join(re.escape(part) for part in template.split("<*>")) + "$"
+
+
+def search_command(ds: Dataset, template: str, levels: list[str]) -> str:
+    """Return the ``log-analyzer search`` command listing a pattern's lines, for an operator to paste."""
+    where = sorted({str(f.path.parent) for f in ds.files})
+    paths = [os.path.commonpath(where)] if len(where) > 3 else where
+    words = ["log-analyzer", "search", *paths, *(f"--level={lvl}" for lvl in levels), "--regex",
+             template_regex(template)]
+    return shlex.join(words)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,16 @@ def test_python_dash_m_runs_the_command(log_dir: Path) -> None:
                            "--format", "json"], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "score" in json.loads(done.stdout)
+
+
+def test_each_error_pattern_names_the_search_that_lists_its_lines(runner: CliRunner, log_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    """The printed search command, run as it is, lists at least the pattern's records (the same message shape)."""
+    doc = json.loads(runner.invoke(main, ["errors", str(log_dir), "--format", "json", "--no-cache"]).output)
+    for pattern in doc["patterns"][:3]:
+        words = shlex.split(pattern["search"])
+        assert words[:2] == ["log-analyzer", "search"]
+        found = runner.invoke(main, [*words[1:], "--format", "json", "--cache-dir", str(tmp_path)])
+        messages = [json.loads(line)["message"] for line in found.output.splitlines()]
+        assert len(messages) >= pattern["count"], pattern["template"]
+    assert doc["see_examples"] == doc["patterns"][0]["search"]
