@@ -322,3 +322,17 @@ def test_follow_from_the_beginning_of_given_files(tmp_path: Path) -> None:
     lines = follow([str(a)], start_at="beginning", clock=FakeClock())
     assert list(itertools.islice(lines, 2)) == [Line(str(a), b"1"), Line(str(a), b"2")]
     lines.close()
+
+
+def test_a_rename_that_puts_the_same_file_back_is_not_a_truncation(tmp_path: Path) -> None:
+    """Renamed away and back (same inode, same content): no truncation counted, nothing read twice or lost."""
+    log = tmp_path / "a.log"
+    _write(log, b"1\n2\n")
+    f = _follower(tmp_path)
+    assert f.poll() == [b"1", b"2"]
+    os.rename(log, tmp_path / "a.log.tmp-move")
+    assert f.poll() == []
+    os.rename(tmp_path / "a.log.tmp-move", log)
+    _write(log, b"3\n")
+    assert f.poll() == [b"3"]
+    assert f.stats.truncations == 0
