@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from tools.console import console
 from tools.log_monitor import commands
 from tools.log_monitor.config import config_hash, load_config
 from tools.log_monitor.errors import ConfigError, MonitorError
@@ -49,8 +50,8 @@ def _json(value: Any) -> None:
 
 
 def _console() -> Console:
-    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows)."""
-    return Console() if sys.stdout.isatty() else Console(width=100_000)
+    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows); NO_COLOR: no codes."""
+    return console()
 
 
 def _pairs(d: dict[str, Any]) -> str:
