@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -15,8 +16,14 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_plain_install_of_the_wheel_gives_working_commands(tmp_path: Path) -> None:
     """`pip install <wheel>` with no extras gives `log-analyzer` and `log-monitor` that run from any directory."""
+    source = tmp_path / "source"  # a copy: building in the checkout would leave build/ and *.egg-info there
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    for package in ("services", "tools"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)],
                    check=True, capture_output=True, timeout=120)
     (wheel,) = dist.glob("*.whl")
     env_dir = tmp_path / "venv"
