@@ -15,6 +15,7 @@ import click
 import orjson
 
 from tools.console import console
+from tools.log_analyzer._files import open_private
 from tools.log_analyzer.cache import default_cache_dir
 from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
@@ -245,7 +246,8 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     from tools.log_analyzer.export import export_csv
     doc = build_dashboard(ds)
     written = export_csv(doc, opts["out_dir"])
-    (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    with open_private(opts["out_dir"] / "dashboard.json", "wb") as handle:  # 0640 like the CSVs
+        handle.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
     _malformed(ds, describe_input(ds)["malformed"]["lines"])
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 
 from tools.log_analyzer.cli import FINDINGS_EXIT, main
 from tools.log_analyzer.error_patterns import findings
+from tools.log_analyzer.export import COLUMNS, columns_of, tables
 
 LONG = "upstream gateway of the exchange simulator refused the connection while fetching open interest everywhere"
 
@@ -93,3 +96,25 @@ def test_pure_garbage_is_nothing_to_analyse(runner: CliRunner, tmp_path: Path) -
     result = runner.invoke(main, ["health", str(path), "--no-cache"])
     assert result.exit_code == 2
     assert "Error: nothing to analyse" in result.stderr and "2 malformed line(s)" in result.stderr
+
+
+def test_export_files_are_private_and_an_empty_table_is_its_header(runner: CliRunner, log_dir: Path,
+                                                                   tmp_path: Path) -> None:
+    """`export` creates every CSV and dashboard.json 0640; an empty table is a CSV with only its header row."""
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["export", str(log_dir), "--out", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    written = sorted(out.iterdir())
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o640} and len(written) == len(COLUMNS) + 1
+    with (out / "journeys_failures.csv").open() as handle:
+        assert list(csv.reader(handle)) == [COLUMNS["journeys_failures"]]  # the fixture has no failed journey
+    with (out / "malformed_lines.csv").open() as handle:
+        assert list(csv.reader(handle)) == [["file", "line", "reason", "excerpt"]]
+
+
+def test_declared_columns_are_the_columns_of_a_full_table(runner: CliRunner, log_dir: Path, tmp_path: Path) -> None:
+    """The header written for an empty table is the one the same table has when it has rows."""
+    doc = json.loads(runner.invoke(main, ["report", str(log_dir), "--no-cache", "--format", "json"]).stdout)
+    full = {name: columns_of(name, rows) for name, rows in tables(doc).items() if rows}
+    assert set(tables(doc)) == set(COLUMNS) and len(full) >= len(COLUMNS) - 2
+    assert full == {name: COLUMNS[name] for name in full}
