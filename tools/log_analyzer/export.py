@@ -38,7 +38,8 @@ def tables(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "health_services": [{"service": s["service"], "score": s["score"], "grade": s["grade"],
                              **s["components"], **{k: v for k, v in s["facts"].items() if k != "p95_ms"}}
                             for s in doc["health"]["services"]],
-        "errors_patterns": [{k: v for k, v in p.items() if k != "series"} for p in doc["errors"]["patterns"]],
+        # the declared columns only: the per-window series and the pasteable search command stay JSON-only
+        "errors_patterns": [{k: p.get(k) for k in COLUMNS["errors_patterns"]} for p in doc["errors"]["patterns"]],
         "exchanges": doc["exchanges"]["exchanges"],
         "journeys_slowest": [{k: v for k, v in j.items() if k != "steps"} for j in doc["journeys"]["slowest"]],
         "journeys_failures": [{k: v for k, v in j.items() if k != "steps"} for j in doc["journeys"]["failures"]],
