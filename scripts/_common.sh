@@ -2,6 +2,9 @@
 # Sourced by the scripts in this directory: where the repository is, how to reach the Python commands,
 # and the checks every script makes on its arguments. Not meant to be run on its own.
 
+# What the scripts create (reports through tee, state) is 0640 in 0750 directories, as the library's files are.
+umask 027
+
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PROG="$(basename "$0")"
 LOG_DIR="${LOG_DIR:-$REPO_ROOT/logs}"

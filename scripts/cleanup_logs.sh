@@ -11,7 +11,7 @@ Usage: $PROG DAYS [--dry-run]
 Delete what is older than DAYS days (by modification time):
   rotated service logs in \$LOG_DIR ($LOG_DIR): <service>.log.<time>[.gz]
   daily reports in \$REPORT_DIR ($REPORT_DIR): report-*.txt, report-*.html
-The active <service>.log files are never deleted: the services rotate them (LOG_MAX_BYTES, LOG_MAX_AGE)
+The active <service>.log files and the hidden .<service>.log.lock files are never deleted: the services rotate them (LOG_MAX_BYTES, LOG_MAX_AGE)
 and keep LOG_BACKUP_COUNT rotated files; this script is the age limit on top.
 
 Options:
@@ -47,7 +47,8 @@ while IFS= read -r -d '' file; do
   fi
   count=$((count + 1))
 done < <(
-  find "$LOG_DIR" -maxdepth 1 -type f -name '*.log.*' -mmin "+$minutes" -print0
+  # [!.]: never the hidden .<service>.log.lock files, which hold the creation time LOG_MAX_AGE rotation uses
+  find "$LOG_DIR" -maxdepth 1 -type f -name '[!.]*.log.*' -mmin "+$minutes" -print0
   if [[ -d "$REPORT_DIR" ]]; then
     find "$REPORT_DIR" -maxdepth 1 -type f -name 'report-*' -mmin "+$minutes" -print0
   fi

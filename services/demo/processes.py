@@ -69,7 +69,9 @@ class ProcessGroup:
     def start(self, name: str, module: str, *args: str, env: dict[str, str] | None = None) -> Child:
         """Run `python -m module args` with the group's environment plus env."""
         stderr_path = self.workdir / f"{name}.stderr"
-        stderr = stderr_path.open("w")
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)  # 0640 like every log file
+        os.fchmod(fd, 0o640)
+        stderr = open(fd, "w")  # noqa: SIM115 - closed below, once the child holds it
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args], env={**self.env, **(env or {})}, stdout=subprocess.PIPE,
             stderr=stderr, text=True, start_new_session=True, cwd=Path.cwd())

@@ -6,6 +6,7 @@ injected clock; the figures (success rate, p50/p95 latency, rate-limit count) ar
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,14 +22,12 @@ class CallSample(NamedTuple):
     error_type: str | None
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Linear-interpolated percentile of an already sorted, non-empty list."""
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    position = fraction * (len(sorted_values) - 1)
-    low = int(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+def percentile(values: list[float], percent: int) -> float:
+    """The ``percent``-th percentile (1-99) of a non-empty list: statistics.quantiles' inclusive method (linear
+    interpolation, numpy's default); one value is its own percentile (quantiles needs two before Python 3.13)."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
 class RollingMetrics:
@@ -72,7 +71,7 @@ class RollingMetrics:
             if not sample.success:
                 key = sample.error_type or "internal"
                 errors[key] = errors.get(key, 0) + 1
-        latencies = sorted(s.response_time_ms for s in live)
+        latencies = [s.response_time_ms for s in live]
         failures = sum(errors.values())
         return {
             "exchange": exchange,
@@ -81,8 +80,8 @@ class RollingMetrics:
             "error_count": failures,
             "errors_by_type": errors,
             "rate_limit_count": errors.get("rate_limit", 0),
-            "p50_ms": round(percentile(latencies, 0.50), 3) if calls else None,
-            "p95_ms": round(percentile(latencies, 0.95), 3) if calls else None,
+            "p50_ms": round(percentile(latencies, 50), 3) if calls else None,
+            "p95_ms": round(percentile(latencies, 95), 3) if calls else None,
             "window_s": self.window_s,
         }
 

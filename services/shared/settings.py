@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .console import is_terminal
+from .durations import GRAMMAR, parse_duration
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 1024, "k": 1024, "mb": 1024**2, "m": 1024**2, "gb": 1024**3, "g": 1024**3}
-_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class ConfigError(ValueError):
@@ -107,10 +107,10 @@ def _size(raw: str) -> int:
 def _age(raw: str) -> float | None:
     if raw.strip().lower() in ("", "0", "none", "off"):
         return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", raw.lower())
-    if not match:
-        raise ConfigError("LOG_MAX_AGE", raw, "a duration like 3600, 30m, 24h, 1d or 1w, or 'none'")
-    return float(match.group(1)) * _AGE_UNITS[match.group(2) or "s"]
+    try:
+        return parse_duration(raw)
+    except ValueError:
+        raise ConfigError("LOG_MAX_AGE", raw, f"{GRAMMAR}, or 'none'") from None
 
 
 def _count(raw: str) -> int:

@@ -143,6 +143,7 @@ def test_daily_report_writes_text_and_html(recent_logs: Path, sandbox: dict[str,
     text, html = tmp_path / "out" / f"report-{day}.txt", tmp_path / "out" / f"report-{day}.html"
     assert text.read_text().strip() and str(html) in result.stdout
     assert "<html" in html.read_text()[:500].lower()
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (text, html)} == {0o640}
 
 
 def test_start_monitoring_validates_and_runs_once(recent_logs: Path, sandbox: dict[str, str]) -> None:
@@ -155,7 +156,7 @@ def test_start_monitoring_validates_and_runs_once(recent_logs: Path, sandbox: di
 
 
 def test_cleanup_deletes_only_old_rotated_files_and_reports(sandbox: dict[str, str]) -> None:
-    """Rotated files and reports older than DAYS go; recent ones and every active <service>.log stay."""
+    """Rotated files and reports older than DAYS go; recent ones, every active <service>.log and its lock stay."""
     logs, reports = Path(sandbox["LOG_DIR"]), Path(sandbox["REPORT_DIR"])
     logs.mkdir()
     reports.mkdir()
@@ -164,7 +165,7 @@ def test_cleanup_deletes_only_old_rotated_files_and_reports(sandbox: dict[str, s
         "active_old": logs / "market-data.log", "rotated_old": logs / "market-data.log.20250101T000000.000Z.gz",
         "rotated_new": logs / "market-data.log.20250301T000000.000Z.gz",
         "report_old": reports / "report-2025-01-01.html",
-        "other_old": logs / "notes.txt",
+        "other_old": logs / "notes.txt", "lock_old": logs / ".market-data.log.lock",
     }
     for name, path in files.items():
         path.write_text(name)
@@ -175,7 +176,8 @@ def test_cleanup_deletes_only_old_rotated_files_and_reports(sandbox: dict[str, s
     assert all(path.exists() for path in files.values())
     result = run("cleanup_logs.sh", "30", env=sandbox)
     assert result.returncode == 0, result.stderr
-    assert {name for name, path in files.items() if path.exists()} == {"active_old", "rotated_new", "other_old"}
+    assert {name for name, path in files.items() if path.exists()} == {"active_old", "rotated_new", "other_old",
+                                                                       "lock_old"}
 
 
 def test_setup_is_idempotent_and_keeps_existing_settings(sandbox: dict[str, str]) -> None:

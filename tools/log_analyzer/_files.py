@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import IO, Any
 
 
 def private_dir(path: Path) -> Path:
@@ -12,6 +14,13 @@ def private_dir(path: Path) -> Path:
         directory.mkdir(mode=0o750, exist_ok=True)
         directory.chmod(0o750)
     return path
+
+
+def open_private(path: Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
+    """Open ``path`` for writing, created 0640 from the start (never briefly world-readable), truncated."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    os.fchmod(fd, 0o640)  # an existing file keeps no wider mode
+    return open(fd, mode, **kwargs)  # the caller closes it (with ...)
 
 
 def private_file(path: Path) -> Path:

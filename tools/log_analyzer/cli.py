@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
+from tools.console import console
+from tools.log_analyzer._files import open_private
 from tools.log_analyzer.cache import default_cache_dir
 from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
-from tools.log_analyzer.error_patterns import analyze_errors
-from tools.log_analyzer.errors_base import AnalyzerError
+from tools.log_analyzer.error_patterns import FINDINGS, analyze_errors, findings
+from tools.log_analyzer.errors_base import AnalyzerError, InputError
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.schema import ERRORS_COLUMNS
 from tools.log_analyzer.sources import resolve_inputs
@@ -31,9 +33,7 @@ PROGRESS_BYTES = 64 << 20
 
 def _console(stderr: bool = False) -> Console:
     """Return a rich console (rich is imported only when something is drawn: JSON output never needs it)."""
-    from rich.console import Console
-
-    return Console(stderr=stderr)
+    return console(stderr)
 
 
 def _render(name: str, console: Console, *args: Any) -> None:
@@ -103,6 +103,33 @@ def _emit(opts: dict[str, Any], ds: Dataset, data: dict[str, Any], renderer: str
     _malformed(ds, [m.to_dict() for m in ds.malformed])
 
 
+FINDINGS_EXIT = 1  # like jq -e and amtool: the output is printed, the exit code says there was a finding
+
+
+def _fail(reason: str) -> None:
+    """Say on stderr why a --fail-* option fired and exit FINDINGS_EXIT (errors in use exit 2)."""
+    _console(stderr=True).print(f"failing: {reason}", markup=False, highlight=False)
+    click.get_current_context().exit(FINDINGS_EXIT)
+
+
+def _fail_under(opts: dict[str, Any], health: dict[str, Any]) -> None:
+    threshold = opts["fail_under"]
+    if threshold is not None and (health["score"] is None or health["score"] < threshold):
+        _fail(f"health score {health['score']} is below --fail-under {threshold:g}")
+
+
+def _something_to_analyse(ds: Dataset) -> None:
+    """Raise InputError when no record survived parsing and the filters: a score of nothing is no score."""
+    if not ds.scalar("SELECT count(*) FROM records"):
+        _malformed(ds, [m.to_dict() for m in ds.malformed])
+        skipped = f"; {ds.malformed_count} malformed line(s) skipped" if ds.malformed_count else ""
+        raise InputError(f"nothing to analyse: no log records in the input after the filters{skipped}")
+
+
+_FAIL_UNDER = click.option("--fail-under", type=click.FloatRange(0, 100), default=None, metavar="SCORE",
+                           help=f"Exit {FINDINGS_EXIT} when the overall health score is below SCORE (cron, CI).")
+
+
 def _reading(columns: tuple[str, ...] | None,
              problems_only: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Turn ``func(ds, opts)`` into a command body that loads ``columns`` (None: all), reports errors."""
@@ -125,6 +152,7 @@ _command = _reading(None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="crypto-assistant-observability", prog_name="log-analyzer")
 def main() -> None:
     """Analyse crypto-assistant JSON logs: what is broken, since when, for whom, on which exchange."""
 
@@ -132,10 +160,18 @@ def main() -> None:
 @main.command()
 @_options
 @click.option("--top", default=25, show_default=True, help="How many patterns to list.")
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(FINDINGS),
+              help=f"Exit {FINDINGS_EXIT} when a listed pattern is new (seen only in the last window), spiking, "
+                   "rising, or any pattern at all (repeatable).")
 @_reading(ERRORS_COLUMNS, problems_only=True)  # only what error patterns use: a cheaper read, no cache write
 def errors(ds: Dataset, opts: dict[str, Any]) -> None:
     """Error patterns: templates, counts, trend, spikes, services affected."""
-    _emit(opts, ds, analyze_errors(ds, top=opts["top"]), "render_errors")
+    result = analyze_errors(ds, top=opts["top"])
+    _emit(opts, ds, result, "render_errors")
+    found = findings(result["patterns"], opts["fail_on"])
+    if found:
+        _fail(f"{len(found)} pattern(s) matched --fail-on {','.join(opts['fail_on'])}: {found[0]['template']!r}"
+              + (" ..." if len(found) > 1 else ""))
 
 
 @main.command()
@@ -160,11 +196,15 @@ def journeys(ds: Dataset, opts: dict[str, Any]) -> None:
 
 @main.command()
 @_options
+@_FAIL_UNDER
 @_command
 def health(ds: Dataset, opts: dict[str, Any]) -> None:
     """Health score 0-100 per service and overall, with its breakdown."""
     from tools.log_analyzer.health import analyze_health
-    _emit(opts, ds, analyze_health(ds), "render_health")
+    _something_to_analyse(ds)
+    result = analyze_health(ds)
+    _emit(opts, ds, result, "render_health")
+    _fail_under(opts, result)
 
 
 @main.command()
@@ -180,16 +220,19 @@ def exchanges(ds: Dataset, opts: dict[str, Any]) -> None:
 @_options
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the self-contained HTML report here.")
+@_FAIL_UNDER
 @_command
 def report(ds: Dataset, opts: dict[str, Any]) -> None:
     """Everything: the dashboard as tables or one JSON document, optionally an HTML file."""
     from tools.log_analyzer.dashboard import build_dashboard
     from tools.log_analyzer.html_report import write_html
+    _something_to_analyse(ds)
     doc = build_dashboard(ds)
     if opts["html_path"]:
         write_html(doc, opts["html_path"])
         _console(stderr=True).print(f"HTML report: {opts['html_path']}")
     _emit(opts, ds, doc, "render_report")
+    _fail_under(opts, doc["health"])
 
 
 @main.command()
@@ -203,7 +246,8 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     from tools.log_analyzer.export import export_csv
     doc = build_dashboard(ds)
     written = export_csv(doc, opts["out_dir"])
-    (opts["out_dir"] / "dashboard.json").write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+    with open_private(opts["out_dir"] / "dashboard.json", "wb") as handle:  # 0640 like the CSVs
+        handle.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
     _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
     _malformed(ds, describe_input(ds)["malformed"]["lines"])
 

@@ -56,6 +56,18 @@ def _template_table(ds: Dataset) -> int:
     return len(messages)
 
 
+FINDINGS = ("new", "spike", "rising", "any")
+
+
+def findings(patterns: list[dict[str, Any]], kinds: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """The patterns that are findings of ``kinds``: new (only in the last window), spike, rising, or any."""
+    def hit(p: dict[str, Any], kind: str) -> bool:
+        series = p["series"]
+        return {"any": True, "spike": bool(p["spike"]), "rising": p["trend"] == RISING,
+                "new": bool(series) and series[-1] > 0 and not any(series[:-1])}[kind]
+    return [p for p in patterns if any(hit(p, kind) for kind in kinds)]
+
+
 def analyze_errors(ds: Dataset, windows: int = 12, top: int = 25, spike_factor: float = 3.0,
                    spike_minimum: int = 5) -> dict[str, Any]:
     """Group problems (WARNING+ records, or the levels kept) into templates: counts, users, trend, spikes."""

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from services.shared.durations import GRAMMAR, parse_duration
 from tools.log_analyzer.errors_base import OptionError
 from tools.log_analyzer.schema import LEVELS
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
 
 def parse_time(value: str, now: datetime, option: str = "--since") -> datetime:
-    """Parse ``24h``/``30m``/``7d`` (before ``now``) or an ISO 8601 time into a UTC datetime."""
-    match = _DURATION.match(value)
-    if match:
-        return now - timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    """Parse a duration before ``now`` (``30m``, ``1h30m``, ``7d``: services.shared.durations) or an ISO 8601 time."""
+    try:
+        return now - timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise OptionError(f"{option} {value!r}: use a duration like 30m, 24h, 7d "
+        raise OptionError(f"{option} {value!r}: use a duration ({GRAMMAR}) "
                           "or an ISO time like 2025-01-15T10:30:00Z") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 

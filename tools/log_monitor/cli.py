@@ -8,19 +8,36 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from tools.console import console
 from tools.log_monitor import commands
 from tools.log_monitor.config import config_hash, load_config
-from tools.log_monitor.errors import MonitorError
+from tools.log_monitor.errors import ConfigError, MonitorError
 from tools.log_monitor.store import Store
 
+DEFAULT_CONFIG = "config/monitor.yml"
+
+
+def _config_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """The --config value; when it is the checkout-relative default and absent, say what to pass instead."""
+    defaulted = ctx.get_parameter_source("config_path") is click.core.ParameterSource.DEFAULT
+    if defaulted and not ctx.params.get("db") and not Path(value).is_file():  # --db alone needs no config
+        raise ConfigError(
+            f"no config file {value!r} in {Path.cwd()}: that default is the repository's copy, relative to the "
+            "current directory; pass --config PATH (e.g. --config /etc/log-monitor/monitor.yml)"
+        )
+    return value
+
+
 _CONFIG = click.option(
-    "--config", "config_path", default="config/monitor.yml", show_default=True, help="monitor config file"
+    "--config", "config_path", default=DEFAULT_CONFIG, show_default=True, callback=_config_path,
+    help="monitor config file (the default is relative to the current directory: run from the checkout or pass it)",
 )
 _DB = click.option("--db", default=None, help="state database (default: the config's state_db)")
 _FORMAT = click.option(
@@ -33,8 +50,8 @@ def _json(value: Any) -> None:
 
 
 def _console() -> Console:
-    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows)."""
-    return Console() if sys.stdout.isatty() else Console(width=100_000)
+    """A terminal console; to a pipe or file, rows are never wrapped (grep sees whole rows); NO_COLOR: no codes."""
+    return console()
 
 
 def _pairs(d: dict[str, Any]) -> str:
@@ -254,7 +271,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="log-monitor", standalone_mode=False)
     except MonitorError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"Error: {exc}", err=True)  # the prefix click and log-analyzer use
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         sys.exit(130)

@@ -13,24 +13,20 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from services.shared.durations import parse_duration as parse_seconds
 from tools.log_monitor._redact import redact
 from tools.log_monitor.errors import ConfigError
 
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-
 
 def parse_duration(value: Any) -> Any:
-    """Turn '90s', '5m', '2h', '1d' or a number into seconds; leave anything else for the validator."""
+    """Turn a number or a duration string ('90s', '1h30m': services.shared.durations) into seconds; leave
+    anything else for the validator."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        m = _DUR.match(value)
-        if not m:
-            raise ValueError(f"{value!r} is not a duration; use a number of seconds or e.g. 30s, 5m, 2h, 1d")
-        return float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        return parse_seconds(value)
     return value
 
 

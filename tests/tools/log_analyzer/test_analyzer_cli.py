@@ -61,7 +61,8 @@ def test_export_writes_one_csv_per_table(runner: CliRunner, log_dir: Path, tmp_p
 def test_malformed_lines_are_reported_on_stderr(runner: CliRunner, tmp_path: Path) -> None:
     """Bad lines do not fail the command; stderr says how many and where."""
     path = tmp_path / "svc.log"
-    path.write_bytes(b'{"broken": \nnot json\n')
+    path.write_bytes(b'{"broken": \nnot json\n'
+                     b'{"timestamp": "2026-01-01T00:00:00Z", "service": "s", "level": "INFO", "message": "ok"}\n')
     result = runner.invoke(main, ["health", str(path), "--no-cache"])
     assert result.exit_code == 0
     assert "2 malformed line(s)" in result.stderr and "svc.log" in result.stderr

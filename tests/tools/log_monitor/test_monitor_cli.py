@@ -151,3 +151,26 @@ def test_background_start_records_the_monitors_own_pid(setup: Path, tmp_path: Pa
         time.sleep(0.05)
     status = Path(f"/proc/{pid}/status")
     assert not status.exists() or b"State:\tZ" in status.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["status", "run", "check-config"])
+def test_default_config_outside_the_checkout_says_what_to_pass(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --config outside the checkout: exit 2, naming the default, where it comes from and --config."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        main([command])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: no config file 'config/monitor.yml' in ")
+    assert "relative to the current directory" in err and "pass --config PATH" in err
+
+
+def test_db_alone_needs_no_config(setup: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """`status --db STATE` reads the state without any config file."""
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    monkeypatch.chdir(tmp_path)
+    status = json.loads(_cli(capsys, "status", "--db", str(tmp_path / "s.db"), "--format", "json"))
+    assert [a["rule"] for a in status["alerts"]] == ["crit"]

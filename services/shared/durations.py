@@ -1,0 +1,34 @@
+"""The one duration grammar of the project: LOG_MAX_AGE, log-analyzer --since/--until, log-monitor --for and its config.
+
+A duration is a number of seconds (``90``, ``1.5``) or one or more ``<number><unit>`` parts with units in
+decreasing order, each at most once: ``500ms``, ``30s``, ``5m``, ``1h30m``, ``7d``, ``1w``, ``2d12h``
+(units ``w d h m s ms``, case-insensitive; the forms amtool and Prometheus accept, plus fractions: ``1.5h``).
+"""
+
+from __future__ import annotations
+
+import re
+
+UNITS = {"w": 604800.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+GRAMMAR = "a number of seconds or e.g. 500ms, 30s, 5m, 1h30m, 24h, 7d, 1w (units w d h m s ms, largest first)"
+_NUMBER = r"\d+(?:\.\d+)?"
+_PART = re.compile(rf"({_NUMBER})\s*(ms|[wdhms])", re.IGNORECASE)
+_WHOLE = re.compile(rf"\s*(?:{_NUMBER}\s*(?:ms|[wdhms])\s*)+", re.IGNORECASE)
+_PLAIN = re.compile(rf"\s*({_NUMBER})\s*")
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds ``text`` stands for; raise ValueError naming the value and the grammar."""
+    plain = _PLAIN.fullmatch(text)
+    if plain:
+        return float(plain.group(1))
+    if not _WHOLE.fullmatch(text):
+        raise ValueError(f"{text!r} is not a duration: expected {GRAMMAR}")
+    order = list(UNITS)
+    seconds, last = 0.0, -1
+    for number, unit in _PART.findall(text):
+        rank = order.index(unit.lower())
+        if rank <= last:
+            raise ValueError(f"{text!r} is not a duration: units must be largest first, each once; expected {GRAMMAR}")
+        seconds, last = seconds + float(number) * UNITS[unit.lower()], rank
+    return seconds

@@ -1,0 +1,50 @@
+"""The one duration grammar, and every place that reads a duration speaking it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.shared.durations import parse_duration
+from services.shared.settings import ConfigError, LogSettings
+from tools.log_analyzer.errors_base import OptionError
+from tools.log_analyzer.filters import parse_time
+from tools.log_monitor.config import parse_duration as monitor_duration
+
+CASES = [("500ms", 0.5), ("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("1w", 604800),
+         ("2d12h", 216000), ("1.5h", 5400), ("90", 90), ("1H", 3600), (" 1h 30m ", 5400), ("1m500ms", 60.5)]
+BAD = ["", "h", "1x", "30m1h", "1h1h", "-5s", "1 hour", "1e3", "5mm"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), CASES)
+def test_grammar(text: str, seconds: float) -> None:
+    """Each documented form gives its seconds."""
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", BAD)
+def test_bad_durations_name_the_value_and_the_grammar(text: str) -> None:
+    """A bad duration is a ValueError naming the value and the forms allowed."""
+    with pytest.raises(ValueError, match=r"is not a duration.*1h30m"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(("text", "seconds"), CASES)
+def test_every_reader_speaks_the_same_grammar(text: str, seconds: float) -> None:
+    """LOG_MAX_AGE, log-analyzer --since and the monitor's durations (config, silence --for) agree."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_time(text, now) == now - timedelta(seconds=parse_duration(text))
+    assert monitor_duration(text) == pytest.approx(seconds)
+    assert LogSettings.from_env({"LOG_MAX_AGE": text}).max_age_s == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["1h30x", "30m1h"])
+def test_every_reader_rejects_the_same_way(text: str) -> None:
+    """The readers reject what the grammar rejects, each with its own error type and the grammar."""
+    with pytest.raises(OptionError, match="1h30m"):
+        parse_time(text, datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError, match="1h30m"):
+        monitor_duration(text)
+    with pytest.raises(ConfigError, match="LOG_MAX_AGE"):
+        LogSettings.from_env({"LOG_MAX_AGE": text})
