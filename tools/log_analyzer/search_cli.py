@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,15 +18,15 @@ from tools.log_analyzer.search_files import SearchOptions, SearchStats, read_rec
 from tools.log_analyzer.search_query import SearchQuery
 
 
+def _is_path(term: str) -> bool:
+    expanded = os.path.expanduser(term)
+    return os.path.exists(expanded) or bool(glob.has_magic(expanded) and glob.glob(expanded))
+
+
 def split_terms(terms: Sequence[str]) -> tuple[list[str], list[str]]:
     """Split positional arguments into paths (existing files, directories, globs that match) and query words."""
-    paths, words = [], []
-    for term in terms:
-        expanded = os.path.expanduser(term)
-        if os.path.exists(expanded) or (glob.has_magic(expanded) and glob.glob(expanded)):
-            paths.append(term)
-        else:
-            words.append(term)
+    paths = [t for t in terms if _is_path(t)]
+    words = [t for t in terms if not _is_path(t)]
     return paths or [os.environ.get("LOG_DIR", "logs")], words
 
 
@@ -57,6 +57,9 @@ def _failing(func: Callable[..., None]) -> Callable[..., None]:
 
 def _window_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed([
+        click.option("--source", metavar="URL", help="Read the records from a ClickHouse store "
+                     "(clickhouse://user@host:8123/db, password from CLICKHOUSE_PASSWORD; or "
+                     "chdb:///path?database=DB) instead of files"),
         click.option("--since", help="Keep records from this time: 30m, 24h, 7d or ISO 8601."),
         click.option("--until", help="Keep records before this time (same forms as --since)."),
         click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory; search keeps its "
@@ -97,7 +100,11 @@ def search_command(**opts: Any) -> None:
     KEY!=VALUE, KEY>N, KEY<N (>=, <=), KEY~REGEX on any key (context.exchange=okx), exists:KEY,
     missing:KEY, and free text.
     """
-    paths, words = split_terms(opts["terms"])
+    if opts["source"]:
+        _refuse_file_options(opts, "search")
+        words = list(opts["terms"])
+    else:
+        paths, words = split_terms(opts["terms"])
     query = SearchQuery.parse(Filters.parse(opts["since"], opts["until"], opts["services"], opts["levels"]),
                               request_ids=opts["request_ids"], users=opts["users"], events=opts["events"],
                               words=words, texts=opts["texts"], regexes=opts["regexes"])
@@ -108,6 +115,9 @@ def search_command(**opts: Any) -> None:
 
     out = sys.stdout
     writer = HitWriter(out, opts["fmt"], fields, use_colour(out), opts["context"])
+    if opts["source"]:
+        _search_store(opts["source"], query, options, writer, opts["stats"])
+        return
     stats = SearchStats()
     if opts["follow"]:
         from tools.log_analyzer.search_follow import follow
@@ -124,6 +134,47 @@ def search_command(**opts: Any) -> None:
         pass
     finally:
         _report(stats, opts["show_malformed"], opts["stats"])
+    if not stats.matches:
+        raise click.exceptions.Exit(1)  # like grep: nothing matched
+
+
+_FILE_ONLY = {
+    "follow": ("--follow", "reads files as they are written; with --source, search again with --since"),
+    "context": ("-C", "shows lines of the same file; a store keeps records, not files"),
+    "show_malformed": ("--show-malformed", "lists unreadable lines of files; a store never holds them "
+                       "(log-analyzer clickhouse status counts the lines it rejected)"),
+    "slowest": ("--slowest", "finds the slowest journey in files; with --source, name its REQUEST_ID "
+                "(log-analyzer journeys lists the slowest)"),
+}
+
+
+def _refuse_file_options(opts: dict[str, Any], command: str) -> None:
+    """With --source, refuse path arguments and the options that only mean something for files."""
+    for key, (name, why) in _FILE_ONLY.items():
+        if opts.get(key):
+            raise OptionError(f"{name} {why}")
+    terms = list(opts["terms"])[1:] if command == "trace" else list(opts["terms"])
+    paths = [t for t in terms if _is_path(t)] if command == "search" else terms
+    if paths:
+        raise OptionError(f"with --source the records come from the store, not files: drop {' '.join(paths)} "
+                          "(or drop --source to read them; a word meant as text: --text WORD)")
+
+
+def _search_store(url: str, query: SearchQuery, options: SearchOptions, writer: Any, show_stats: bool) -> None:
+    """Write the store's matches; exit 1 when there are none (like grep)."""
+    from tools.log_analyzer.store.search_store import StoreSearchStats, open_store, search_store
+
+    stats = StoreSearchStats()
+    try:
+        with open_store(url) as (client, address):
+            for hit in search_store(client, address.database, query, reverse=options.reverse, limit=options.limit,
+                                    stats=stats, source=address.url):
+                writer.write(hit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if show_stats:
+            sys.stderr.write(" ".join(f"{k}={v}" for k, v in stats.to_dict().items()) + "\n")
     if not stats.matches:
         raise click.exceptions.Exit(1)  # like grep: nothing matched
 
@@ -169,6 +220,8 @@ def trace_command(**opts: Any) -> None:
     from tools.log_analyzer.trace import build_trace, render_trace_text, step_from_record
 
     terms = list(opts["terms"])
+    if opts["source"]:
+        _refuse_file_options(opts, "trace")
     if not opts["slowest"] and (not terms or not terms[0].strip()):
         raise OptionError("trace needs a REQUEST_ID (or --slowest): trace REQUEST_ID [PATHS]")
     request_id = None if opts["slowest"] else terms.pop(0)
@@ -178,7 +231,13 @@ def trace_command(**opts: Any) -> None:
         if request_id is None:
             raise OptionError(f"no journey (records with a request_id) in {', '.join(paths)}")
     query = SearchQuery.parse(Filters.parse(opts["since"], opts["until"]), request_ids=[request_id])
-    records = read_records(search(paths, query, SearchOptions(cache_dir=_cache_dir(opts))))
+    if opts["source"]:
+        from tools.log_analyzer.store.search_store import open_store, store_records
+
+        with open_store(opts["source"]) as (client, address):
+            records: Iterable[dict[str, Any]] = store_records(client, address.database, query, address.url)
+    else:
+        records = read_records(search(paths, query, SearchOptions(cache_dir=_cache_dir(opts))))
     trace = build_trace(request_id, [step_from_record(r) for r in records])
     if opts["fmt"] == "json":
         sys.stdout.write(orjson.dumps(trace, option=orjson.OPT_INDENT_2).decode() + "\n")
