@@ -35,6 +35,8 @@ _EXISTS = re.compile(r"^(?P<kind>exists|missing):(?P<key>[A-Za-z_][\w.-]*)$")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # characters no JSON layer escapes (ours or Docker's json-file): a needle of these appears verbatim in any file
 _VERBATIM = re.compile(r"^[A-Za-z0-9_.:/@+ -]+$")
+# an integer as JSON writers write it, whether the value is an int or an integral float (5 and 5.0 both hold "5")
+_WRITTEN_INT = re.compile(r"^(0|-?[1-9][0-9]{0,14})$")
 MISSING = object()
 
 
@@ -124,10 +126,26 @@ class FieldTerm:
     def needle(self) -> str | None:
         """Return text every matching line holds verbatim (for the byte pre-filter), if there is one."""
         if self.op == "=" and self.value and _VERBATIM.match(self.value):
-            return self.value
+            return self.value if _written_as_is(self.value) else None
         if self.op == "exists" and _VERBATIM.match(self.key.split(".")[-1]):
             return self.key.split(".")[-1]
         return None
+
+
+def _written_as_is(text: str) -> bool:
+    """Say whether every value ``_equal`` accepts for ``text`` is written with ``text`` in it.
+
+    Not so for the other spellings of a boolean or null (TRUE matches true; none matches null) nor for numbers
+    written otherwise (5.0 matches 5; 1e3 matches 1000).
+    """
+    if text.lower() in ("true", "false", "null", "none"):
+        return text in ("true", "false", "null")
+    number = _number(text)
+    if number is None:
+        return True
+    if _WRITTEN_INT.match(text):
+        return True
+    return abs(number) < 1e15 and repr(number) == text and number != int(number)  # 5.5, written shortest
 
 
 def _looks_like_time(text: str) -> bool:
