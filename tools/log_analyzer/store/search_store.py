@@ -17,15 +17,19 @@ slower. What is narrowed, and why each is a superset:
     KEY=VALUE            service/level/message by their columns; another key by ``"VALUE"`` in the record, when
                          VALUE is such plain text and not a number, boolean or null (which the matcher also
                          accepts in other spellings); exists:KEY by ``"KEY"`` in the record
+    context.KEY>N        (and >=, <, <=) LogAttributes[KEY] as a number, the bound widened by a billionth
 
-``!=``, ``<``, ``>``, ``~``, ``missing:`` and ``--regex`` are not narrowed. The typed columns hold a key's first
-copy and the matcher sees its last when a record repeats a key; our library never writes such records.
+``!=``, ``~``, ``missing:``, ``--regex`` and comparisons of nested keys or of times are not narrowed. Plain
+text is narrowed only when it holds no character a writer may escape: Fluent Bit re-encodes each record, escaping
+non-ASCII characters (and some writers ``/``). The typed columns hold a key's first copy, the matcher sees its
+last, when a record repeats a key; our library never writes such records.
 Records of the same instant come in the order of their service, then the order they were stored (``InsertSeq``,
 schema version 4): the file road's order when the files were loaded with ``clickhouse load``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +49,7 @@ FIRST_PAGE, LAST_PAGE = 1_000, 64_000  # rows per query: small for a quick first
 # characters no JSON writer escapes (not "/", which some write as "\/"): such text appears verbatim in a record
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:@+ -]+$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_CONTEXT_KEY = re.compile(r"^context\.[A-Za-z0-9_-]+$")  # a key of context itself: a key of LogAttributes
 _TYPED = {"service": "ServiceName", "level": "SeverityText", "message": "Body"}  # always strings in a stored record
 _REQUIRED = ("timestamp", "service", "level", "message")
 
@@ -104,6 +109,14 @@ def prefilter(query: SearchQuery) -> Prefilter:
                 conditions.append(f"position(Record, {param(orjson.dumps(term.value).decode(), 'String')}) > 0")
         elif term.op == "exists" and _PLAIN_KEY.match(last := term.key.split(".")[-1]):
             conditions.append(f"position(Record, {param(orjson.dumps(last).decode(), 'String')}) > 0")
+        elif term.op in (">", ">=", "<", "<=") and (number := _number(term.value)) is not None \
+                and math.isfinite(number) and _CONTEXT_KEY.match(term.key):
+            # a number compares with a number only: LogAttributes holds it as written; parsing may differ in the last
+            # digit between engines, so the bound is widened by far more than that
+            slack = abs(number) * 1e-9 + 1e-9
+            below, bound = (">=", number - slack) if term.op.startswith(">") else ("<=", number + slack)
+            attribute = param(term.key.removeprefix("context."), "String")
+            conditions.append(f"toFloat64OrNull(LogAttributes[{attribute}]) {below} {param(bound, 'Float64')}")
     return Prefilter(tuple(conditions), params)
 
 

@@ -20,7 +20,7 @@ from tools.log_analyzer.search_files import SearchOptions, search
 from tools.log_analyzer.search_query import SearchQuery
 from tools.log_analyzer.store.loader import Loader
 from tools.log_analyzer.store.migrations import migrate
-from tools.log_analyzer.store.search_store import prefilter, search_store
+from tools.log_analyzer.store.search_store import StoreSearchStats, prefilter, search_store
 
 from .conftest import RECENT
 
@@ -161,6 +161,16 @@ def test_records_of_one_millisecond_keep_their_written_order(store: tuple[str, A
 
     assert messages(False) == ["tie first", "tie second", "tie third"]
     assert messages(True) == ["tie third", "tie second", "tie first"]
+
+
+@pytest.mark.parametrize("name", ["request-id", "user", "event", "service-and-level", "window", "context-eq",
+                                  "context-gt", "error-category", "exists", "text", "typed-terms"])
+def test_the_store_hands_the_matcher_only_the_rows_that_match(store: tuple[str, Any], sample: dict[str, str],
+                                                              name: str) -> None:
+    """Where the prefilter is exact on these records, ClickHouse returns the matches and nothing else."""
+    stats = StoreSearchStats()
+    found = list(search_store(store[1], DATABASE, QUERIES[name](sample), stats=stats))
+    assert found and stats.rows_fetched == stats.matches == len(found)
 
 
 def test_a_request_id_lookup_reads_through_its_bloom_filter_index(store: tuple[str, Any]) -> None:
