@@ -40,7 +40,7 @@ import orjson
 
 from tools.log_analyzer.errors_base import AnalyzerError
 from tools.log_analyzer.search_files import Hit
-from tools.log_analyzer.search_query import SearchQuery, _number
+from tools.log_analyzer.search_query import FieldTerm, SearchQuery, _number
 from tools.log_analyzer.store.connection import StoreAddress, connect, parse_store_url
 from tools.log_analyzer.store.migrations import applied_versions
 
@@ -73,6 +73,19 @@ class Prefilter:
 def _plain_value(text: str) -> bool:
     """Say whether ``text`` can equal a record's value only as that very string (or a list holding it)."""
     return bool(_PLAIN.match(text)) and _number(text) is None and text.lower() not in ("true", "false", "null", "none")
+
+
+def _widened_bound(term: FieldTerm) -> tuple[str, float] | None:
+    """Return (operator, bound) for ``context.KEY > N`` and the like, the bound widened; None for other terms.
+
+    A number compares only with a number, which LogAttributes holds as it was written; two engines may parse it
+    differently in the last digit, so the bound is widened by far more than that.
+    """
+    number = _number(term.value) if term.op in (">", ">=", "<", "<=") else None
+    if number is None or not math.isfinite(number) or not _CONTEXT_KEY.match(term.key):
+        return None
+    slack = abs(number) * 1e-9 + 1e-9
+    return (">=", number - slack) if term.op.startswith(">") else ("<=", number + slack)
 
 
 def prefilter(query: SearchQuery) -> Prefilter:
@@ -109,14 +122,9 @@ def prefilter(query: SearchQuery) -> Prefilter:
                 conditions.append(f"position(Record, {param(orjson.dumps(term.value).decode(), 'String')}) > 0")
         elif term.op == "exists" and _PLAIN_KEY.match(last := term.key.split(".")[-1]):
             conditions.append(f"position(Record, {param(orjson.dumps(last).decode(), 'String')}) > 0")
-        elif term.op in (">", ">=", "<", "<=") and (number := _number(term.value)) is not None \
-                and math.isfinite(number) and _CONTEXT_KEY.match(term.key):
-            # a number compares with a number only: LogAttributes holds it as written; parsing may differ in the last
-            # digit between engines, so the bound is widened by far more than that
-            slack = abs(number) * 1e-9 + 1e-9
-            below, bound = (">=", number - slack) if term.op.startswith(">") else ("<=", number + slack)
-            attribute = param(term.key.removeprefix("context."), "String")
-            conditions.append(f"toFloat64OrNull(LogAttributes[{attribute}]) {below} {param(bound, 'Float64')}")
+        elif (widened := _widened_bound(term)) is not None:
+            attribute, operator = param(term.key.removeprefix("context."), "String"), widened[0]
+            conditions.append(f"toFloat64OrNull(LogAttributes[{attribute}]) {operator} {param(widened[1], 'Float64')}")
     return Prefilter(tuple(conditions), params)
 
 
