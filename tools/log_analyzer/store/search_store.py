@@ -215,18 +215,17 @@ def _record(raw: bytes) -> dict[str, Any] | None:
 def _page(client: Any, database: str, narrow: Prefilter, direction: str, after: str,
           cursor: tuple[int, str, int] | None, rows: int) -> list[tuple[bytes, int, str, int]]:
     """Return the next ``rows`` rows after ``cursor`` (instant in ns, service, InsertSeq) in the search's order."""
-    conditions, params = list(narrow.conditions), dict(narrow.parameters)
     if cursor is not None:
-        params.update(c_ns=cursor[0], c_service=cursor[1], c_seq=cursor[2])
         moment = "fromUnixTimestamp64Nano({c_ns:Int64}, 'UTC')"
         key = f"({moment}, {{c_service:String}}, {{c_seq:UInt64}})"
-        conditions += [f"(Timestamp, ServiceName, InsertSeq) {after} {key}", f"Timestamp {after}= {moment}",
-                       f"TimestampTime {after}= toDateTime({moment})"]
+        narrow = Prefilter((*narrow.conditions, f"(Timestamp, ServiceName, InsertSeq) {after} {key}",
+                            f"Timestamp {after}= {moment}", f"TimestampTime {after}= toDateTime({moment})"),
+                           {**narrow.parameters, "c_ns": cursor[0], "c_service": cursor[1], "c_seq": cursor[2]})
     sql = (f"SELECT Record, toUnixTimestamp64Nano(Timestamp), toString(ServiceName), InsertSeq FROM {database}.logs "
-           f"WHERE {' AND '.join(conditions) or '1'} "
+           f"WHERE {narrow.sql()} "
            f"ORDER BY Timestamp {direction}, ServiceName {direction}, InsertSeq {direction} LIMIT {int(rows)}")
     try:
-        result = client.query(sql, parameters=params, column_formats={"Record": "bytes"})
+        result = client.query(sql, parameters=narrow.parameters, column_formats={"Record": "bytes"})
     except Exception as exc:  # the driver's errors are many; each becomes one line
         raise StoreError(f"the store's search query failed: {_first_line(exc)}") from exc
     return [(r[0], int(r[1]), r[2], int(r[3])) for r in result.result_rows]
