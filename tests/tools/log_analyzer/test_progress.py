@@ -90,7 +90,7 @@ def test_a_file_read_again_is_not_counted_again() -> None:
     assert recorder.advances == [60, 40]
 
 
-def test_a_failed_read_does_not_complete_its_file(big_log: Path) -> None:
+def test_a_failed_read_does_not_complete_its_file() -> None:
     """A block that fails reports no remainder: the file is complete only when its read is."""
     import duckdb
 
