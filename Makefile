@@ -19,12 +19,14 @@ install: $(STAMP)
 test: install
 	$(PY) -m pytest
 
-# The Docker deployment run for real under podman (docs/deployment.md): installs podman, runc,
-# podman-compose and debootstrap when missing, builds the images from a cached local base, runs the
-# stack and checks it from the host, then removes everything but the base. About 10 minutes.
+# The deployment tier. The Docker deployment run for real under podman (docs/deployment.md): installs podman,
+# runc, podman-compose and debootstrap when missing, builds the images from a cached local base, runs the
+# stack and checks it from the host, then removes everything but the base. About 10 minutes. And the wheel
+# installed with each extra alone in a fresh venv, as the images install it (tests/deploy/test_packaging.py).
 test-containers: install
 	bash scripts/dev/install_containers.sh
-	CONTAINERS_CONF=$(CURDIR)/docker/podman/containers.conf $(PY) -m pytest -m containers --timeout 2400 tests/containers
+	CONTAINERS_CONF=$(CURDIR)/docker/podman/containers.conf $(PY) -m pytest -m containers --timeout 2400 \
+		tests/containers tests/deploy/test_packaging.py
 
 demo: install
 	$(PY) -m services.demo

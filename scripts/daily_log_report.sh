@@ -12,7 +12,7 @@ Health score, errors, performance, journeys and exchanges for the last day from 
 Writes DIR/report-YYYY-MM-DD.txt and DIR/report-YYYY-MM-DD.html (UTC date) and prints the text.
 
 Options:
-  --since SPAN  how far back: 30m, 24h, 7d or an ISO 8601 time (default 24h)
+  --since SPAN  how far back: a duration (30m, 1h30m, 24h, 7d) or an ISO 8601 time (default 24h)
   --out DIR     where the reports go (default \$REPORT_DIR, $REPORT_DIR)
   -h, --help    show this help
 
@@ -31,7 +31,18 @@ while [[ $# -gt 0 ]]; do
     *) die_usage "unknown argument '$1'" ;;
   esac
 done
-[[ "$since" =~ ^[0-9]+[mhd]$|^[0-9]{4}-[0-9]{2}-[0-9]{2} ]] || die_usage "--since must look like 30m, 24h, 7d or 2025-01-15T00:00Z, got '$since'"
+# --since speaks log-analyzer's own grammar (services/shared/durations.py, or ISO 8601): checked before anything is written
+why="$(PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(python_cmd)" -c '
+import sys
+from datetime import UTC, datetime
+from tools.log_analyzer.errors_base import OptionError
+from tools.log_analyzer.filters import parse_time
+try:
+    parse_time(sys.argv[1], datetime.now(UTC))
+except OptionError as exc:
+    print(exc)
+' "$since")"
+[[ -z "$why" ]] || die_usage "$why"
 require_logs
 mkdir -p "$out"
 stamp="$(date -u +%Y-%m-%d)"

@@ -1,4 +1,5 @@
-"""The one duration grammar of the project: LOG_MAX_AGE, log-analyzer --since/--until, log-monitor --for and its config.
+"""The one duration grammar of the project: LOG_MAX_AGE, log-analyzer --since/--until, log-monitor --for and its
+config, the Telegram simulator's --traffic and --traffic-delay.
 
 A duration is a number of seconds (``90``, ``1.5``) or one or more ``<number><unit>`` parts with units in
 decreasing order, each at most once: ``500ms``, ``30s``, ``5m``, ``1h30m``, ``7d``, ``1w``, ``2d12h``

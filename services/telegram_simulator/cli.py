@@ -7,24 +7,25 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import signal
 import sys
 from typing import Any, TextIO
 
+from services.shared.durations import GRAMMAR, parse_duration
+
 from .simulator import DEFAULT_TOKEN, TelegramSimulator
 from .traffic import TrafficReport, make_users
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
-
-def parse_duration(text: str) -> float:
-    """Parse "60s", "2m", "1.5h", "500ms" or plain seconds ("90") into seconds."""
-    match = _DURATION.fullmatch(text.strip())
-    if not match or float(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"duration {text!r} must be a positive number with ms, s, m or h")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+def positive_duration(text: str) -> float:
+    """An option's duration in the project's one grammar (services.shared.durations: 500ms, 60s, 1h30m), above 0."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration above 0: expected {GRAMMAR}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     p.add_argument("--token", default=DEFAULT_TOKEN, help="the one bot token accepted")
-    p.add_argument("--traffic", type=parse_duration, default=None, metavar="DURATION",
-                   help="drive simulated user traffic for this long (e.g. 60s)")
-    p.add_argument("--traffic-delay", type=parse_duration, default=None, metavar="DURATION",
+    p.add_argument("--traffic", type=positive_duration, default=None, metavar="DURATION",
+                   help="drive simulated user traffic for this long (e.g. 60s, 1m30s)")
+    p.add_argument("--traffic-delay", type=positive_duration, default=None, metavar="DURATION",
                    help="wait this long before the traffic starts (e.g. 5s)")
     p.add_argument("--rate", type=float, default=2.0, help="traffic events per second (default 2)")
     p.add_argument("--users", type=int, default=12, help="simulated users (default 12, ~1 in 6 strangers)")

@@ -69,6 +69,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _progress(paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None] | None:
+    """A bar over the input's bytes on a terminal, moving within each file as it is read; None on a pipe."""
     if not sys.stderr.isatty():
         return None
     total = sum(f.size for f in resolve_inputs(paths))

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import duckdb
 from tools.log_analyzer.cache import PROBLEMS, TABLE, CacheEntry, RecordCache
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
+from tools.log_analyzer.progress import Progress, ReadProgress
 from tools.log_analyzer.salvage import salvage
 from tools.log_analyzer.schema import (
     ALL_COLUMNS,
@@ -37,7 +39,6 @@ from tools.log_analyzer.schema import (
 from tools.log_analyzer.sources import LogFile, resolve_with_notes
 from tools.log_analyzer.summary import FILTERABLE, TABLES, summary_select
 
-Progress = Callable[[int], None]
 PROBLEM_SELECT = ", ".join(f'"{c}"' for c in ERRORS_COLUMNS)
 PROBLEM_PREDICATE = "level IN (" + ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS) + ")"
 
@@ -139,7 +140,8 @@ class _Loader:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tmp: str, columns: tuple[str, ...], files: list[LogFile],
                  settings: EngineSettings, progress: Progress | None, problems_only: str | None = None) -> None:
-        self.con, self.tmp, self.columns, self.progress = con, tmp, columns, progress
+        self.con, self.tmp, self.columns = con, tmp, columns
+        self.progress = ReadProgress(progress) if progress is not None else None
         self.problems_only = problems_only  # the filters' predicate when only WARNING+ rows are kept (see load)
         self.rank = {f: index for index, f in enumerate(files)}
         self.workers = max(1, settings.threads)
@@ -184,6 +186,13 @@ class _Loader:
             self.bad[str(log_file.path)] = int(str(meta["bad"]))
         listed = meta.get("listed", [])
         return [MalformedLine(**m) for m in listed] if isinstance(listed, list) else []
+
+    def watch(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile,
+              quiet: bool = False) -> AbstractContextManager[object]:
+        """Report ``log_file``'s bytes to the progress callback as ``cur`` reads them (unless ``quiet``)."""
+        if self.progress is None or quiet:
+            return nullcontext()
+        return self.progress.watch(cur, log_file, log_file.size)
 
     def _into(self, cur: duckdb.DuckDBPyConnection, log_file: LogFile, statement: str, force: bool = False) -> bool:
         """Run ``statement`` (``{select}`` = the file's typed rows); salvage the file if DuckDB cannot read it
@@ -230,20 +239,21 @@ class _Loader:
         def one(log_file: LogFile, force: bool = False) -> bool:
             cur = self.con.cursor()
             try:
-                offset = self.rank[log_file] << FILE_SHIFT
-                if self.problems_only is not None:
-                    return self._kept(cur, log_file, offset, force)
-                return self._into(cur, log_file, f"INSERT INTO loaded SELECT * REPLACE (seq + {offset} AS seq) "
-                                                 "FROM ({select})", force)
+                with self.watch(cur, log_file, quiet=force):  # a second read of a file is not reported again
+                    offset = self.rank[log_file] << FILE_SHIFT
+                    if self.problems_only is not None:
+                        return self._kept(cur, log_file, offset, force)
+                    return self._into(cur, log_file, f"INSERT INTO loaded SELECT * REPLACE (seq + {offset} AS seq) "
+                                                     "FROM ({select})", force)
             except (FileNotFoundError, duckdb.IOException):
                 if log_file.path.exists():
                     raise
                 self.vanished.append(str(log_file.path))  # rotated or compressed away since it was listed
+                if self.progress is not None:
+                    self.progress.reach(log_file, log_file.size)  # nothing more to read of it
                 return False
             finally:
                 cur.close()
-                if self.progress and not force:
-                    self.progress(log_file.size)
 
         forced = {f for f, salvaged in zip(files, self.each(one, files), strict=True) if salvaged}
         counts = dict(self.con.execute(f"SELECT seq >> {FILE_SHIFT}, count(*) FILTER (WHERE NOT _ok) FROM loaded "
@@ -305,23 +315,22 @@ class _Loader:
         name = "out_" + hashlib.sha1(str(target).encode()).hexdigest()[:12]
         cur.execute(f"ATTACH {_q(target)} AS {name}")
         try:
-            create = f"CREATE TABLE {name}.{TABLE} AS {{select}}"
-            forced = self._into(cur, log_file, create)
-            row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
-            rejected = 1 if forced else int(row[0]) if row else 0
-            exact, listed = self.note_bad(log_file, rejected)
-            if not forced and exact < rejected:  # records DuckDB could not see (see parse): read them again
-                self._into(cur, log_file, create, force=True)
-            cur.execute(f"CREATE TABLE {name}.{PROBLEMS} AS SELECT {PROBLEM_SELECT} FROM {name}.{TABLE} "
-                        f"WHERE _ok AND {PROBLEM_PREDICATE}")
-            for table in TABLES:
-                cur.execute(f"CREATE TABLE {name}.{table} AS "
-                            f"{summary_select(table, f'(SELECT * FROM {name}.{TABLE} WHERE _ok)')}")
+            with self.watch(cur, log_file):
+                create = f"CREATE TABLE {name}.{TABLE} AS {{select}}"
+                forced = self._into(cur, log_file, create)
+                row = cur.execute(f"SELECT count(*) FILTER (WHERE NOT _ok) FROM {name}.{TABLE}").fetchone()
+                rejected = 1 if forced else int(row[0]) if row else 0
+                exact, listed = self.note_bad(log_file, rejected)
+                if not forced and exact < rejected:  # records DuckDB could not see (see parse): read them again
+                    self._into(cur, log_file, create, force=True)
+                cur.execute(f"CREATE TABLE {name}.{PROBLEMS} AS SELECT {PROBLEM_SELECT} FROM {name}.{TABLE} "
+                            f"WHERE _ok AND {PROBLEM_PREDICATE}")
+                for table in TABLES:
+                    cur.execute(f"CREATE TABLE {name}.{table} AS "
+                                f"{summary_select(table, f'(SELECT * FROM {name}.{TABLE} WHERE _ok)')}")
         finally:
             cur.execute(f"DETACH {name}")
             cur.close()
-        if self.progress:
-            self.progress(log_file.size)
         return {"bad": self.bad.get(str(log_file.path), 0), "listed": [m.to_dict() for m in listed]}
 
 
@@ -401,8 +410,9 @@ def _from_cache(cache: RecordCache, loader: _Loader, files: list[LogFile], write
             hits[log_file] = CacheEntry(entry.database, {**entry.meta, "reused": True})
     for log_file in loader.attach(hits):
         del hits[log_file]
-    if loader.progress and hits:
-        loader.progress(sum(f.size for f in hits))
+    if loader.progress is not None:
+        for log_file in hits:
+            loader.progress.reach(log_file, log_file.size)
     new = _store(cache, loader, [f for f in files if f not in hits and f.immutable]) if write else {}
     broken = set(loader.attach(new))
     return hits | {f: e for f, e in new.items() if f not in broken}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.shared.durations import parse_duration
 from services.shared.settings import ConfigError, LogSettings
+from services.telegram_simulator.cli import positive_duration
 from tools.log_analyzer.errors_base import OptionError
 from tools.log_analyzer.filters import parse_time
 from tools.log_monitor.config import parse_duration as monitor_duration
@@ -32,11 +34,13 @@ def test_bad_durations_name_the_value_and_the_grammar(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "seconds"), CASES)
 def test_every_reader_speaks_the_same_grammar(text: str, seconds: float) -> None:
-    """LOG_MAX_AGE, log-analyzer --since and the monitor's durations (config, silence --for) agree."""
+    """LOG_MAX_AGE, log-analyzer --since, the monitor's durations (config, silence --for) and the Telegram
+    simulator's --traffic agree."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert parse_time(text, now) == now - timedelta(seconds=parse_duration(text))
     assert monitor_duration(text) == pytest.approx(seconds)
     assert LogSettings.from_env({"LOG_MAX_AGE": text}).max_age_s == pytest.approx(seconds)
+    assert positive_duration(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("text", ["1h30x", "30m1h"])
@@ -48,3 +52,5 @@ def test_every_reader_rejects_the_same_way(text: str) -> None:
         monitor_duration(text)
     with pytest.raises(ConfigError, match="LOG_MAX_AGE"):
         LogSettings.from_env({"LOG_MAX_AGE": text})
+    with pytest.raises(argparse.ArgumentTypeError, match="1h30m"):
+        positive_duration(text)

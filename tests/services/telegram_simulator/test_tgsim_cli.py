@@ -12,22 +12,23 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.telegram_simulator.cli import parse_duration
+from services.telegram_simulator.cli import positive_duration
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("2m", 120), ("90", 90), ("500ms", 0.5), ("1.5h", 5400)])
-def test_parse_duration(text: str, seconds: float) -> None:
-    """Durations take ms, s, m or h, or plain seconds."""
-    assert parse_duration(text) == seconds
+@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("2m", 120), ("90", 90), ("500ms", 0.5), ("1.5h", 5400),
+                                              ("1m30s", 90)])
+def test_traffic_durations(text: str, seconds: float) -> None:
+    """--traffic and --traffic-delay take the project's one duration grammar (1m30s included)."""
+    assert positive_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0s", "-1s", "10 minutes", "s"])
-def test_parse_duration_rejects(text: str) -> None:
-    """A bad duration names itself and the allowed units."""
-    with pytest.raises(argparse.ArgumentTypeError, match="ms, s, m or h"):
-        parse_duration(text)
+@pytest.mark.parametrize("text", ["", "0s", "-1s", "10 minutes", "s", "30m1h"])
+def test_bad_traffic_durations_are_refused_with_the_grammar(text: str) -> None:
+    """A bad or zero duration is an argparse error naming the value and the grammar."""
+    with pytest.raises(argparse.ArgumentTypeError, match=r"is not a duration.*1h30m"):
+        positive_duration(text)
 
 
 def test_process_serves_plays_traffic_and_exits() -> None:
