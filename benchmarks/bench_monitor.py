@@ -7,6 +7,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -223,7 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--soak", type=int, default=None, help="distinct fingerprints for the soak (default 1,000,000)")
     ap.add_argument("--only", choices=("throughput", "soak"), help="run only this part")
+    ap.add_argument("--against", metavar="TREE", help="only records/s, alternating runs with another checkout")
     args = ap.parse_args(argv)
+    if args.against:
+        compare_trees(Path(args.against), 100_000, 7 if args.quick else 11)
+        return
     if args.only != "soak":
         run_throughput(args.quick)
     if args.only != "throughput":
@@ -251,6 +257,37 @@ def run_throughput(quick: bool) -> None:
             f"{'':>8}  ({len(lat)}/{samples} arrived)"
         )
     print("goals: >= 50,000 records/s; p99 <= 1 s", flush=True)
+
+
+_ONE_RUN = (
+    "import sys, tempfile, pathlib; from benchmarks.bench_monitor import throughput\n"
+    "with tempfile.TemporaryDirectory() as t: print(*throughput(int(sys.argv[1]), pathlib.Path(t)))"
+)
+
+
+def compare_trees(other: Path, n: int, runs: int) -> None:
+    """Records/s of this tree and of `other` (say `git archive OLD tools benchmarks config services`),
+
+    in alternating fresh processes over the same generated file size, with each run's anchor; medians.
+    """
+    here = Path(__file__).resolve().parent.parent
+    got: dict[str, list[tuple[float, float]]] = {"this tree": [], str(other): []}
+    for _ in range(runs):
+        for name, tree in (("this tree", here), (str(other), other.resolve())):
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run(
+                [sys.executable, "-c", _ONE_RUN, str(n)], cwd=tree, env=env, capture_output=True, text=True, check=True
+            )
+            rate, anchor = map(float, out.stdout.split())
+            got[name].append((rate, anchor))
+    print(f"records/s over {n:,} records, {runs} alternating runs each, load {os.getloadavg()[0]:.2f}")
+    print(f"{'tree':<40}{'median':>12}{'min':>12}{'max':>12}{'anchor':>12}{'ratio':>8}")
+    for name, rows in got.items():
+        rates = [r for r, _ in rows]
+        ratio = statistics.median(r / a for r, a in rows)
+        anchor = statistics.median(a for _, a in rows)
+        print(f"{name:<40}{statistics.median(rates):>12,.0f}{min(rates):>12,.0f}{max(rates):>12,.0f}", end="")
+        print(f"{anchor:>12,.0f}{ratio:>8.2f}")
 
 
 def run_soak(total: int, per_step: int = 1_000) -> None:

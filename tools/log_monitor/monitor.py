@@ -144,24 +144,8 @@ class Monitor:
             self.commit()
 
     def _read_batch(self) -> list[bytes]:
-        """Up to `batch_lines` lines and at most `batch_bytes` bytes of them.
-
-        Each poll asks for no more lines than the bytes still allowed hold at `max_line_bytes` each,
-        so however long the lines are, the batch stays within `batch_bytes`.
-        """
-        cfg = self.cfg
-        lines: list[bytes] = []
-        size = 0
-        while len(lines) < cfg.batch_lines:
-            budget = min(cfg.batch_lines - len(lines), (cfg.batch_bytes - size) // cfg.max_line_bytes)
-            if budget < 1 and lines:
-                break
-            got = self.follower.poll(max(1, budget))
-            lines += got
-            size += sum(map(len, got))
-            if len(got) < max(1, budget):
-                break
-        return lines
+        """Up to `batch_lines` lines holding at most `batch_bytes` bytes (one poll: the follower keeps both)."""
+        return self.follower.poll(self.cfg.batch_lines, self.cfg.batch_bytes)
 
     def process(self) -> int:
         """Read and evaluate one batch in memory; nothing is durable until `commit()`."""
