@@ -21,7 +21,7 @@ import gzip
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple, Protocol
 
@@ -629,7 +629,7 @@ def follow(
     max_line_bytes: int = 1 << 20,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = system_clock,
-) -> Iterator[Line]:
+) -> Generator[Line, None, None]:
     """Yield every new line of the given files (or of `<dir>/*.log` for a directory) as `Line(source, line)`.
 
     No state database: `start_at="end"` yields what is written from now on, `"beginning"` also what
@@ -647,7 +647,7 @@ def follow(
     return _lines(follower, poll_interval, sleep)
 
 
-def _lines(follower: Follower, poll_interval: float, sleep: Callable[[float], None]) -> Iterator[Line]:
+def _lines(follower: Follower, poll_interval: float, sleep: Callable[[float], None]) -> Generator[Line, None, None]:
     """The generator behind `follow()`: poll, yield, sleep when there is nothing new; close at the end."""
     try:
         while True:
