@@ -234,7 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--soak", type=int, default=None, help="distinct fingerprints for the soak (default 1,000,000)")
     ap.add_argument("--only", choices=("throughput", "soak"), help="run only this part")
-    ap.add_argument("--against", metavar="TREE", help="only records/s, alternating runs with another checkout")
+    ap.add_argument(
+        "--against", metavar="TREE", action="append", help="only records/s, alternating with other trees (repeatable)"
+    )
     ap.add_argument("--one-run", type=int, metavar="N", help=argparse.SUPPRESS)  # one --against run
     args = ap.parse_args(argv)
     if args.one_run:
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
             print(*throughput(args.one_run, Path(tmp)))
         return
     if args.against:
-        compare_trees(Path(args.against), 100_000, 7 if args.quick else 11)
+        compare_trees([Path(t) for t in args.against], 100_000, 7 if args.quick else 11)
         return
     if args.only != "soak":
         run_throughput(args.quick)
@@ -274,15 +276,16 @@ def run_throughput(quick: bool) -> None:
     print("goals: >= 50,000 records/s; p99 <= 1 s", flush=True)
 
 
-def compare_trees(other: Path, n: int, runs: int) -> None:
-    """Records/s of this tree and of `other` (say `git archive OLD tools config services | tar -x -C DIR`),
+def compare_trees(others: list[Path], n: int, runs: int) -> None:
+    """Records/s of this tree and of `others` (each, say, `git archive OLD tools config services | tar -x -C DIR`),
 
     in alternating fresh processes, each running this file's `throughput` on its tree's code and config; medians.
     """
     here = Path(__file__).resolve().parent.parent
-    got: dict[str, list[Throughput]] = {"this tree": [], str(other): []}
+    trees = {"this tree": here, **{str(t): t.resolve() for t in others}}
+    got: dict[str, list[Throughput]] = {name: [] for name in trees}
     for _ in range(runs):
-        for name, tree in (("this tree", here), (str(other), other.resolve())):
+        for name, tree in trees.items():
             out = subprocess.run(
                 [sys.executable, __file__, "--one-run", str(n)],
                 cwd=tree,
