@@ -549,12 +549,13 @@ class _Budget:
 
     def fit(self, sizes: list[int]) -> int:
         """How many of these lines, in order, fit in the bytes left (one at least if none was taken yet)."""
-        left, n = self.bytes, 0
+        left, n, took = self.bytes, 0, self.started
         for size in sizes:
-            if size > left and (n or self.started):
+            if size > left and took:
                 break
             left -= size
             n += 1
+            took = took or size > 0  # an empty line is skipped, not taken
         return n
 
 
