@@ -6,8 +6,9 @@ Writers, each in its own forked process, all into one directory followed as `<di
   * `hand`: rename rotation then gzip by hand, gzip(1)-style (the `.gz` is written beside the
     renamed file, which is removed only when the `.gz` is complete);
   * `copy`: copytruncate (copy, then truncate the file the writer keeps appending to).
-The follower polls throughout, restarts from its snapshot every `restart_every` polls, and its
-`on_step` hook sleeps at random steps of a poll to widen every race window.
+The follower polls throughout (some polls under a byte budget that ends them mid-file), restarts
+from its snapshot every `restart_every` polls, and its `on_step` hook sleeps at random steps of a
+poll to widen every race window.
 
     python -m benchmarks.bench_follower [--seconds 60] [--quick]
 
@@ -37,6 +38,7 @@ from benchmarks._timing import table
 from services.shared import _rotation
 from tools.log_monitor.follower import Follower
 
+BYTE_BUDGETS = (None, None, 300, 4096)  # per poll: the monitor bounds each batch's bytes like this
 _ID = re.compile(rb"\b(?P<id>[a-z]+-\d+-\d+)\b")
 
 
@@ -140,7 +142,7 @@ def race(root: Path, cfg: RaceConfig) -> RaceResult:
     written = cfg.lines_per_writer * len(procs)
     polls, quiet_since, timed_out = 0, None, True
     while time.monotonic() - began < cfg.timeout:
-        for line in follower.poll(5000):
+        for line in follower.poll(5000, max_bytes=rng.choice(BYTE_BUDGETS)):
             match = _ID.search(line)
             seen[match.group("id").decode() if match else repr(line)] += 1
         polls += 1

@@ -26,6 +26,7 @@ from tools.log_monitor._redact import redact
 from tools.log_monitor.rules_logs import Signal
 
 History = tuple[float, str | None, str, dict[str, Any]]
+MAX_CLOSED = 10_000  # closed alerts held beyond this are forgotten at once, oldest first (history keeps them)
 
 
 def fingerprint(labels: dict[str, str]) -> str:
@@ -60,7 +61,7 @@ def silence_matches(labels: dict[str, str], matchers: list[list[str]]) -> bool:
 class Engine:
     """Holds every alert in memory; the monitor commits what `drain()` returns."""
 
-    def __init__(self, cfg: c.MonitorConfig, alerts: list[dict[str, Any]], max_closed: int = 10_000) -> None:
+    def __init__(self, cfg: c.MonitorConfig, alerts: list[dict[str, Any]], max_closed: int = MAX_CLOSED) -> None:
         self.cfg = cfg
         self.rules = {r.name: r for r in cfg.rules}
         self.alerts: dict[str, dict[str, Any]] = {a["fingerprint"]: a for a in alerts}

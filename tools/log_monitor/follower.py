@@ -21,7 +21,7 @@ import gzip
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, NamedTuple, Protocol
 
@@ -169,30 +169,33 @@ class Follower:
         self._done_files.clear()
 
     # -- reading -------------------------------------------------------------------------
-    def poll(self, budget: int = 10_000) -> list[bytes]:
-        """Return up to `budget` complete new lines, rotated (older) files first."""
+    def poll(self, budget: int = 10_000, max_bytes: int | None = None) -> list[bytes]:
+        """Return up to `budget` complete new lines, rotated (older) files first.
+
+        With `max_bytes`, the lines returned hold at most that many bytes (newlines not counted), except
+        that a first line longer than that is returned alone, so every poll makes progress.
+        """
         out: list[bytes] = []
-        for _, lines in self.poll_sources(budget):
+        for _, lines in self.poll_sources(budget, max_bytes):
             out.extend(lines)
         return out
 
-    def poll_sources(self, budget: int = 10_000) -> list[tuple[str, list[bytes]]]:
+    def poll_sources(self, budget: int = 10_000, max_bytes: int | None = None) -> list[tuple[str, list[bytes]]]:
         """Like `poll`, grouped by source: [(active file path, lines)], rotated files first."""
         out: list[tuple[str, list[bytes]]] = []
-        left = budget
+        room = _Budget(budget, max_bytes if max_bytes is not None else 1 << 62)
         for _ in range(2):  # once more at once when a copytruncate was seen: its copy is already there
             self._truncated = False
             self._scan()
             order = sorted(self.streams, key=lambda s: not self._open.get(s.sid, _Handle()).rotated)
             for s in order:
-                if left <= 0:
+                if room.spent:
                     break
                 if s.sid in self._open:
                     lines: list[bytes] = []
-                    self._drain(s, lines, left)
+                    self._drain(s, lines, room)
                     if lines:
                         out.append((s.source, lines))
-                        left -= len(lines)
             if not self._truncated:
                 break
         return out
@@ -416,18 +419,19 @@ class Follower:
                 self._remember_done(s.pattern, (s.first_hash, s.first_len), self.clock())
 
     # -- draining ------------------------------------------------------------------------
-    def _drain(self, s: Stream, out: list[bytes], budget: int) -> None:
+    def _drain(self, s: Stream, out: list[bytes], room: _Budget) -> None:
         handle = self._open[s.sid]
         try:
-            while len(out) < budget:
+            while not room.spent:
                 data = self._read(s, handle)
                 if data is None:
                     return  # truncated under us: found again (in its copy) on the next poll
-                consumed = self._split(s, data, out, budget) if data else 0
+                consumed = self._split(s, data, out, room) if data else 0
                 if handle.gz is not None:
                     handle.buf = data[consumed:]
                 if consumed == 0:
-                    self._maybe_finish(s, handle)
+                    if not room.spent:  # nothing more to read, not a line the budget left unread
+                        self._maybe_finish(s, handle)
                     return
                 handle.last_growth = self.clock()
         except GZIP_ERRORS as exc:
@@ -461,7 +465,8 @@ class Follower:
             handle.rotated = True
         return data
 
-    def _split(self, s: Stream, data: bytes, out: list[bytes], budget: int) -> int:
+    def _split(self, s: Stream, data: bytes, out: list[bytes], room: _Budget) -> int:
+        """Append the whole lines of `data` that `room` allows to `out`; return the bytes consumed."""
         pos = 0
         if s.skipping:
             nl = data.find(b"\n")
@@ -472,21 +477,33 @@ class Follower:
             s.skipping = False
         end = data.rfind(b"\n") + 1
         limit = self.max_line_bytes
-        if pos < end and len(out) < budget:  # the common case in C: split, check lengths, keep non-empty lines
+        if pos < end and not room.spent:  # the common case in C: split, check lengths, keep non-empty lines
             parts = data[pos : end - 1].split(b"\n")
-            room = budget - len(out)
-            taken = parts[:room]
-            if max(map(len, taken)) <= limit:
+            taken = parts[: room.lines]
+            cut = False
+            if end - pos - len(taken) > room.bytes:  # the byte budget may end this chunk early
+                n = room.fit(list(map(len, taken)))
+                taken, cut = taken[:n], n < len(taken)
+            if taken and max(map(len, taken)) <= limit:
+                before = len(out)
                 out.extend(filter(None, taken) if b"" in taken else taken)
-                pos = end if len(parts) <= room else pos + sum(map(len, taken)) + len(taken)
-        while pos < end and len(out) < budget:
+                whole = len(taken) == len(parts)
+                used = end - pos - len(taken) if whole else sum(map(len, taken))
+                pos = end if whole else pos + used + len(taken)
+                room.take(len(out) - before, used)
+                room.full = cut
+        while pos < end and not room.spent:
             nl = data.index(b"\n", pos)
             if nl - pos > limit:
                 self.stats.long_lines += 1
             elif nl > pos:
+                if nl - pos > room.bytes and room.started:
+                    room.full = True
+                    break
                 out.append(data[pos:nl])
+                room.take(1, nl - pos)
             pos = nl + 1
-        if pos >= end and len(data) - end > limit and len(out) < budget:
+        if pos >= end and len(data) - end > limit and not room.spent:
             self.stats.long_lines += 1
             s.skipping = True
             pos = len(data)
@@ -510,6 +527,36 @@ class Follower:
             self.stats.dropped_tails += 1
             self.stats.dropped_tail_bytes += tail
         self._forget(s, lost=False)
+
+
+@dataclass
+class _Budget:
+    """What a poll may still return: lines, and bytes of them; `full` once a line did not fit."""
+
+    lines: int
+    bytes: int
+    started: bool = False  # a line was taken: from now on a line longer than `bytes` waits for the next poll
+    full: bool = False
+
+    @property
+    def spent(self) -> bool:
+        return self.full or self.lines <= 0
+
+    def take(self, lines: int, size: int) -> None:
+        self.lines -= lines
+        self.bytes -= size
+        self.started = self.started or lines > 0
+
+    def fit(self, sizes: list[int]) -> int:
+        """How many of these lines, in order, fit in the bytes left (one at least if none was taken yet)."""
+        left, n, took = self.bytes, 0, self.started
+        for size in sizes:
+            if size > left and took:
+                break
+            left -= size
+            n += 1
+            took = took or size > 0  # an empty line is skipped, not taken
+        return n
 
 
 class _HeadIndex:
@@ -583,7 +630,7 @@ def follow(
     max_line_bytes: int = 1 << 20,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = system_clock,
-) -> Iterator[Line]:
+) -> Generator[Line, None, None]:
     """Yield every new line of the given files (or of `<dir>/*.log` for a directory) as `Line(source, line)`.
 
     No state database: `start_at="end"` yields what is written from now on, `"beginning"` also what
@@ -601,7 +648,7 @@ def follow(
     return _lines(follower, poll_interval, sleep)
 
 
-def _lines(follower: Follower, poll_interval: float, sleep: Callable[[float], None]) -> Iterator[Line]:
+def _lines(follower: Follower, poll_interval: float, sleep: Callable[[float], None]) -> Generator[Line, None, None]:
     """The generator behind `follow()`: poll, yield, sleep when there is nothing new; close at the end."""
     try:
         while True:

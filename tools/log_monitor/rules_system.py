@@ -48,10 +48,10 @@ class HttpCheckRule:
         fut = self._future
         if fut is not None and fut.done():
             self._future = None
-            try:
-                status, error = fut.result(), ""
-            except Exception as exc:  # any probe failure is a failed check, reported by name
-                status, error = 0, f"{type(exc).__name__}: {exc}"
+            # any probe failure is a failed check, reported by name; read, not re-raised: a raise here would
+            # tie this frame (and the batch it holds) to the future's exception until the cyclic GC ran
+            exc = fut.exception()
+            status, error = (fut.result(), "") if exc is None else (0, f"{type(exc).__name__}: {exc}")
             ok = status == cfg.expected_status
             state["failures"] = 0 if ok else state.get("failures", 0) + 1
             state["last"] = {"at": now, "status": status, "error": error}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import socket
 import threading
+import weakref
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +18,8 @@ from tools.log_monitor.clock import FakeClock
 from tools.log_monitor.config import parse_config
 from tools.log_monitor.monitor import Monitor
 from tools.log_monitor.notifiers import RecordingNotifier
+from tools.log_monitor.records import Batch
+from tools.log_monitor.rules_system import HttpCheckRule
 from tools.log_monitor.sampler import FixedSampler, Sampler, SystemSampler
 
 T0 = 1_736_937_000.0
@@ -119,6 +124,31 @@ def test_http_check_needs_consecutive_failures(tmp_path: Path, health: Health) -
     clock.advance(10)
     _probe(m)
     assert _reasons(rec) == ["firing"]
+
+
+def test_a_failed_probe_keeps_no_batch_alive() -> None:
+    """Reading a failed probe leaves no reference cycle holding the batch: it is freed at once, not by a GC pass."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connection refused
+    cfg = parse_config(
+        {
+            "sources": ["x"],
+            "rules": [{"name": "up", "type": "http_check", "url": f"http://127.0.0.1:{port}/", "service": "s"}],
+        }
+    )
+    rule, state = HttpCheckRule(cfg.rules[0]), {}  # type: ignore[arg-type]
+    rule.evaluate(Batch(), T0, state)
+    rule.wait()
+    batch = Batch([{"service": "s"}])
+    alive = weakref.ref(batch)
+    gc.disable()
+    try:
+        signals = rule.evaluate(batch, T0 + 1, state)
+        del batch
+        assert signals and alive() is None
+    finally:
+        gc.enable()
 
 
 def _cgroup(root: Path, **files: str) -> SystemSampler:
