@@ -16,6 +16,7 @@ import orjson
 
 from tools.console import console
 from tools.log_analyzer._files import open_private
+from tools.log_analyzer._util import record_count
 from tools.log_analyzer.cache import default_cache_dir
 from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
@@ -120,7 +121,7 @@ def _fail_under(opts: dict[str, Any], health: dict[str, Any]) -> None:
 
 def _something_to_analyse(ds: Dataset) -> None:
     """Raise InputError when no record survived parsing and the filters: a score of nothing is no score."""
-    if not ds.scalar("SELECT count(*) FROM records"):
+    if not record_count(ds):
         _malformed(ds, [m.to_dict() for m in ds.malformed])
         skipped = f"; {ds.malformed_count} malformed line(s) skipped" if ds.malformed_count else ""
         raise InputError(f"nothing to analyse: no log records in the input after the filters{skipped}")

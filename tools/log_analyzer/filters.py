@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.shared.durations import GRAMMAR, parse_duration
+from tools.log_analyzer.dialect import DUCKDB, Dialect
 from tools.log_analyzer.errors_base import OptionError
 from tools.log_analyzer.schema import LEVELS
 
@@ -68,13 +69,13 @@ class Filters:
             raise OptionError(f"--since {since!r} is not before --until {until!r}")
         return cls(start, end, tuple(services), parse_levels(levels))
 
-    def where(self) -> str:
-        """Return the SQL predicate over the flat columns (``TRUE`` when nothing is filtered)."""
+    def where(self, dialect: Dialect = DUCKDB) -> str:
+        """Return the SQL predicate over the flat columns (``TRUE`` when nothing is filtered), in ``dialect``."""
         terms = []
         if self.since:
-            terms.append(f"ts >= TIMESTAMP '{_naive(self.since)}'")
+            terms.append(f"ts >= {dialect['timestamp'].format(_naive(self.since))}")
         if self.until:
-            terms.append(f"ts < TIMESTAMP '{_naive(self.until)}'")
+            terms.append(f"ts < {dialect['timestamp'].format(_naive(self.until))}")
         if self.services:
             terms.append(f"service IN ({', '.join(map(_quote, self.services))})")
         if self.levels:
