@@ -5,8 +5,8 @@ engines read alike (``GROUP BY ALL``, ``count(*) FILTER (WHERE ...)``, ``coalesc
 AS BIGINT)``); where the engines spell a thing differently the text names it by a key of ``Dialect``:
 
     bucket      the start of the ``{seconds}``-second window holding ``{ts}`` (windows aligned on the epoch)
-    epoch_div   whole seconds since the epoch of ``{ts}``, integer-divided by ``{n}`` (ClickHouse reads ``//``
-                as a comment)
+    epoch_div   seconds since the epoch of ``{ts}`` divided by ``{n}``, rounded down (ClickHouse reads ``//`` as a
+                comment; DuckDB's ``//`` on a DOUBLE divides without rounding)
     epoch_us    microseconds since the epoch
     hash        a 64-bit hash of a string (only compared within one engine's answer)
     arg_max     the value of the first argument at the largest second
@@ -25,7 +25,7 @@ Dialect = dict[str, str]
 
 DUCKDB: Dialect = {
     "bucket": "time_bucket(INTERVAL {seconds} SECOND, {ts})",
-    "epoch_div": "CAST(epoch({ts}) // {n} AS BIGINT)",
+    "epoch_div": "CAST(floor(epoch({ts}) / {n}) AS BIGINT)",
     "epoch_us": "epoch_us({})",
     "hash": "hash({})",
     "arg_max": "arg_max",
@@ -34,7 +34,7 @@ DUCKDB: Dialect = {
 }
 
 CLICKHOUSE: Dialect = {
-    "bucket": "toStartOfInterval({ts}, INTERVAL {seconds} SECOND)",
+    "bucket": "toDateTime64(toStartOfInterval({ts}, INTERVAL {seconds} SECOND), 0, 'UTC')",
     "epoch_div": "intDiv(toUnixTimestamp({ts}), {n})",
     "epoch_us": "toUnixTimestamp64Micro({})",
     "hash": "cityHash64({})",
