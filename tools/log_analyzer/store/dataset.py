@@ -38,10 +38,10 @@ _ROW_EXPRESSIONS = {"ts": "toTimeZone(Timestamp, 'UTC')", "module": "nullIf(Scop
 _SEQ = "toInt64(bitShiftRight(cityHash64(Record), 1))"
 # the physical columns a point lookup should name, so the store's skip indexes serve it
 _INDEXED = {"request_id": "RequestId", "user": "UserHash"}
-_EMPTY_ROWS = f"(SELECT * EXCLUDE (_ok) FROM ({_empty_select(ALL_COLUMNS)}))"  # the rows' shape, in DuckDB
+ROW_SHAPE = f"(SELECT * EXCLUDE (_ok) FROM ({_empty_select(ALL_COLUMNS)}))"  # the rows' shape, in DuckDB
 
 
-def _rows(database: str, filters: Filters, extra: str = "TRUE") -> str:
+def stored_rows(database: str, filters: Filters, extra: str = "TRUE") -> str:
     """Return the ClickHouse relation of the filtered records as the flat columns and ``seq``."""
     columns = ", ".join(f'{_ROW_EXPRESSIONS.get(c, _quoted(c))} AS "{c}"' for c in ALL_COLUMNS)
     return (f"(SELECT {columns}, {_SEQ} AS seq FROM {database}.logs "
@@ -82,7 +82,7 @@ def _summarised(table: str, database: str, filters: Filters) -> str | None:
     return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, "
             "CAST(NULL AS Nullable(Int64)) AS hits_sum, CAST(NULL AS Nullable(Int64)) AS misses_sum "
             f"FROM {database}.counts WHERE {where} AND ifNull(event, '') != 'cache_stats' GROUP BY ALL "
-            f"UNION ALL {summary_select('counts', _rows(database, filters, stats), CLICKHOUSE)}")
+            f"UNION ALL {summary_select('counts', stored_rows(database, filters, stats), CLICKHOUSE)}")
 
 
 @dataclass
@@ -114,16 +114,16 @@ class StoreDataset(Dataset):
         """Fetch the filtered records whose ``column`` is one of ``values`` (a point lookup in the store)."""
         listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
         physical = _INDEXED.get(column, f'"{column}"')
-        query = f"SELECT * FROM {_rows(self.database, self.filters, f'{physical} IN ({listed})')}"
-        return self.fetch(f"rows_{next(_tables)}", query, _EMPTY_ROWS)
+        query = f"SELECT * FROM {stored_rows(self.database, self.filters, f'{physical} IN ({listed})')}"
+        return self.fetch(f"rows_{next(_tables)}", query, ROW_SHAPE)
 
     def summary_at(self, table: str, seconds: int) -> str:
         """Return summary ``table`` at a grain of ``seconds``: the fetched per-minute table, or computed anew."""
         if seconds % MINUTE == 0:
             return table
         name = f"{table}_{int(seconds)}s"
-        query = summary_select(table, _rows(self.database, self.filters), CLICKHOUSE, grain=seconds)
-        return self.fetch(name, query, summary_select(table, _EMPTY_ROWS, grain=seconds))
+        query = summary_select(table, stored_rows(self.database, self.filters), CLICKHOUSE, grain=seconds)
+        return self.fetch(name, query, summary_select(table, ROW_SHAPE, grain=seconds))
 
     def count_before_filters(self) -> int:
         """Return how many records the store holds."""
@@ -208,19 +208,19 @@ def _fill(ds: StoreDataset, filters: Filters, progress: Progress | None, problem
         progress("problem_records")
     levels = ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS)
     names = ", ".join(f'"{c}"' for c in ERRORS_COLUMNS)
-    ds.fetch("problem_records", f"SELECT {names} FROM {_rows(db, filters, f'level IN ({levels})')}",
-             f"SELECT {names} FROM {_EMPTY_ROWS}")
+    ds.fetch("problem_records", f"SELECT {names} FROM {stored_rows(db, filters, f'level IN ({levels})')}",
+             f"SELECT {names} FROM {ROW_SHAPE}")
     if problems_only:
         source = _summarised("counts", db, filters)
         query = (f"SELECT min(first_ts), max(last_ts) FROM {db}.counts WHERE {filters.where(CLICKHOUSE)}" if source
-                 else f"SELECT min(ts), max(ts) FROM {_rows(db, filters)}")
-        ds.fetch("span", query, "SELECT ts AS lo, ts AS hi FROM " + _EMPTY_ROWS)
+                 else f"SELECT min(ts), max(ts) FROM {stored_rows(db, filters)}")
+        ds.fetch("span", query, "SELECT ts AS lo, ts AS hi FROM " + ROW_SHAPE)
         row = ds.rows("SELECT lo, hi FROM span")
         ds.time_range = (row[0][0], row[0][1]) if row else (None, None)
         return
     for table in TABLES:
         if progress:
             progress(table)
-        query = _summarised(table, db, filters) or summary_select(table, _rows(db, filters), CLICKHOUSE)
-        ds.fetch(table, query, summary_select(table, _EMPTY_ROWS))
+        query = _summarised(table, db, filters) or summary_select(table, stored_rows(db, filters), CLICKHOUSE)
+        ds.fetch(table, query, summary_select(table, ROW_SHAPE))
 
