@@ -220,3 +220,26 @@ def test_a_bad_source_is_one_error_line(logs: Path, store_url: str, chdb_store: 
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("Error: ") and says in lines[0]
     assert "secret" not in result.output
+
+
+def test_records_of_one_millisecond_keep_one_order_whatever_the_load_order(tmp_path: Path,
+                                                                         chdb_store: tuple[str, Any]) -> None:
+    """The store has no line order: restarts of the same millisecond come out in one order however they were loaded."""
+    lines = [orjson.dumps({"timestamp": RECENT.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                           "service": "market-data", "level": "INFO", "message": "config loaded",
+                           "event": "config_loaded", "context": {"component": "market-data", "config_hash": digest}})
+             + b"\n" for digest in ("aaa", "bbb", "ccc")]
+    path, client = chdb_store
+    found = []
+    for order in (lines, lines[::-1]):
+        database = f"reports{next(_databases)}"
+        (tmp_path / database).mkdir()
+        (tmp_path / database / "market-data.log").write_bytes(b"".join(order))
+        migrate(client, database)
+        Loader(client, database).load([str(tmp_path / database)])
+        store = load_store(f"chdb://{path}?database={database}")
+        try:
+            found.append(build_dashboard(store)["changes"])
+        finally:
+            store.close()
+    assert len(found[0]) == 5 and found[0] == found[1]
