@@ -21,6 +21,8 @@ type's default), and times are UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 Dialect = dict[str, str]
 
 DUCKDB: Dialect = {
@@ -44,3 +46,8 @@ CLICKHOUSE: Dialect = {
 }
 
 CLICKHOUSE_SETTINGS: dict[str, object] = {"aggregate_functions_null_for_empty": 1, "session_timezone": "UTC"}
+
+
+def string_list(values: Iterable[str]) -> str:
+    """Return ``values`` as a list of SQL string literals for ``IN (...)`` (``NULL``, matching nothing, when empty)."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values) or "NULL"

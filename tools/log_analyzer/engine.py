@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from tools.log_analyzer.cache import PROBLEMS, TABLE, CacheEntry, RecordCache
+from tools.log_analyzer.dialect import string_list
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
 from tools.log_analyzer.salvage import salvage
@@ -120,8 +121,7 @@ class Dataset:
 
         For the few rows an analysis shows in full (a journey's steps); never a scan to summarise.
         """
-        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
-        return f'(SELECT * FROM records WHERE "{column}" IN ({listed}))'
+        return f'(SELECT * FROM records WHERE "{column}" IN ({string_list(values)}))'
 
     def summary_at(self, table: str, seconds: int) -> str:
         """Return summary ``table`` (``counts`` or ``latency_by_minute``) in windows of ``seconds`` (dividing 60,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.shared.durations import GRAMMAR, parse_duration
-from tools.log_analyzer.dialect import DUCKDB, Dialect
+from tools.log_analyzer.dialect import DUCKDB, Dialect, string_list
 from tools.log_analyzer.errors_base import OptionError
 from tools.log_analyzer.schema import LEVELS
 
@@ -39,10 +39,6 @@ def parse_levels(values: Sequence[str]) -> tuple[str, ...]:
         chosen = LEVELS[LEVELS.index(name):] if at_least else (name,)
         kept += [lvl for lvl in chosen if lvl not in kept]
     return tuple(lvl for lvl in LEVELS if lvl in kept)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _naive(moment: datetime) -> str:
@@ -77,9 +73,9 @@ class Filters:
         if self.until:
             terms.append(f"ts < {dialect['timestamp'].format(_naive(self.until))}")
         if self.services:
-            terms.append(f"service IN ({', '.join(map(_quote, self.services))})")
+            terms.append(f"service IN ({string_list(self.services)})")
         if self.levels:
-            terms.append(f"level IN ({', '.join(map(_quote, self.levels))})")
+            terms.append(f"level IN ({string_list(self.levels)})")
         return " AND ".join(terms) or "TRUE"
 
     def describe(self) -> dict[str, object]:

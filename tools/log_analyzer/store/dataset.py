@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tools.log_analyzer.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS
+from tools.log_analyzer.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, string_list
 from tools.log_analyzer.engine import Dataset, EngineSettings, _empty_select, connect
 from tools.log_analyzer.errors_base import InputError
 from tools.log_analyzer.filters import Filters
@@ -112,16 +112,15 @@ class StoreDataset(Dataset):
 
     def rows_with(self, column: str, values: Sequence[str]) -> str:
         """Fetch the filtered records whose ``column`` is one of ``values`` (a point lookup in the store)."""
-        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in values) or "NULL"
         physical = _INDEXED.get(column, f'"{column}"')
-        query = f"SELECT * FROM {stored_rows(self.database, self.filters, f'{physical} IN ({listed})')}"
+        query = f"SELECT * FROM {stored_rows(self.database, self.filters, f'{physical} IN ({string_list(values)})')}"
         return self.fetch(f"rows_{next(_tables)}", query, ROW_SHAPE)
 
     def summary_at(self, table: str, seconds: int) -> str:
         """Return summary ``table`` at a grain of ``seconds``: the fetched per-minute table, or computed anew."""
-        if seconds % MINUTE == 0:
-            return table
-        name = f"{table}_{int(seconds)}s"
+        name = table if seconds % MINUTE == 0 else f"{table}_{int(seconds)}s"
+        if self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]):
+            return name  # fetched already (the per-minute tables always are)
         query = summary_select(table, stored_rows(self.database, self.filters), CLICKHOUSE, grain=seconds)
         return self.fetch(name, query, summary_select(table, ROW_SHAPE, grain=seconds))
 
