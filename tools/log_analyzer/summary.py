@@ -14,12 +14,13 @@ Seven tables, each a plain GROUP BY that can be summed across files (``starts``:
     commits            per service and git_commit: first and last time (deploy markers)
     starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
-A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
-the active files' are computed at load. Counts are exact. Percentiles from the histograms are
-approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its geometric middle clamped to
-the bucket's own min and max, so each order statistic is off by at most sqrt(1.02) - 1 < 1 %
-(relative), and so is the interpolation between two of them. Small inputs (``EXACT_LIMIT`` timed
-records or fewer) get exact percentiles from the rows instead.
+Each SELECT is written once and rendered for DuckDB (the files) or ClickHouse (the central store, computed
+there: ``store/dataset.py``) through ``dialect.py``. A cached rotated file keeps its summaries beside its
+rows (built once, from the rows just written); the active files' are computed at load. Counts are exact.
+Percentiles from the histograms are approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its
+geometric middle clamped to the bucket's own min and max, so each order statistic is off by at most
+sqrt(1.02) - 1 < 1 % (relative), and so is the interpolation between two of them. Small inputs
+(``EXACT_LIMIT`` timed records or fewer) get exact percentiles from the rows instead (not from the store).
 """
 
 from __future__ import annotations
