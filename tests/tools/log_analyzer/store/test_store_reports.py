@@ -66,7 +66,7 @@ def _extra_records(start: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _write(directory: Path, n: int = 3000) -> Path:
+def _write(directory: Path, n: int = 2000) -> Path:
     """Write generated records (one per millisecond at most, so line order never decides) plus the extra ones,
     each service's first half rotated to .gz, with junk lines among them."""
     directory.mkdir()
@@ -103,7 +103,7 @@ def store_url(chdb_store: tuple[str, Any], logs: Path) -> str:
     database = f"reports{next(_databases)}"
     migrate(client, database)
     result = Loader(client, database).load([str(logs)])
-    assert result.malformed_count == 3 and result.records > 3000
+    assert result.malformed_count == 3 and result.records > 2000
     return f"chdb://{path}?database={database}"
 
 
