@@ -76,7 +76,7 @@ def _typed_select(path: Path, docker: bool, columns: tuple[str, ...], compressed
             f"FROM {_source(path, docker, columns, compressed)}")
 
 
-def _empty_select(columns: tuple[str, ...]) -> str:
+def empty_select(columns: tuple[str, ...]) -> str:
     """Return a SELECT of no row with the types of the flat columns, ``_ok`` and ``seq`` (a relation's shape)."""
     typed = f"CAST(NULL AS {record_sql_type(columns)})"
     return (f"SELECT {flat_select('r', columns)}, FALSE AS _ok, 0::BIGINT AS seq "
@@ -174,7 +174,7 @@ class _Loader:
         self.summarised: list[str] = []  # attached databases that hold their file's summary tables
         self.names_used = itertools.count()  # attached databases are cached_0, cached_1, ...
         self.problems: list[str] = [f"SELECT {PROBLEM_SELECT} FROM loaded WHERE _ok AND {PROBLEM_PREDICATE}"]
-        con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
+        con.execute(f"CREATE TABLE loaded AS {empty_select(columns)}")
         con.execute("CREATE TABLE ranges (lo TIMESTAMP, hi TIMESTAMP)")  # per parsed file, of the rows not kept
 
     @property

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tools.log_analyzer.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, string_list
-from tools.log_analyzer.engine import Dataset, EngineSettings, _empty_select, connect
+from tools.log_analyzer.engine import Dataset, EngineSettings, connect, empty_select
 from tools.log_analyzer.errors_base import InputError
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.schema import ALL_COLUMNS, ERRORS_COLUMNS, PROBLEM_LEVELS
@@ -38,7 +38,7 @@ _ROW_EXPRESSIONS = {"ts": "toTimeZone(Timestamp, 'UTC')", "module": "nullIf(Scop
 _SEQ = "toInt64(bitShiftRight(cityHash64(Record), 1))"
 # the physical columns a point lookup should name, so the store's skip indexes serve it
 _INDEXED = {"request_id": "RequestId", "user": "UserHash"}
-ROW_SHAPE = f"(SELECT * EXCLUDE (_ok) FROM ({_empty_select(ALL_COLUMNS)}))"  # the rows' shape, in DuckDB
+ROW_SHAPE = f"(SELECT * EXCLUDE (_ok) FROM ({empty_select(ALL_COLUMNS)}))"  # the rows' shape, in DuckDB
 
 
 def stored_rows(database: str, filters: Filters, extra: str = "TRUE") -> str:
