@@ -17,7 +17,8 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Any
 
 from tools.log_analyzer.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, string_list
@@ -58,31 +59,49 @@ def _pruning(filters: Filters) -> str:
     return " AND ".join(terms) or "TRUE"
 
 
+def _whole_minutes(filters: Filters) -> tuple[str, str]:
+    """Return (on the per-minute summaries, on the rows) predicates splitting the time filters' range into the
+    whole minutes inside it and the rest (the cut minutes at its edges)."""
+    minutes, edges = [], []
+    if filters.since:
+        start = filters.since.replace(second=0, microsecond=0)
+        start += timedelta(minutes=1) if start < filters.since else timedelta(0)
+        minutes.append(f"minute >= toDateTime('{start:%Y-%m-%d %H:%M:%S}', 'UTC')")
+        edges.append(f"ts < {CLICKHOUSE['timestamp'].format(f'{start:%Y-%m-%d %H:%M:%S}')}")
+    if filters.until:
+        end = filters.until.replace(second=0, microsecond=0)
+        minutes.append(f"minute < toDateTime('{end:%Y-%m-%d %H:%M:%S}', 'UTC')")
+        edges.append(f"ts >= {CLICKHOUSE['timestamp'].format(f'{end:%Y-%m-%d %H:%M:%S}')}")
+    return " AND ".join(minutes) or "TRUE", " OR ".join(edges) or "FALSE"
+
+
 def _summarised(table: str, database: str, filters: Filters) -> str | None:
     """Return the SELECT reading ``table`` from the store's materialized summaries, or None when they cannot serve.
 
-    They serve when no time filter cuts inside a minute and every other filter is on their keys: ``counts`` has
-    service and level, ``latency`` service only. ``counts`` keeps no cache sums: its ``cache_stats`` records (a
-    few per service and interval) are summarised from the rows.
+    They serve when the filters other than time are on their keys (``counts``: service and level; ``latency``:
+    service); the minutes a ``--since``/``--until`` cuts are summarised from the rows. ``counts`` keeps no cache
+    sums: its ``cache_stats`` records (a few per service and interval) are summarised from the rows too.
     """
-    if filters.since or filters.until or (filters.levels and table != "counts"):
+    if (filters.levels and table != "counts") or table not in ("counts", "latency", "latency_by_minute"):
         return None
-    where = filters.where(CLICKHOUSE)
+    where = replace(filters, since=None, until=None).where(CLICKHOUSE)
+    minutes, edges = _whole_minutes(filters)
     minute = "toDateTime64(minute, 0, 'UTC')"
-    if table == "latency":
-        return (f"SELECT {', '.join(LATENCY_KEYS)}, bin, sum(n), min(lo), max(hi) FROM {database}.latency "
-                f"WHERE {where} GROUP BY ALL")
-    if table == "latency_by_minute":
-        return f"SELECT {minute}, bin, sum(n), min(lo), max(hi) FROM {database}.latency WHERE {where} GROUP BY ALL"
-    if table != "counts":
-        return None
-    dims = ", ".join("nullIf(module, '')" if d == "module" else d for d in DIMS)
-    resources = ", ".join(f"sum({m}_n), if(sum({m}_n) = 0, NULL, sum({m}_sum)), max({m}_max)" for m in ("mem", "cpu"))
-    stats = "event = 'cache_stats'"
-    return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, "
-            "CAST(NULL AS Nullable(Int64)) AS hits_sum, CAST(NULL AS Nullable(Int64)) AS misses_sum "
-            f"FROM {database}.counts WHERE {where} AND ifNull(event, '') != 'cache_stats' GROUP BY ALL "
-            f"UNION ALL {summary_select('counts', stored_rows(database, filters, stats), CLICKHOUSE)}")
+    if table == "counts":
+        dims = ", ".join("nullIf(module, '')" if d == "module" else d for d in DIMS)
+        resources = ", ".join(f"sum({m}_n), if(sum({m}_n) = 0, NULL, sum({m}_sum)), max({m}_max)"
+                              for m in ("mem", "cpu"))
+        rest = stored_rows(database, filters, f"(event = 'cache_stats' OR {edges})")
+        return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, "
+                "CAST(NULL AS Nullable(Int64)) AS hits_sum, CAST(NULL AS Nullable(Int64)) AS misses_sum "
+                f"FROM {database}.counts WHERE {where} AND {minutes} AND ifNull(event, '') != 'cache_stats' "
+                f"GROUP BY ALL UNION ALL {summary_select('counts', rest, CLICKHOUSE)}")
+    keys = ", ".join(LATENCY_KEYS) if table == "latency" else f"{minute} AS c_minute"
+    rest = summary_select(table, stored_rows(database, filters, f"({edges})"), CLICKHOUSE)
+    both = (f"SELECT {keys}, bin, sum(n) AS c_n, min(lo) AS c_lo, max(hi) AS c_hi FROM {database}.latency "
+            f"WHERE {where} AND {minutes} GROUP BY ALL UNION ALL {rest}")
+    outer = ", ".join(LATENCY_KEYS) if table == "latency" else "c_minute"  # a bucket may be in both: merged
+    return f"SELECT {outer}, bin, sum(c_n), min(c_lo), max(c_hi) FROM ({both}) GROUP BY ALL"
 
 
 @dataclass
@@ -210,9 +229,9 @@ def _fill(ds: StoreDataset, filters: Filters, progress: Progress | None, problem
     ds.fetch("problem_records", f"SELECT {names} FROM {stored_rows(db, filters, f'level IN ({levels})')}",
              f"SELECT {names} FROM {ROW_SHAPE}")
     if problems_only:
-        source = _summarised("counts", db, filters)
-        query = (f"SELECT min(first_ts), max(last_ts) FROM {db}.counts WHERE {filters.where(CLICKHOUSE)}" if source
-                 else f"SELECT min(ts), max(ts) FROM {stored_rows(db, filters)}")
+        cut = filters.since or filters.until  # else the per-minute summaries hold the range
+        query = (f"SELECT min(ts), max(ts) FROM {stored_rows(db, filters)}" if cut else
+                 f"SELECT min(first_ts), max(last_ts) FROM {db}.counts WHERE {filters.where(CLICKHOUSE)}")
         ds.fetch("span", query, "SELECT ts AS lo, ts AS hi FROM " + ROW_SHAPE)
         row = ds.rows("SELECT lo, hi FROM span")
         ds.time_range = (row[0][0], row[0][1]) if row else (None, None)
