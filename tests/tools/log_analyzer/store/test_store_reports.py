@@ -216,11 +216,13 @@ def test_a_command_reads_the_store_given_by_source(logs: Path, store_url: str) -
     (["--source", "ftp://host/db"], "expected clickhouse://"),
     (["--source", "clickhouse://default:secret@localhost:8123/logs"], "carries a password"),
     (["--source", "{store}", "{logs}"], "cannot be combined with paths"),
+    (["--source", "clickhouse://default@127.0.0.1:1/logs"], "cannot open the store"),  # nothing listens on port 1
     (["--source", "{empty}"], "run log-analyzer clickhouse init"),
 ])
 def test_a_bad_source_is_one_error_line(logs: Path, store_url: str, chdb_store: tuple[str, Any], args: list[str],
                                         says: str) -> None:
-    """A bad URL, a password in it, paths beside it, or a store without the schema: one Error line, exit 2."""
+    """A bad URL, a password in it, paths beside it, no server, or a store without the schema: one Error line,
+    exit 2."""
     empty = f"chdb://{chdb_store[0]}?database=nothing_here"
     result = _run("health", *(a.format(store=store_url, logs=logs, empty=empty) for a in args))
     lines = result.output.strip().splitlines()
