@@ -251,3 +251,11 @@ def test_records_of_one_millisecond_keep_one_order_whatever_the_load_order(tmp_p
         finally:
             store.close()
     assert len(found[0]) == 5 and found[0] == found[1]
+
+
+def test_the_text_and_html_reports_name_the_store(store_url: str, tmp_path: Path) -> None:
+    """The report's first line and the HTML page say the records came from the store, not from 0 files."""
+    result = _run("report", "--source", store_url, "--html", str(tmp_path / "report.html"))
+    assert result.exit_code == 0, result.output
+    assert f"the store {store_url}" in result.stdout.splitlines()[0]
+    assert f"records from the store {store_url}" in (tmp_path / "report.html").read_text()
