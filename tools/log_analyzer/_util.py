@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.log_analyzer.engine import Dataset
-from tools.log_analyzer.summary import EXACT_LIMIT, grouped_quantiles, rows_as_counts, summary_select
+from tools.log_analyzer.summary import EXACT_LIMIT, grouped_quantiles, summary_select
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -34,6 +34,11 @@ def rnd(value: Any, digits: int = 2) -> Any:
     if isinstance(value, list):
         return [rnd(v, digits) for v in value]
     return value
+
+
+def record_count(ds: Dataset) -> int:
+    """Return how many records passed the filters."""
+    return int(ds.scalar("SELECT sum(n) FROM counts" if ds.summarised else "SELECT count(*) FROM records") or 0)
 
 
 def time_range(ds: Dataset) -> tuple[datetime | None, datetime | None]:
@@ -84,9 +89,9 @@ class Windows:
         """Return SQL numbering the window (0..count-1) of the timestamp ``column``."""
         return f"(CAST(epoch_ms({column}) // {self.width * 1000} AS INTEGER) - {self.first})"
 
-    def source(self) -> str:
-        """Return the ``counts``-shaped relation to group: per minute when windows are whole minutes."""
-        return "counts" if self.width % 60 == 0 else rows_as_counts()
+    def source(self, ds: Dataset, table: str = "counts") -> str:
+        """Return summary ``table`` (``counts`` or ``latency_by_minute``) at a grain these windows can group."""
+        return ds.summary_at(table, self.width)
 
 
 def windows(ds: Dataset, most: int = 48) -> Windows | None:

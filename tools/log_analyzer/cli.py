@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import orjson
 
 from tools.console import console
 from tools.log_analyzer._files import open_private
+from tools.log_analyzer._util import record_count
 from tools.log_analyzer.cache import default_cache_dir
 from tools.log_analyzer.cli_store import clickhouse
 from tools.log_analyzer.engine import Dataset, EngineSettings, load
@@ -24,6 +26,7 @@ from tools.log_analyzer.errors_base import AnalyzerError, InputError
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.schema import ERRORS_COLUMNS
 from tools.log_analyzer.sources import resolve_inputs
+from tools.log_analyzer.store.cli_option import check_one_input, source_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,6 +65,7 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-cache", is_flag=True, help="Read every file afresh; write no cache."),
         click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB memory limit."),
         click.option("--threads", type=click.IntRange(1, 64), default=None, help="DuckDB threads."),
+        source_option,
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -84,13 +88,29 @@ def _progress(paths: tuple[str, ...], stack: ExitStack) -> Callable[[int], None]
     return lambda done: bar.advance(task, done)
 
 
+def _stages(stack: ExitStack) -> Callable[[str], None] | None:
+    """Return a callback naming the store's stage on a spinner (on a terminal only)."""
+    if not sys.stderr.isatty():
+        return None
+    status = stack.enter_context(_console(stderr=True).status("reading the store"))
+    return lambda stage: status.update(f"reading the store: {stage}")
+
+
 def _dataset(opts: dict[str, Any], stack: ExitStack, columns: tuple[str, ...] | None = None,
              problems_only: bool = False) -> Dataset:
-    paths = tuple(opts["paths"]) or (os.environ.get("LOG_DIR", "logs"),)
+    check_one_input(opts["source"], opts["paths"])
     filters = Filters.parse(opts["since"], opts["until"], opts["services"], opts["levels"])
-    cache_dir = None if opts["no_cache"] else (opts["cache_dir"] or default_cache_dir())
     settings = EngineSettings(memory_limit=opts["memory_limit"], **({"threads": opts["threads"]}
                                                                      if opts["threads"] else {}))
+    if opts["source"]:
+        from tools.log_analyzer.store.dataset import load_store  # the store's driver only when a store is read
+
+        logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())  # its failure is our one Error line
+        ds = load_store(opts["source"], filters, _stages(stack), problems_only=problems_only, settings=settings)
+        stack.callback(ds.close)
+        return ds
+    paths = tuple(opts["paths"]) or (os.environ.get("LOG_DIR", "logs"),)
+    cache_dir = None if opts["no_cache"] else (opts["cache_dir"] or default_cache_dir())
     ds = load(paths, filters, cache_dir, settings, _progress(paths, stack), columns, problems_only)
     stack.callback(ds.close)
     return ds
@@ -121,7 +141,7 @@ def _fail_under(opts: dict[str, Any], health: dict[str, Any]) -> None:
 
 def _something_to_analyse(ds: Dataset) -> None:
     """Raise InputError when no record survived parsing and the filters: a score of nothing is no score."""
-    if not ds.scalar("SELECT count(*) FROM records"):
+    if not record_count(ds):
         _malformed(ds, [m.to_dict() for m in ds.malformed])
         skipped = f"; {ds.malformed_count} malformed line(s) skipped" if ds.malformed_count else ""
         raise InputError(f"nothing to analyse: no log records in the input after the filters{skipped}")

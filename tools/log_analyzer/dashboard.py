@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.log_analyzer._util import iso, time_range
+from tools.log_analyzer._util import iso, record_count, time_range
 from tools.log_analyzer.changes import find_changes
 from tools.log_analyzer.engine import Dataset
 from tools.log_analyzer.error_patterns import analyze_errors
@@ -20,15 +20,13 @@ SCHEMA_VERSION = 1
 
 
 def describe_input(ds: Dataset) -> dict[str, Any]:
-    """Return what was read: files, records, time range, filters and the malformed-line accounting."""
+    """Return what was read: files (or the store), records, time range, filters and the malformed-line accounting."""
     start, end = time_range(ds)
-    records = int(ds.scalar(f"SELECT {'sum(n)' if ds.summarised else 'count(*)'} FROM "
-                            f"{'counts' if ds.summarised else 'records'}") or 0)
+    records = record_count(ds)
     return {
-        "files": [str(f.path) for f in ds.files], "cached_files": ds.cached_files,
+        "files": [str(f.path) for f in ds.files], "cached_files": ds.cached_files, "source": ds.source,
         "records": records,
-        "records_before_filters": records if ds.filters == Filters() else int(
-            ds.scalar("SELECT count(*) FROM all_records") or 0),
+        "records_before_filters": records if ds.filters == Filters() else ds.count_before_filters(),
         "start": iso(start), "end": iso(end), "filters": ds.filters.describe(),
         "malformed": {"count": ds.malformed_count, "by_file": ds.malformed_by_file,
                       "lines": [m.to_dict() for m in ds.malformed]},

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from tools.log_analyzer.cache import PROBLEMS, TABLE, CacheEntry, RecordCache
+from tools.log_analyzer.dialect import string_list
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, locate
 from tools.log_analyzer.progress import Progress, ReadProgress
@@ -37,7 +38,7 @@ from tools.log_analyzer.schema import (
     valid_predicate,
 )
 from tools.log_analyzer.sources import LogFile, resolve_with_notes
-from tools.log_analyzer.summary import FILTERABLE, TABLES, summary_select
+from tools.log_analyzer.summary import FILTERABLE, MINUTE, TABLES, summary_select
 
 PROBLEM_SELECT = ", ".join(f'"{c}"' for c in ERRORS_COLUMNS)
 PROBLEM_PREDICATE = "level IN (" + ", ".join(f"'{lvl}'" for lvl in PROBLEM_LEVELS) + ")"
@@ -76,7 +77,8 @@ def _typed_select(path: Path, docker: bool, columns: tuple[str, ...], compressed
             f"FROM {_source(path, docker, columns, compressed)}")
 
 
-def _empty_select(columns: tuple[str, ...]) -> str:
+def empty_select(columns: tuple[str, ...]) -> str:
+    """Return a SELECT of no row with the types of the flat columns, ``_ok`` and ``seq`` (a relation's shape)."""
     typed = f"CAST(NULL AS {record_sql_type(columns)})"
     return (f"SELECT {flat_select('r', columns)}, FALSE AS _ok, 0::BIGINT AS seq "
             f"FROM (SELECT {typed} AS r) WHERE FALSE")
@@ -98,6 +100,7 @@ class Dataset:
     exact: bool | None = None  # percentiles from the rows (small input) rather than histograms, decided on first use
     summarised: bool = False  # the summary relations exist (a full read)
     notes: list[str] = field(default_factory=list)  # files skipped (vanished, duplicates) and odd input, for the user
+    source: str | None = None  # the store's URL when the records are read from a store (store.dataset), not files
 
     def rows(self, query: str, params: Sequence[object] | None = None) -> list[tuple[Any, ...]]:
         """Run ``query`` and return its rows as tuples."""
@@ -113,6 +116,28 @@ class Dataset:
         """Run ``query`` and return the first column of its first row."""
         row = self.con.execute(query, params or []).fetchone()
         return row[0] if row else None
+
+    def rows_with(self, column: str, values: Sequence[str]) -> str:
+        """Return a relation of the filtered records (flat columns and ``seq``) whose ``column`` is one of ``values``.
+
+        For the few rows an analysis shows in full (a journey's steps); never a scan to summarise.
+        """
+        return f'(SELECT * FROM records WHERE "{column}" IN ({string_list(values)}))'
+
+    def summary_at(self, table: str, seconds: int) -> str:
+        """Return summary ``table`` (``counts`` or ``latency_by_minute``) in windows of ``seconds`` (dividing 60,
+        or whole minutes: then the per-minute table itself)."""
+        if self.summarised and seconds % MINUTE == 0:
+            return table
+        return f"({summary_select(table, 'records', grain=seconds)})"
+
+    def count_before_filters(self) -> int:
+        """Return how many records the input holds before the filters."""
+        return int(self.scalar("SELECT count(*) FROM all_records") or 0)
+
+    def last_written(self) -> float:
+        """Return when the input was last written (epoch seconds): its newest file's modification time."""
+        return max((f.mtime_ns for f in self.files), default=0) / 1e9
 
     def close(self) -> None:
         """Release DuckDB and the temporary spill directory."""
@@ -151,7 +176,7 @@ class _Loader:
         self.summarised: list[str] = []  # attached databases that hold their file's summary tables
         self.names_used = itertools.count()  # attached databases are cached_0, cached_1, ...
         self.problems: list[str] = [f"SELECT {PROBLEM_SELECT} FROM loaded WHERE _ok AND {PROBLEM_PREDICATE}"]
-        con.execute(f"CREATE TABLE loaded AS {_empty_select(columns)}")
+        con.execute(f"CREATE TABLE loaded AS {empty_select(columns)}")
         con.execute("CREATE TABLE ranges (lo TIMESTAMP, hi TIMESTAMP)")  # per parsed file, of the rows not kept
 
     @property

@@ -121,7 +121,7 @@ def template_regex(template: str) -> str:
 def search_command(ds: Dataset, template: str, levels: list[str]) -> str:
     """Return the ``log-analyzer search`` command listing a pattern's lines, for an operator to paste."""
     where = sorted({str(f.path.parent) for f in ds.files})
-    paths = [os.path.commonpath(where)] if len(where) > 3 else where
+    paths = ["--source", ds.source] if ds.source else [os.path.commonpath(where)] if len(where) > 3 else where
     words = ["log-analyzer", "search", *paths, *(f"--level={lvl}" for lvl in levels), "--regex",
              template_regex(template)]
     return shlex.join(words)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.shared.durations import GRAMMAR, parse_duration
+from tools.log_analyzer.dialect import DUCKDB, Dialect, string_list
 from tools.log_analyzer.errors_base import OptionError
 from tools.log_analyzer.schema import LEVELS
 
@@ -40,10 +41,6 @@ def parse_levels(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(lvl for lvl in LEVELS if lvl in kept)
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _naive(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
@@ -68,17 +65,17 @@ class Filters:
             raise OptionError(f"--since {since!r} is not before --until {until!r}")
         return cls(start, end, tuple(services), parse_levels(levels))
 
-    def where(self) -> str:
-        """Return the SQL predicate over the flat columns (``TRUE`` when nothing is filtered)."""
+    def where(self, dialect: Dialect = DUCKDB) -> str:
+        """Return the SQL predicate over the flat columns (``TRUE`` when nothing is filtered), in ``dialect``."""
         terms = []
         if self.since:
-            terms.append(f"ts >= TIMESTAMP '{_naive(self.since)}'")
+            terms.append(f"ts >= {dialect['timestamp'].format(_naive(self.since))}")
         if self.until:
-            terms.append(f"ts < TIMESTAMP '{_naive(self.until)}'")
+            terms.append(f"ts < {dialect['timestamp'].format(_naive(self.until))}")
         if self.services:
-            terms.append(f"service IN ({', '.join(map(_quote, self.services))})")
+            terms.append(f"service IN ({string_list(self.services)})")
         if self.levels:
-            terms.append(f"level IN ({', '.join(map(_quote, self.levels))})")
+            terms.append(f"level IN ({string_list(self.levels)})")
         return " AND ".join(terms) or "TRUE"
 
     def describe(self) -> dict[str, object]:

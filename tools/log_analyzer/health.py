@@ -91,12 +91,11 @@ def service_health(row: dict[str, Any], now: datetime, live: bool = True) -> dic
 
 
 def reaches_present(ds: Dataset, now: datetime) -> bool:
-    """Say whether the analysed range reaches ``now``: no ``--until`` before it, and some input file written
-    within the stale limit (a live LOG_DIR always has one; last week's files do not)."""
+    """Say whether the analysed range reaches ``now``: no ``--until`` before it, and the input written within the
+    stale limit (a live LOG_DIR always has a fresh file, a live store a fresh insert; last week's files do not)."""
     if ds.filters.until is not None and ds.filters.until < now - timedelta(seconds=FRESH_SECONDS):
         return False
-    newest = max((f.mtime_ns for f in ds.files), default=0) / 1e9
-    return now.timestamp() - newest <= STALE_SECONDS
+    return now.timestamp() - ds.last_written() <= STALE_SECONDS
 
 
 def analyze_health(ds: Dataset, now: datetime | None = None) -> dict[str, Any]:

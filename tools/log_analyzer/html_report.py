@@ -110,6 +110,7 @@ def render_html(doc: dict[str, Any]) -> str:
     """Render the dashboard document as a complete HTML page."""
     health, inp = doc["health"], doc["input"]
     grade = health["grade"]
+    read = f"the store {inp['source']}" if inp.get("source") else f"{len(inp['files'])} files"
     services = [{"service": s["service"], "score": s["score"], "grade": s["grade"], **s["components"]}
                 for s in health["services"]]
     journeys = [{**j, "slowest_step": (f"{j['slowest_step']['service']} {j['slowest_step']['event']} "
@@ -120,7 +121,7 @@ def render_html(doc: dict[str, Any]) -> str:
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
         f"<title>log-analyzer report</title><style>{_CSS}</style></head><body>",
         "<h1>crypto-assistant log report</h1>",
-        f'<p class="muted">{inp["records"]:,} records from {len(inp["files"])} files, {escape(str(inp["start"]))}'
+        f'<p class="muted">{inp["records"]:,} records from {escape(read)}, {escape(str(inp["start"]))}'
         f' to {escape(str(inp["end"]))}; {inp["malformed"]["count"]} malformed lines; '
         f"generated {escape(doc['generated_at'])}</p>",
         f'<h2>Health</h2><div id="health-score" class="score {grade}">{_cell(health["score"])}</div>'

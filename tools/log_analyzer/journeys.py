@@ -34,10 +34,8 @@ def steps(ds: Dataset, request_ids: list[str]) -> dict[str, list[dict[str, Any]]
     """Return each journey's ordered steps with offset from its start and gap from the previous step."""
     out: dict[str, list[dict[str, Any]]] = {rid: [] for rid in request_ids}
     rows = ds.dicts(f"""SELECT request_id, ts, service, event, level, message, rt, success, command,
-                       CASE WHEN {FAILURE} OR {ERROR} THEN {FAILURE_TYPE} END AS failure_type FROM records
-                       WHERE request_id IN (SELECT unnest(?::VARCHAR[]))
-                       ORDER BY request_id, ts, service, seq""",
-                    [request_ids])
+                       CASE WHEN {FAILURE} OR {ERROR} THEN {FAILURE_TYPE} END AS failure_type
+                       FROM {ds.rows_with("request_id", request_ids)} ORDER BY request_id, ts, service, seq""")
     for row in rows:
         journey = out[row.pop("request_id")]
         moment = row.pop("ts")

@@ -51,7 +51,7 @@ def resources(ds: Dataset, buckets: int = 48) -> list[dict[str, Any]]:
     rows = ds.dicts(f"""SELECT service, {span.index_sql('minute')} AS bucket, min(first_ts) AS start,
                         CAST(sum(mem_sum) AS DOUBLE) / sum(mem_n) AS memory_avg_mb, max(mem_max) AS memory_max_mb,
                         CAST(sum(cpu_sum) AS DOUBLE) / nullif(sum(cpu_n), 0) AS cpu_avg, max(cpu_max) AS cpu_max
-                        FROM {span.source()} WHERE mem_n > 0 GROUP BY ALL ORDER BY service, bucket""")
+                        FROM {span.source(ds)} WHERE mem_n > 0 GROUP BY ALL ORDER BY service, bucket""")
     for row in rows:
         row["start"] = iso(row["start"])
         for key in ("memory_avg_mb", "memory_max_mb", "cpu_avg", "cpu_max"):

@@ -116,7 +116,8 @@ def render_changes(console: Console, changes: list[dict[str, Any]]) -> None:
 
 def render_report(console: Console, doc: dict[str, Any]) -> None:
     inp = doc["input"]
-    console.print(line(f"{inp['records']:,} records, {inp['start']} .. {inp['end']}, {len(inp['files'])} files"))
+    read = f"the store {inp['source']}" if inp.get("source") else f"{len(inp['files'])} files"
+    console.print(line(f"{inp['records']:,} records, {inp['start']} .. {inp['end']}, {read}"))
     render_health(console, doc["health"])
     console.print(table(f"Top patterns of {doc['errors']['counts']}", doc["errors"]["patterns"],
                         ["count", "template", "trend", "spike", "users", "first_seen", "last_seen"], limit=10))

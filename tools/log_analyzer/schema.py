@@ -13,8 +13,8 @@ from collections.abc import Iterable
 LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PROBLEM_LEVELS: tuple[str, ...] = ("WARNING", "ERROR", "CRITICAL")
 ERROR_LEVELS: tuple[str, ...] = ("ERROR", "CRITICAL")
-CACHE_VERSION = 7  # 4: summary tables beside the rows; 5: fixed-point sums; 6: RFC 3339 times, status codes;
-# 7: incident cells, commits and starts summaries
+CACHE_VERSION = 8  # 4: summary tables beside the rows; 5: fixed-point sums; 6: RFC 3339 times, status codes;
+# 7: incident cells, commits and starts summaries; 8: incident windows rounded down (aligned on the epoch)
 
 FLAT_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     # flat column: (path in the record, SQL type)

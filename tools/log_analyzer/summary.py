@@ -14,12 +14,13 @@ Seven tables, each a plain GROUP BY that can be summed across files (``starts``:
     commits            per service and git_commit: first and last time (deploy markers)
     starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
-A cached rotated file keeps its summaries beside its rows (built once, from the rows just written);
-the active files' are computed at load. Counts are exact. Percentiles from the histograms are
-approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its geometric middle clamped to
-the bucket's own min and max, so each order statistic is off by at most sqrt(1.02) - 1 < 1 %
-(relative), and so is the interpolation between two of them. Small inputs (``EXACT_LIMIT`` timed
-records or fewer) get exact percentiles from the rows instead.
+Each SELECT is written once and rendered for DuckDB (the files) or ClickHouse (the central store, computed
+there: ``store/dataset.py``) through ``dialect.py``. A cached rotated file keeps its summaries beside its
+rows (built once, from the rows just written); the active files' are computed at load. Counts are exact.
+Percentiles from the histograms are approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its
+geometric middle clamped to the bucket's own min and max, so each order statistic is off by at most
+sqrt(1.02) - 1 < 1 % (relative), and so is the interpolation between two of them. Small inputs
+(``EXACT_LIMIT`` timed records or fewer) get exact percentiles from the rows instead (not from the store).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from tools.log_analyzer.dialect import DUCKDB, Dialect
 from tools.log_analyzer.vocabulary import FAILURE, FAILURE_TYPE, SUCCESS
 
 GAMMA = 1.02
@@ -48,22 +50,34 @@ _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 _DIM_LIST = ", ".join(f'"{d}"' for d in DIMS)
 _KEY_LIST = ", ".join(f'"{k}"' for k in LATENCY_KEYS)
 _BIN = f"CASE WHEN rt > 0 THEN CAST(floor(ln(rt) / {math.log(GAMMA)!r}) AS INTEGER) ELSE {_ZERO_BIN} END"
-_FIXED = "CAST({} AS DECIMAL(18, 3))"
-# sums in fixed point (0.001): exact, so they add up to the same total in any order or grouping
-_MEASURES = (f"count(memory_mb) AS mem_n, sum({_FIXED.format('memory_mb')}) AS mem_sum, max(memory_mb) AS mem_max, "
-             f"count(cpu_percent) AS cpu_n, sum({_FIXED.format('cpu_percent')}) AS cpu_sum, "
-             "max(cpu_percent) AS cpu_max, sum(cache_hits) AS hits_sum, sum(cache_misses) AS misses_sum")
+MINUTE = 60
 
 
-def summary_select(table: str, source: str) -> str:
-    """Return the SELECT building summary ``table`` from the flat rows of ``source`` (a relation)."""
+def _measures(fixed: str) -> str:
+    """Return the resource and cache measures; sums in fixed point (0.001): exact, so they add up to the same
+    total in any order or grouping."""
+    return (f"count(memory_mb) AS mem_n, sum({fixed.format('memory_mb')}) AS mem_sum, max(memory_mb) AS mem_max, "
+            f"count(cpu_percent) AS cpu_n, sum({fixed.format('cpu_percent')}) AS cpu_sum, "
+            "max(cpu_percent) AS cpu_max, sum(cache_hits) AS hits_sum, sum(cache_misses) AS misses_sum")
+
+
+def summary_select(table: str, source: str, dialect: Dialect = DUCKDB, grain: int = MINUTE) -> str:
+    """Return the SELECT building summary ``table`` from the flat rows of ``source`` (a relation), in ``dialect``.
+
+    ``grain`` is the width in seconds of the windows ``counts`` and ``latency_by_minute`` group on (their
+    ``minute`` column is the window's start).
+    """
+    bucket = dialect["bucket"].format(seconds=int(grain), ts="ts")
     if table == "counts":
-        return (f"SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS minute, {_DIM_LIST}, count(*) AS n, "
-                f"min(ts) AS first_ts, max(ts) AS last_ts, {_MEASURES} FROM {source} GROUP BY ALL")
+        return (f"SELECT {bucket} AS minute, {_DIM_LIST}, count(*) AS n, "
+                f"min(ts) AS first_ts, max(ts) AS last_ts, {_measures(dialect['fixed'])} FROM {source} GROUP BY ALL")
     if table == "journey_parts":
-        return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})")
+        return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})",
+                                     service_hash=dialect["hash"].format("service"), arg_max=dialect["arg_max"],
+                                     key=dialect["epoch_us"].format("ts") + f" * 2 + CAST({FAILURE} AS BIGINT)")
     if table == "incident_cells":
-        return (f"SELECT CAST(epoch(ts) // {INCIDENT_RESOLUTION_S} AS BIGINT) AS w, service, event, exchange, "
+        window = dialect["epoch_div"].format(ts="ts", n=INCIDENT_RESOLUTION_S)
+        return (f"SELECT {window} AS w, service, event, exchange, "
                 f"CASE WHEN {FAILURE} THEN {FAILURE_TYPE} END AS type, count(*) AS judged, "
                 f"count(*) FILTER (WHERE {FAILURE}) AS failures, min(ts) FILTER (WHERE {FAILURE}) AS first_fail, "
                 f"max(ts) FILTER (WHERE {FAILURE}) AS last_fail FROM {source} WHERE {SUCCESS} OR {FAILURE} "
@@ -74,26 +88,27 @@ def summary_select(table: str, source: str) -> str:
     if table == "starts":
         return (f"SELECT ts, seq, service, level, component, config_hash FROM {source} "
                 "WHERE event = 'config_loaded'")
-    keys = _KEY_LIST if table == "latency" else "time_bucket(INTERVAL 1 MINUTE, ts) AS minute"
+    keys = _KEY_LIST if table == "latency" else f"{bucket} AS minute"
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
 
 
 # per request_id: what a journey's summary needs, mergeable with min/max/sum/bool_or/arg_max (journeys.py)
 _JOURNEY_PARTS = """SELECT request_id, max("user") AS "user", min(ts) AS start, max(ts) AS finish, count(*) AS events,
-min(hash(service)) AS service_lo, max(hash(service)) AS service_hi, max(rt) AS rt_max,
-bool_or(level IN ('ERROR', 'CRITICAL')) AS has_error,
-max(epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome_key,
-arg_max(NOT {failure}, epoch_us(ts) * 2 + CAST({failure} AS BIGINT)) FILTER (WHERE {judged}) AS outcome
+min({service_hash}) AS service_lo, max({service_hash}) AS service_hi, max(rt) AS rt_max,
+max(level IN ('ERROR', 'CRITICAL')) AS has_error,
+max({key}) FILTER (WHERE {judged}) AS outcome_key,
+{arg_max}(NOT {failure}, {key}) FILTER (WHERE {judged}) AS outcome
 FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 
 
 def rows_as_counts(source: str = "records") -> str:
     """Return a relation shaped like ``counts`` with one row per record (for windows under a minute)."""
+    fixed = DUCKDB["fixed"]
     return (f"(SELECT ts AS minute, {_DIM_LIST}, 1 AS n, ts AS first_ts, ts AS last_ts, "
-            f"CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, {_FIXED.format('memory_mb')} AS mem_sum, "
+            f"CAST(memory_mb IS NOT NULL AS INTEGER) AS mem_n, {fixed.format('memory_mb')} AS mem_sum, "
             f"memory_mb AS mem_max, CAST(cpu_percent IS NOT NULL AS INTEGER) AS cpu_n, "
-            f"{_FIXED.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max, "
+            f"{fixed.format('cpu_percent')} AS cpu_sum, cpu_percent AS cpu_max, "
             "cache_hits AS hits_sum, cache_misses AS misses_sum "
             f"FROM {source})")
 

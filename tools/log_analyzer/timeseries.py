@@ -1,8 +1,8 @@
 """Series over time for the report's charts: error rate, latency percentiles, exchange reliability.
 
 Windows are round widths aligned on the epoch (``_util.windows``): a window keeps its bounds as records
-arrive, so the counts come from the per-minute summaries and the percentiles from their histograms
-(exact percentiles from the rows on small inputs or windows under a minute).
+arrive, so the counts come from the per-minute summaries (windows under a minute: the same summaries at
+that grain) and the percentiles from their histograms (exact percentiles from the rows on small inputs).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ QUANTILES = (0.5, 0.95, 0.99)
 
 def _latency(ds: Dataset, span: Windows) -> dict[int, list[float | None]]:
     """Return p50/p95/p99 of response_time_ms per window."""
-    if exact_percentiles(ds) or span.width % 60:
+    if exact_percentiles(ds):
         return {b: q for b, q in ds.rows(f"SELECT {span.index_sql('ts')}, quantile_cont(rt, {list(QUANTILES)}) "
                                          "FROM records WHERE rt IS NOT NULL GROUP BY 1")}
-    rows = ds.rows(f"SELECT {span.index_sql('minute')} AS b, bin, sum(n), min(lo), max(hi) FROM latency_by_minute "
-                   "GROUP BY ALL ORDER BY ALL")
+    rows = ds.rows(f"SELECT {span.index_sql('minute')} AS b, bin, sum(n), min(lo), max(hi) "
+                   f"FROM {span.source(ds, 'latency_by_minute')} GROUP BY ALL ORDER BY ALL")
     return {key[0]: values for key, (_, values, _) in grouped_quantiles(rows, 1, QUANTILES).items()}
 
 
@@ -32,7 +32,7 @@ def analyze_timeseries(ds: Dataset, buckets: int = 48) -> dict[str, Any]:
     span = windows(ds, buckets)
     if span is None:
         return {"bucket_seconds": None, "buckets": [], "error_rate_by_service": {}, "exchange_success": {}}
-    bucket, source = span.index_sql("minute"), span.source()
+    bucket, source = span.index_sql("minute"), span.source(ds)
     errors = "coalesce(sum(n) FILTER (WHERE level IN ('ERROR', 'CRITICAL')), 0)::BIGINT"
     rows = ds.dicts(f"""SELECT {bucket} AS bucket, min(first_ts) AS start, sum(n)::BIGINT AS records, {errors} AS errors
                         FROM {source} GROUP BY 1 ORDER BY 1""")

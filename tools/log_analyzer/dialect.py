@@ -1,0 +1,53 @@
+"""The few SQL spellings that differ between DuckDB (files) and ClickHouse (the store), and nothing else.
+
+The summaries (``summary.summary_select``) and the filters (``Filters.where``) are written once, in the SQL both
+engines read alike (``GROUP BY ALL``, ``count(*) FILTER (WHERE ...)``, ``coalesce``, ``CASE``, ``ln``, ``CAST(...
+AS BIGINT)``); where the engines spell a thing differently the text names it by a key of ``Dialect``:
+
+    bucket      the start of the ``{seconds}``-second window holding ``{ts}`` (windows aligned on the epoch)
+    epoch_div   seconds since the epoch of ``{ts}`` divided by ``{n}``, rounded down (ClickHouse reads ``//`` as a
+                comment; DuckDB's ``//`` on a DOUBLE divides without rounding)
+    epoch_us    microseconds since the epoch
+    hash        a 64-bit hash of a string (only compared within one engine's answer)
+    arg_max     the value of the first argument at the largest second
+    fixed       a number in fixed point to 0.001 (DuckDB rounds, ClickHouse truncates after its own float
+                conversion: equal for values of at most three decimals, which is what our records carry)
+    timestamp   a naive-UTC timestamp literal, to the microsecond (ClickHouse's ``TIMESTAMP '...'`` drops the
+                fraction and reads the server's time zone)
+
+ClickHouse queries also run with ``CLICKHOUSE_SETTINGS``: an aggregate over no row is NULL as in DuckDB (not the
+type's default), and times are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Dialect = dict[str, str]
+
+DUCKDB: Dialect = {
+    "bucket": "time_bucket(INTERVAL {seconds} SECOND, {ts})",
+    "epoch_div": "CAST(floor(epoch({ts}) / {n}) AS BIGINT)",
+    "epoch_us": "epoch_us({})",
+    "hash": "hash({})",
+    "arg_max": "arg_max",
+    "fixed": "CAST({} AS DECIMAL(18, 3))",
+    "timestamp": "TIMESTAMP '{}'",
+}
+
+CLICKHOUSE: Dialect = {
+    "bucket": "toDateTime64(toStartOfInterval({ts}, INTERVAL {seconds} SECOND), 0, 'UTC')",
+    "epoch_div": "intDiv(toUnixTimestamp({ts}), {n})",
+    "epoch_us": "toUnixTimestamp64Micro({})",
+    "hash": "cityHash64({})",
+    "arg_max": "argMax",
+    "fixed": "toDecimal64({}, 3)",
+    "timestamp": "toDateTime64('{}', 6, 'UTC')",
+}
+
+CLICKHOUSE_SETTINGS: dict[str, object] = {"aggregate_functions_null_for_empty": 1, "session_timezone": "UTC"}
+
+
+def string_list(values: Iterable[str]) -> str:
+    """Return ``values`` as a list of SQL string literals for ``IN (...)`` (``NULL``, matching nothing, when empty)."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values) or "NULL"
