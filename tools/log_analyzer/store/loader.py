@@ -18,6 +18,7 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -224,6 +225,7 @@ class _Reader:
         self._files, self._ledger, self._size, self._spans = files, ledger, batch_lines, spans_files
         self._result, self._progress = result, progress
         self._resume_at = {fid: p.pending_end or p.lines_done for fid, p in ledger.items()}
+        self._counted = {fid: p.lines_done for fid, p in ledger.items()}  # lines this load reports up to
         self._held: set[str] = set()
 
     def batches(self) -> Iterator[_Batch]:
@@ -237,6 +239,7 @@ class _Reader:
             file_id = file_identity(first)
             if file_id in self._held:
                 self._result.held.append(str(log_file.path))
+                lines.close()
                 continue
             if any(s.file_id == file_id for s in batch.segments):  # a second copy of a file: after the first
                 yield self._sealed(batch)
@@ -251,7 +254,7 @@ class _Reader:
     def _read_file(self, log_file: LogFile, file_id: str, lines: Iterator[bytes],
                    batch: _Batch) -> Generator[_Batch, None, _Batch]:
         """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open."""
-        loaded = self._ledger.get(file_id, _Position(0, 0)).lines_done
+        loaded = self._counted.get(file_id, 0)
         start = self._resume_at.get(file_id, 0)
         room = self._size - batch.lines()
         count = 0
@@ -268,6 +271,7 @@ class _Reader:
         if count > start:
             batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
         self._resume_at[file_id] = max(count, start)
+        self._counted[file_id] = max(count, loaded)
         self._result.files += 1
         self._result.lines += max(0, count - loaded)
         self._result.skipped_files += count <= loaded
@@ -295,11 +299,12 @@ class _Reader:
             batch = _Batch(token=token)
             for file_id, position in sorted(members, key=lambda m: str(by_id[m[0]].path)):
                 log_file = by_id[file_id]
-                for number, line in enumerate(_lines(log_file, None), start=1):
-                    if number > position.pending_end:
-                        break
-                    if number > position.lines_done:
-                        _take(line, log_file, number, batch.records, self._result)
+                with closing(_lines(log_file, None)) as lines:
+                    for number, line in enumerate(lines, start=1):
+                        if number > position.pending_end:
+                            break
+                        if number > position.lines_done:
+                            _take(line, log_file, number, batch.records, self._result)
                 batch.segments.append(_Segment(file_id, str(log_file.path), position.lines_done,
                                                position.pending_end))
             yield batch
@@ -307,7 +312,8 @@ class _Reader:
     def _files_by_identity(self) -> dict[str, LogFile]:
         found: dict[str, LogFile] = {}
         for log_file in self._files:
-            first = next(_lines(log_file, None), None)
+            with closing(_lines(log_file, None)) as lines:
+                first = next(lines, None)
             if first is not None:
                 found.setdefault(file_identity(first), log_file)
         return found
