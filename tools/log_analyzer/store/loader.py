@@ -72,11 +72,14 @@ class _Segment:
 
 @dataclass
 class _Batch:
+    """What one insert sends: the files' ranges it covers, their records, and the token naming them."""
+
     segments: list[_Segment] = field(default_factory=list)
     records: list[bytes] = field(default_factory=list)
     token: str = ""
 
     def lines(self) -> int:
+        """Lines of files the batch covers (records, malformed and blank lines alike)."""
         return sum(s.end - s.start for s in self.segments)
 
 
@@ -198,6 +201,7 @@ class Loader:
                             column_names=LEDGER_COLUMNS[:width], column_type_names=LEDGER_TYPES[:width])
 
     def _insert(self, token: str, records: list[bytes]) -> None:
+        """Post the records to the landing table; the token makes a resent batch a no-op."""
         settings = {**INSERT_SETTINGS, "insert_deduplication_token": token}
         self._client.raw_insert(f"{self._db}.logs_ingest", fmt="JSONAsString",
                                 insert_block=b"\n".join(records) + b"\n", settings=settings)
@@ -214,6 +218,7 @@ class Loader:
 
 
 def _done_row(segment: _Segment) -> tuple[str, str, int, int, str]:
+    """The ledger row saying a segment's batch has landed: its file is loaded up to the segment's end."""
     return segment.file_id, segment.path, segment.end, 0, ""
 
 
@@ -229,6 +234,7 @@ class _Reader:
         self._held: set[str] = set()
 
     def batches(self) -> Iterator[_Batch]:
+        """Yield the batches to send, in order; a full one as soon as it is full."""
         yield from self._pending()
         batch = _Batch()
         for log_file in self._files:
@@ -279,6 +285,7 @@ class _Reader:
 
     @staticmethod
     def _sealed(batch: _Batch) -> _Batch:
+        """Name a batch whose ranges are final by its insert token."""
         batch.token = batch.token or batch_token(batch.segments)
         return batch
 
@@ -310,6 +317,7 @@ class _Reader:
             yield batch
 
     def _files_by_identity(self) -> dict[str, LogFile]:
+        """Map each given file's identity to the file (read only when a pending batch must be rebuilt)."""
         found: dict[str, LogFile] = {}
         for log_file in self._files:
             with closing(_lines(log_file, None)) as lines:
@@ -320,6 +328,7 @@ class _Reader:
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Put back the first line, read to identify the file, in front of the rest."""
     yield first
     yield from rest
 
@@ -342,6 +351,8 @@ _END = object()
 
 @dataclass(frozen=True)
 class _Failed:
+    """The reader thread's exception, carried to the thread that sends."""
+
     error: BaseException
 
 
