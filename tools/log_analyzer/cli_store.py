@@ -78,6 +78,8 @@ def load(url: str, paths: tuple[str, ...], batch_lines: int, fmt: str) -> None:
                f"({result.skipped_files} already loaded); {result.malformed_count} lines were not records")
     for bad in result.malformed[:20]:
         click.echo(f"  {bad.file}:{bad.line}: {bad.reason}", err=True)
+    for held in result.held:
+        click.echo(f"  {held}: held, its interrupted batch also needs a file not given now", err=True)
 
 
 @clickhouse.command()

@@ -16,6 +16,7 @@ from tools.log_analyzer.errors_base import AnalyzerError, OptionError
 from tools.log_analyzer.filters import Filters
 from tools.log_analyzer.search_files import SearchOptions, SearchStats, read_records, search
 from tools.log_analyzer.search_query import SearchQuery
+from tools.log_analyzer.store.cli_option import source_option
 
 
 def _is_path(term: str) -> bool:
@@ -57,9 +58,7 @@ def _failing(func: Callable[..., None]) -> Callable[..., None]:
 
 def _window_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed([
-        click.option("--source", metavar="URL", help="Read the records from a ClickHouse store "
-                     "(clickhouse://user@host:8123/db, password from CLICKHOUSE_PASSWORD; or "
-                     "chdb:///path?database=DB) instead of files"),
+        source_option,
         click.option("--since", help="Keep records from this time: 30m, 24h, 7d or ISO 8601."),
         click.option("--until", help="Keep records before this time (same forms as --since)."),
         click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory; search keeps its "

@@ -2,19 +2,23 @@
 
 A file is known by its first line, which survives rotation and compression, so the active file, its rotated copy
 and that copy's ``.gz`` are one file to the ledger (``load_ledger``). Lines go in batches through the landing
-table; before a batch is sent its end is written to the ledger, and the insert carries a token naming the file and
-the batch's line range, so a load killed at any point resumes by sending that very batch again, and ClickHouse
-drops the copy if the first one had landed. Lines that are not our records are counted and listed as the file
-reader does (``malformed.classify``), and never sent.
+table; a batch may span several files (an insert has a fixed cost, so few large ones load fastest). Before a batch
+is sent, each of its files' ranges is written to the ledger with the batch's token, and the insert carries that
+token, so a load killed at any point resumes by sending that very batch again, and ClickHouse drops the copy if the
+first one had landed. Lines that are not our records are counted and listed as the file reader does
+(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch
+is inserted (the engine releases the GIL), so reading and inserting overlap.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
-import itertools
+import queue
 import re
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -24,8 +28,10 @@ from tools.log_analyzer.malformed import MAX_LISTED, MalformedLine, classify, ex
 from tools.log_analyzer.schema import LEVELS
 from tools.log_analyzer.sources import LogFile, resolve_inputs
 
-BATCH_LINES = 20_000
+BATCH_LINES = 50_000
 INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1, "async_insert": 0}
+LEDGER_COLUMNS = ("FileId", "Path", "LinesDone", "PendingEnd", "Batch")
+LEDGER_TYPES = ("String", "String", "UInt64", "UInt64", "String")
 Progress = Callable[[int], None]
 
 
@@ -39,17 +45,48 @@ class LoadResult:
     lines: int = 0
     malformed_count: int = 0
     malformed: list[MalformedLine] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # files whose interrupted batch needs a file not given now
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": self.files, "files_already_loaded": self.skipped_files, "lines": self.lines,
                 "records_sent": self.records, "malformed_count": self.malformed_count,
-                "malformed": [m.to_dict() for m in self.malformed]}
+                "malformed": [m.to_dict() for m in self.malformed], "files_held": self.held}
 
 
 @dataclass(frozen=True)
 class _Position:
     lines_done: int
     pending_end: int  # the end of a batch sent but not confirmed, else 0
+    batch: str = ""  # that batch's token ('' in a ledger written before batches spanned files)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Lines (start, end] of one file, counted from 1: the part of a batch that file gives."""
+
+    file_id: str
+    path: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Batch:
+    """What one insert sends: the files' ranges it covers, their records, and the token naming them."""
+
+    segments: list[_Segment] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
+    token: str = ""
+
+    def lines(self) -> int:
+        """Lines of files the batch covers (records, malformed and blank lines alike)."""
+        return sum(s.end - s.start for s in self.segments)
+
+
+def batch_token(segments: Sequence[_Segment]) -> str:
+    """Return the insert token naming a batch: its files and line ranges (one file: as ledger v3 named it)."""
+    names = [f"{s.file_id}:{s.start}:{s.end}" for s in segments]
+    return names[0] if len(names) == 1 else "batch:" + hashlib.sha256(";".join(names).encode()).hexdigest()[:32]
 
 
 class _CountingReader:
@@ -132,62 +169,222 @@ class Loader:
     def load(self, specs: Sequence[str], progress: Progress | None = None) -> LoadResult:
         """Load every log file named by ``specs`` (files, directories, globs); return what was done."""
         result = LoadResult()
-        for log_file in resolve_inputs(specs):
-            self._load_file(log_file, result, progress)
+        files = resolve_inputs(specs)
+        spans_files = self._ledger_has_batches()
+        ledger = self._ledger(spans_files)
+        batches = _Reader(files, ledger, self._batch, spans_files, result, progress).batches()
+        previous: list[_Segment] = []
+        for batch in _in_background(batches):
+            self._send(batch, previous, result, spans_files)
+            previous = batch.segments
+        if previous:
+            self._write_ledger([_done_row(s) for s in previous], spans_files)
         return result
 
-    def _position(self, file_id: str) -> _Position:
-        rows = self._client.query(f"SELECT LinesDone, PendingEnd FROM {self._db}.load_ledger FINAL "
-                                  "WHERE FileId = {id:String}", parameters={"id": file_id}).result_rows
-        return _Position(int(rows[0][0]), int(rows[0][1])) if rows else _Position(0, 0)
+    def _ledger_has_batches(self) -> bool:
+        """Say whether the ledger keeps batch tokens (schema v5): else each batch stays within one file."""
+        return bool(self._client.query("SELECT count() FROM system.columns WHERE database = {db:String} "
+                                       "AND table = 'load_ledger' AND name = 'Batch'",
+                                       parameters={"db": self._db}).result_rows[0][0])
 
-    def _record_position(self, file_id: str, path: str, lines_done: int, pending_end: int) -> None:
-        self._client.insert(f"{self._db}.load_ledger", [[file_id, path, lines_done, pending_end]],
-                            column_names=["FileId", "Path", "LinesDone", "PendingEnd"])
+    def _ledger(self, spans_files: bool) -> dict[str, _Position]:
+        """Return where every file's load has reached, read once."""
+        batch = "Batch" if spans_files else "''"
+        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch} FROM {self._db}.load_ledger FINAL"
+                                  ).result_rows
+        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3])) for r in rows}
 
-    def _load_file(self, log_file: LogFile, result: LoadResult, progress: Progress | None) -> None:
-        lines = _lines(log_file, progress)
-        first = next(lines, None)
-        if first is None:
-            return
-        file_id = file_identity(first)
-        done = self._position(file_id)
-        start, end = done.lines_done, done.pending_end or None  # a batch in flight is resent exactly as it was
-        batch: list[bytes] = []
+    def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
+        """Record files' positions (one insert, so a batch's ranges land together or not at all)."""
+        width = len(LEDGER_COLUMNS) if spans_files else len(LEDGER_COLUMNS) - 1
+        self._client.insert(f"{self._db}.load_ledger", [row[:width] for row in rows],
+                            column_names=LEDGER_COLUMNS[:width], column_type_names=LEDGER_TYPES[:width])
+
+    def _insert(self, token: str, records: list[bytes]) -> None:
+        """Post the records to the landing table; the token makes a resent batch a no-op."""
+        settings = {**INSERT_SETTINGS, "insert_deduplication_token": token}
+        self._client.raw_insert(f"{self._db}.logs_ingest", fmt="JSONAsString",
+                                insert_block=b"\n".join(records) + b"\n", settings=settings)
+
+    def _send(self, batch: _Batch, previous: list[_Segment], result: LoadResult, spans_files: bool) -> None:
+        """Send a batch: its ranges to the ledger (confirming the previous batch's), then the insert."""
+        continuing = {s.file_id for s in batch.segments}
+        rows = [_done_row(s) for s in previous if s.file_id not in continuing]
+        self._write_ledger(rows + [(s.file_id, s.path, s.start, s.end, batch.token) for s in batch.segments],
+                           spans_files)
+        if batch.records:
+            self._insert(batch.token, batch.records)
+            result.records += len(batch.records)
+
+
+def _done_row(segment: _Segment) -> tuple[str, str, int, int, str]:
+    """The ledger row saying a segment's batch has landed: its file is loaded up to the segment's end."""
+    return segment.file_id, segment.path, segment.end, 0, ""
+
+
+class _Reader:
+    """Turns files into batches: first any batch a killed load left pending, then every line not yet loaded."""
+
+    def __init__(self, files: list[LogFile], ledger: dict[str, _Position], batch_lines: int, spans_files: bool,
+                 result: LoadResult, progress: Progress | None) -> None:
+        self._files, self._ledger, self._size, self._spans = files, ledger, batch_lines, spans_files
+        self._result, self._progress = result, progress
+        self._resume_at = {fid: p.pending_end or p.lines_done for fid, p in ledger.items()}
+        self._counted = {fid: p.lines_done for fid, p in ledger.items()}  # lines this load reports up to
+        self._held: set[str] = set()
+
+    def batches(self) -> Iterator[_Batch]:
+        """Yield the batches to send, in order; a full one as soon as it is full."""
+        yield from self._pending()
+        batch = _Batch()
+        for log_file in self._files:
+            lines = _lines(log_file, self._progress)
+            first = next(lines, None)
+            if first is None:
+                continue
+            file_id = file_identity(first)
+            if file_id in self._held:
+                self._result.held.append(str(log_file.path))
+                lines.close()
+                continue
+            if any(s.file_id == file_id for s in batch.segments):  # a second copy of a file: after the first
+                yield self._sealed(batch)
+                batch = _Batch()
+            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch)
+            if not self._spans and batch.segments:
+                yield self._sealed(batch)
+                batch = _Batch()
+        if batch.segments:
+            yield self._sealed(batch)
+
+    def _read_file(self, log_file: LogFile, file_id: str, lines: Iterator[bytes],
+                   batch: _Batch) -> Generator[_Batch, None, _Batch]:
+        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open."""
+        loaded = self._counted.get(file_id, 0)
+        start = self._resume_at.get(file_id, 0)
+        room = self._size - batch.lines()
         count = 0
-        for count, line in enumerate(itertools.chain((first,), lines), start=1):
+        take = _take
+        for count, line in enumerate(lines, start=1):
             if count <= start:
                 continue
-            self._take(line, log_file, count, batch, result)
-            if count - start == self._batch or count == end:
-                self._send(file_id, str(log_file.path), start, count, batch, result)
-                batch, start, end = [], count, None
+            take(line, log_file, count, batch.records, self._result)
+            room -= 1
+            if room == 0:
+                batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+                yield self._sealed(batch)
+                batch, start, room = _Batch(), count, self._size
         if count > start:
-            self._send(file_id, str(log_file.path), start, count, batch, result)
-        result.files += 1
-        result.lines += max(0, count - done.lines_done)
-        result.skipped_files += count <= done.lines_done
+            batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+        self._resume_at[file_id] = max(count, start)
+        self._counted[file_id] = max(count, loaded)
+        self._result.files += 1
+        self._result.lines += max(0, count - loaded)
+        self._result.skipped_files += count <= loaded
+        return batch
 
     @staticmethod
-    def _take(line: bytes, log_file: LogFile, number: int, batch: list[bytes], result: LoadResult) -> None:
-        """Add the line's record to the batch, or count it as malformed (blank lines are neither)."""
-        if not line.strip():
-            return
-        record, reason = _record(line, log_file.docker)
-        if record is not None:
-            batch.append(record)
-            return
-        result.malformed_count += 1
-        if len(result.malformed) < MAX_LISTED:
-            result.malformed.append(MalformedLine(str(log_file.path), number, reason or "", excerpt(line)))
+    def _sealed(batch: _Batch) -> _Batch:
+        """Name a batch whose ranges are final by its insert token."""
+        batch.token = batch.token or batch_token(batch.segments)
+        return batch
 
-    def _send(self, file_id: str, path: str, start: int, end: int, batch: list[bytes], result: LoadResult) -> None:
-        """Send lines [start, end) of a file: ledger first, then the insert with its token, then the ledger."""
-        self._record_position(file_id, path, start, end)
-        if batch:
-            settings = {**INSERT_SETTINGS, "insert_deduplication_token": f"{file_id}:{start}:{end}"}
-            self._client.raw_insert(f"{self._db}.logs_ingest", fmt="JSONAsString",
-                                    insert_block=b"\n".join(batch) + b"\n", settings=settings)
-            result.records += len(batch)
-        self._record_position(file_id, path, end, 0)
+    def _pending(self) -> Iterator[_Batch]:
+        """Rebuild each batch a killed load left unconfirmed, exactly as it was, from the files given now."""
+        groups: dict[str, list[tuple[str, _Position]]] = {}
+        for file_id, position in self._ledger.items():
+            if position.pending_end:
+                token = position.batch or f"{file_id}:{position.lines_done}:{position.pending_end}"
+                groups.setdefault(token, []).append((file_id, position))
+        if not groups:
+            return
+        by_id = self._files_by_identity()
+        for token, members in sorted(groups.items()):
+            if not all(file_id in by_id for file_id, _ in members):
+                self._held.update(file_id for file_id, _ in members)
+                continue
+            batch = _Batch(token=token)
+            for file_id, position in sorted(members, key=lambda m: str(by_id[m[0]].path)):
+                log_file = by_id[file_id]
+                with closing(_lines(log_file, None)) as lines:
+                    for number, line in enumerate(lines, start=1):
+                        if number > position.pending_end:
+                            break
+                        if number > position.lines_done:
+                            _take(line, log_file, number, batch.records, self._result)
+                batch.segments.append(_Segment(file_id, str(log_file.path), position.lines_done,
+                                               position.pending_end))
+            yield batch
 
+    def _files_by_identity(self) -> dict[str, LogFile]:
+        """Map each given file's identity to the file (read only when a pending batch must be rebuilt)."""
+        found: dict[str, LogFile] = {}
+        for log_file in self._files:
+            with closing(_lines(log_file, None)) as lines:
+                first = next(lines, None)
+            if first is not None:
+                found.setdefault(file_identity(first), log_file)
+        return found
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Put back the first line, read to identify the file, in front of the rest."""
+    yield first
+    yield from rest
+
+
+def _take(line: bytes, log_file: LogFile, number: int, records: list[bytes], result: LoadResult) -> None:
+    """Add the line's record to the batch, or count it as malformed (blank lines are neither)."""
+    if not line.strip():
+        return
+    record, reason = _record(line, log_file.docker)
+    if record is not None:
+        records.append(record)
+        return
+    result.malformed_count += 1
+    if len(result.malformed) < MAX_LISTED:
+        result.malformed.append(MalformedLine(str(log_file.path), number, reason or "", excerpt(line)))
+
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The reader thread's exception, carried to the thread that sends."""
+
+    error: BaseException
+
+
+def _in_background(items: Iterable[Any]) -> Iterator[Any]:
+    """Yield ``items`` computed one ahead on another thread (so reading overlaps inserting); stop it on exit."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                handoff.put(item)
+                if stop.is_set():
+                    return
+            handoff.put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            handoff.put(_Failed(exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="log-loader-reader", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()  # the producer now ends after at most one more put, which emptying the queue lets through
+        while not handoff.empty():
+            handoff.get_nowait()
+        worker.join()

@@ -61,25 +61,67 @@ class _Killed(Exception):
 
 
 class _DyingLoader(Loader):
-    """A loader killed at its ``at``-th ledger write: before a batch's insert (odd) or after it (even)."""
+    """A loader killed at its ``at``-th write to the store: a ledger write (odd) or the insert after it (even)."""
 
-    def __init__(self, client: Any, database: str, at: int) -> None:
-        super().__init__(client, database, batch_lines=300)
+    def __init__(self, client: Any, database: str, at: int, batch_lines: int = 300) -> None:
+        super().__init__(client, database, batch_lines=batch_lines)
         self.at, self.writes = at, 0
 
-    def _record_position(self, file_id: str, path: str, lines_done: int, pending_end: int) -> None:
+    def _die_at_the_chosen_write(self) -> None:
         self.writes += 1
         if self.writes == self.at:
             raise _Killed
-        super()._record_position(file_id, path, lines_done, pending_end)
+
+    def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
+        self._die_at_the_chosen_write()
+        super()._write_ledger(rows, spans_files)
+
+    def _insert(self, token: str, records: list[bytes]) -> None:
+        self._die_at_the_chosen_write()
+        super()._insert(token, records)
 
 
-@pytest.mark.parametrize("at", [2, 3, 6, 9])
+@pytest.mark.parametrize("at", [1, 2, 3, 4, 5, 8, 21])
 def test_a_killed_load_resumes_without_duplicates(store_client: Any, store: str, logs: Path, at: int) -> None:
-    """A load killed before or after a batch's insert, then run again, leaves each record exactly once."""
+    """A load killed before or after a batch's insert (batches spanning files), run again, stores each record once."""
     with pytest.raises(_Killed):
         _DyingLoader(store_client, store, at).load([str(logs)])
     Loader(store_client, store, batch_lines=700).load([str(logs)])  # another batch size: resumes all the same
+    assert _stored(store_client, store) == _expected(logs)
+
+
+class _CountingLoader(Loader):
+    def __init__(self, client: Any, database: str, batch_lines: int) -> None:
+        super().__init__(client, database, batch_lines=batch_lines)
+        self.inserts = 0
+
+    def _insert(self, token: str, records: list[bytes]) -> None:
+        self.inserts += 1
+        super()._insert(token, records)
+
+
+def test_a_batch_spans_files_so_many_small_files_make_few_inserts(store_client: Any, store: str,
+                                                                 logs: Path) -> None:
+    """Inserts are as large as the batch size allows across files (each insert has a fixed cost in the store)."""
+    files = len(list(logs.iterdir()))
+    loader = _CountingLoader(store_client, store, batch_lines=1000)
+    assert loader.load([str(logs)]).records == 3000
+    assert loader.inserts == 3 < files
+    assert _stored(store_client, store) == _expected(logs)
+
+
+def test_an_interrupted_batch_waits_for_all_its_files(store_client: Any, store: str, logs: Path,
+                                                      tmp_path: Path) -> None:
+    """A killed batch whose files are not all given again is held (not half-sent), then completed once."""
+    with pytest.raises(_Killed):
+        _DyingLoader(store_client, store, at=4).load([str(logs)])  # killed at the insert of a two-file batch
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    second = sorted(p for p in logs.iterdir() if p.name.startswith("market-data"))[1]
+    shutil.copy(second, alone / second.name)
+    partial = Loader(store_client, store).load([str(alone)])
+    assert (partial.records, partial.held) == (0, [str(alone / second.name)])
+    Loader(store_client, store).load([str(logs)])
     assert _stored(store_client, store) == _expected(logs)
 
 
