@@ -30,7 +30,7 @@ from benchmarks.record_generator import DEFAULT_START, SERVICES, generate_record
 GIB = 1 << 30
 ANCHOR = """
 import duckdb, sys
-from tools.log_analyzer.schema import columns_literal
+from crypto_observability.log_analyzer.schema import columns_literal
 files = sys.argv[1:]
 typed = columns_literal().replace("'timestamp': 'VARCHAR'", "'timestamp': 'TIMESTAMP'")  # one fixed format, typed
 con = duckdb.connect(config={"memory_limit": "1GB"})
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(str(p) for p in data.iterdir())
     py = sys.executable
     cache = args.workdir / "cache"
-    cli = [py, "-m", "tools.log_analyzer"]
+    cli = [py, "-m", "crypto_observability.log_analyzer"]
     rows: dict[str, Row] = {}
     rows["anchor: duckdb raw read + aggregate"] = measure([py, "-c", ANCHOR, *files], repeat)
     report = [*cli, "report", str(data), "--format", "json", "--cache-dir", str(cache)]

@@ -41,10 +41,10 @@ SKIPPED = "report from the store: skipped (load_store not available)"
 LOAD = """
 import sys, time
 import orjson
-from tools.log_analyzer.store.connection import connect, parse_store_url
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import migrate
-from tools.log_analyzer.store.status import store_status
+from crypto_observability.log_analyzer.store.connection import connect, parse_store_url
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.store.status import store_status
 address = parse_store_url(sys.argv[1])
 client = connect(address)
 migrate(client, address.database)
@@ -59,8 +59,8 @@ FILE_REPORT = """
 import sys, time
 from pathlib import Path
 import orjson
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import load
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.engine import load
 cache = Path(sys.argv[2]) if sys.argv[2] != "-" else None
 start = time.perf_counter()
 ds = load([sys.argv[1]], cache_dir=cache)
@@ -73,7 +73,7 @@ STORE_REPORT = """
 import sys, time
 import orjson
 import clickhouse_connect  # imported before the clock starts, as the file road's engine is
-from tools.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.dashboard import build_dashboard
 from benchmarks.bench_clickhouse import _store_dataset
 times = []
 for _ in range(2):  # cold: this process opens the store; warm: the same question again
@@ -91,7 +91,7 @@ print(orjson.dumps({"cold": times[0], "warm": times[1]}).decode())
 STORE_LOOKUP = """
 import sys, time, statistics
 import orjson
-from tools.log_analyzer.store.connection import connect, parse_store_url
+from crypto_observability.log_analyzer.store.connection import connect, parse_store_url
 address = parse_store_url(sys.argv[1])
 client = connect(address)
 client.query("SELECT 1")  # the engine is up: time the question, not the start
@@ -107,10 +107,10 @@ print(orjson.dumps({"cold": times[0], "warm": statistics.median(times[1:]), "row
 FILE_TRACE = """
 import sys, time
 import orjson
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.search_files import SearchOptions, read_records, search
-from tools.log_analyzer.search_query import SearchQuery
-from tools.log_analyzer.trace import build_trace, step_from_record
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.search_files import SearchOptions, read_records, search
+from crypto_observability.log_analyzer.search_query import SearchQuery
+from crypto_observability.log_analyzer.trace import build_trace, step_from_record
 start = time.perf_counter()
 query = SearchQuery.parse(Filters(), request_ids=[sys.argv[2]])
 records = list(read_records(search([sys.argv[1]], query, SearchOptions(cache_dir=None))))
@@ -122,7 +122,7 @@ print(orjson.dumps({"seconds": time.perf_counter() - start, "rows": len(records)
 def _store_dataset(url: str) -> Any:
     """Return the Dataset the store computes (``load_store``), or None, saying so, where that is not built yet."""
     try:
-        from tools.log_analyzer.store.dataset import load_store
+        from crypto_observability.log_analyzer.store.dataset import load_store
     except ImportError:
         print(SKIPPED)
         return None

@@ -35,12 +35,12 @@ async def _batch(call: Any, n: int) -> tuple[float, float]:
 
 async def run(exchange_id: str, rounds: int, per_round: int, log_dir: Path) -> dict[str, list[float]]:
     """Alternate unwrapped and wrapped batches of fetch_ticker; return per-round medians and CPU."""
+    from crypto_observability.shared.exchange_logger import ExchangeLogger
+    from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
+    from crypto_observability.shared.settings import LogSettings
+    from crypto_observability.shared.structured_logger import create_structured_logger
     from services.exchange_simulator import SimulatorServer
     from services.exchange_simulator.client import make_exchange
-    from services.shared.exchange_logger import ExchangeLogger
-    from services.shared.logging_config import ensure_pipeline, shutdown_logging
-    from services.shared.settings import LogSettings
-    from services.shared.structured_logger import create_structured_logger
 
     settings = LogSettings(log_dir=log_dir, console=False, file=True, monitoring=True, environment="production",
                            git_commit="bench000", max_bytes=1 << 40, user_salt="bench")

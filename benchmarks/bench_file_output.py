@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
-from services.shared.file_output import RotatingFileOutput
+from crypto_observability.shared.file_output import RotatingFileOutput
 
 MAX_BYTES = 4 * 1024 * 1024
 BACKUP_COUNT = 5

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._timing import table
-from services.shared import _rotation
-from tools.log_monitor.follower import Follower
+from crypto_observability.log_monitor.follower import Follower
+from crypto_observability.shared import _rotation
 
 BYTE_BUDGETS = (None, None, 300, 4096)  # per poll: the monitor bounds each batch's bytes like this
 _ID = re.compile(rb"\b(?P<id>[a-z]+-\d+-\d+)\b")
@@ -77,8 +77,8 @@ class RaceResult:
 
 def _lib_writer(root: str, proc: int, lines: int, pace: float) -> None:
     """Log `lines` records through the project's library with 1 KB files (a forked child)."""
-    from services.shared.logging_config import setup_service_logging, shutdown_logging
-    from services.shared.settings import LogSettings
+    from crypto_observability.shared.logging_config import setup_service_logging, shutdown_logging
+    from crypto_observability.shared.settings import LogSettings
 
     settings = LogSettings(
         log_dir=Path(root), console=False, monitoring=False, max_bytes=1024, max_age_s=None, backup_count=10**6

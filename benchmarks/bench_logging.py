@@ -21,9 +21,9 @@ CONTEXT = {"symbol": "BTC-USDT", "exchanges_count": 6, "response_time_ms": 1234.
 
 def ours(tmp: Path, n: int) -> tuple[Cost, Cost, Cost, Cost, Cost]:
     """(event, dropped debug, stdlib record, timed() block, the event timed() logs) through our pipeline."""
-    from services.shared.logging_config import ensure_pipeline, shutdown_logging
-    from services.shared.settings import LogSettings
-    from services.shared.structured_logger import create_structured_logger
+    from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
+    from crypto_observability.shared.settings import LogSettings
+    from crypto_observability.shared.structured_logger import create_structured_logger
 
     settings = LogSettings(log_dir=tmp / "ours", console=False, file=True, monitoring=True,
                            environment="production", git_commit="c182b71f", max_bytes=1 << 40, user_salt="bench")

@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 import orjson
 import yaml
 
-from tools.log_monitor import config as c
-from tools.log_monitor.config import load_config, parse_config
-from tools.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor import config as c
+from crypto_observability.log_monitor.config import load_config, parse_config
+from crypto_observability.log_monitor.monitor import Monitor
 
 
 def _records(n: int, now: float) -> bytes:
@@ -85,7 +85,7 @@ def throughput(n: int, root: Path) -> Throughput:
 
 class _Null:
     def send(self, notification: dict[str, Any]) -> Any:
-        from tools.log_monitor.notifiers import DeliveryResult
+        from crypto_observability.log_monitor.notifiers import DeliveryResult
 
         return DeliveryResult(True)
 
@@ -164,10 +164,10 @@ def soak(fingerprints: int, per_step: int, root: Path, every: int) -> Iterator[S
     """
     import psutil
 
-    from tools.log_monitor.engine import Engine
-    from tools.log_monitor.records import TS_KEY, Batch
-    from tools.log_monitor.rules_logs import NewFingerprintRule
-    from tools.log_monitor.store import Store
+    from crypto_observability.log_monitor.engine import Engine
+    from crypto_observability.log_monitor.records import TS_KEY, Batch
+    from crypto_observability.log_monitor.rules_logs import NewFingerprintRule
+    from crypto_observability.log_monitor.store import Store
 
     rules = [{"name": "new", "type": "new_fingerprint", "hold": SOAK_HOLD_S}]
     cfg = parse_config({"sources": ["x"], "rules": rules, "resolved_retention": SOAK_RETENTION_S})
@@ -311,7 +311,7 @@ def compare_trees(others: list[Path], n: int, runs: int) -> None:
 
 def run_soak(total: int, per_step: int = 1_000) -> None:
     """Print a checkpoint row every tenth (at most every 100,000), then the verdict."""
-    from tools.log_monitor.engine import MAX_CLOSED
+    from crypto_observability.log_monitor.engine import MAX_CLOSED
 
     every = min(100_000, max(per_step, total // 10 // per_step * per_step))
     print(f"\nsoak: {total:,} distinct error fingerprints, {per_step:,} a second", end=" ")

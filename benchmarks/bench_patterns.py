@@ -39,7 +39,7 @@ import psutil
 
 from benchmarks._timing import table
 from benchmarks.error_corpus import crypto_error_corpus
-from tools.log_analyzer.patterns import MAX_VALUES, SIMILARITY, TemplateMiner, mine_templates
+from crypto_observability.log_analyzer.patterns import MAX_VALUES, SIMILARITY, TemplateMiner, mine_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "loghub2k"

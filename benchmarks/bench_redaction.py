@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._timing import table
-from services.shared.redaction import Redactor
+from crypto_observability.shared.redaction import Redactor
 
 SEED_CONTEXT = {"symbol": "BTC-USDT", "exchanges_count": 6, "response_time_ms": 1234.5,
                 "total_oi_usd": 1500000000, "exchange": "binance"}  # fmt: skip

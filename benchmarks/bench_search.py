@@ -81,7 +81,7 @@ def bench(records: int, repeat: int, workdir: Path) -> dict[str, Row]:
           f"prepared in {time.perf_counter() - t0:.1f} s); {repeat} run(s) per row, median shown")
     files = " ".join(shlex.quote(str(p)) for p in sorted(data.iterdir()))
     cache = workdir / f"search-cache-{records}"
-    cli = [sys.executable, "-m", "tools.log_analyzer"]
+    cli = [sys.executable, "-m", "crypto_observability.log_analyzer"]
     rid = pick_request_id(data)
     rows: dict[str, Row] = {}
 

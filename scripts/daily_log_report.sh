@@ -31,12 +31,12 @@ while [[ $# -gt 0 ]]; do
     *) die_usage "unknown argument '$1'" ;;
   esac
 done
-# --since speaks log-analyzer's own grammar (services/shared/durations.py, or ISO 8601): checked before anything is written
+# --since speaks log-analyzer's own grammar (crypto_observability/shared/durations.py, or ISO 8601): checked before anything is written
 why="$(PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$(python_cmd)" -c '
 import sys
 from datetime import UTC, datetime
-from tools.log_analyzer.errors_base import OptionError
-from tools.log_analyzer.filters import parse_time
+from crypto_observability.log_analyzer.errors_base import OptionError
+from crypto_observability.log_analyzer.filters import parse_time
 try:
     parse_time(sys.argv[1], datetime.now(UTC))
 except OptionError as exc:

@@ -40,9 +40,9 @@ for service in "${services[@]}"; do
 import json, logging, os, secrets, sys
 from pathlib import Path
 
-from services.shared.context import bind_context
-from services.shared.logging_config import setup_service_logging, shutdown_logging
-from services.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.context import bind_context
+from crypto_observability.shared.logging_config import setup_service_logging, shutdown_logging
+from crypto_observability.shared.structured_logger import create_structured_logger
 
 service = sys.argv[1]
 marker = "selftest-" + secrets.token_hex(4)

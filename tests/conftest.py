@@ -24,8 +24,8 @@ def _remove_session_log_dir() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
     """Leave no pipeline, root handler or bound context behind for the next test."""
-    from services.shared.context import clear_context
-    from services.shared.logging_config import shutdown_logging
+    from crypto_observability.shared.context import clear_context
+    from crypto_observability.shared.logging_config import shutdown_logging
 
     clear_context()
     yield
@@ -40,7 +40,7 @@ def chdb_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     chDB runs one data directory per process, so every test that needs the engine shares this one.
     """
     pytest.importorskip("chdb", reason="the [chdb] extra is not installed")
-    from tools.log_analyzer.store.connection import connect, parse_store_url
+    from crypto_observability.log_analyzer.store.connection import connect, parse_store_url
 
     path = tmp_path_factory.mktemp("chdb")
     client = connect(parse_store_url(f"chdb://{path}"))

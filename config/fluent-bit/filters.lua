@@ -6,7 +6,7 @@
 --   2. service and timestamp are filled in when missing (from the tag "logs.<service>" and the
 --      record time), because the routing rules read them;
 --   3. level is normalised to DEBUG | INFO | WARNING | ERROR | CRITICAL (warn, err, fatal, ...);
---   4. secrets are masked as "***", a second line of defence behind services.shared.redaction:
+--   4. secrets are masked as "***", a second line of defence behind crypto_observability.shared.redaction:
 --      values under secret-looking keys (password, api_key, X-MBX-APIKEY, *token, signature, db_pass, ...;
 --      not token="ETH" nor password_changed_at),
 --      Telegram bot tokens anywhere in a string ("/bot123:AA...", "123456:AA..."), Bearer/Basic/Digest
@@ -16,7 +16,7 @@
 
 local MASK = "***"
 local MAX_DEPTH = 12
--- A string longer than this is cut (after redaction, with a marker), as services.shared.redaction cuts
+-- A string longer than this is cut (after redaction, with a marker), as crypto_observability.shared.redaction cuts
 -- fields: every pattern then reads a bounded input, so one 1 MB message costs what 64 kB costs.
 local MAX_CHARS = 65536
 local LOOKAHEAD = 4096  -- read past the cut so a secret straddling it is still masked
@@ -30,7 +30,7 @@ local LEVELS = {
   emerg = "CRITICAL", panic = "CRITICAL",
 }
 
--- Key rules, as services/shared/_redaction_patterns.py (tests/deploy check that both agree): a name
+-- Key rules, as crypto_observability/shared/_redaction_patterns.py (tests/deploy check that both agree): a name
 -- is split into words (snake, kebab, camelCase); a secret word (db_pass, x-auth, wallet_seed, sig) or a
 -- secret stem (password, apikey, ...) makes it secret, unless its last word only describes the secret
 -- (password_changed_at, credentials_path); "token" with an asset qualifier (token, base_token) keeps a

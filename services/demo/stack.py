@@ -82,6 +82,6 @@ def start_stack(group: ProcessGroup, *, monitor_config: Path | None = None, moni
     children = {"exchange-simulator": exchanges, "telegram-simulator": telegram, "market-data": market,
                 "telegram-bot": bot}
     if monitor_config is not None:
-        children["log-monitor"] = group.start("log-monitor", "tools.log_monitor", "run", "--config",
+        children["log-monitor"] = group.start("log-monitor", "crypto_observability.log_monitor", "run", "--config",
                                               str(monitor_config), env=monitor_env)
     return Stack(exchange_url, telegram_url, market_url, children)

@@ -5,7 +5,7 @@ Run it with `python -m services.exchange_simulator --port N`, or in-process with
 (the client module imports ccxt; this package's core does not).
 """
 
-from services.shared.testing import FakeClock
+from crypto_observability.shared.testing import FakeClock
 
 from .faults import KINDS, Fault, FaultError
 from .instruments import COINS, VENUES

@@ -10,10 +10,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.shared.asgi import RequestLoggingMiddleware
-from services.shared.config_event import log_config_loaded
-from services.shared.context import get_context
-from services.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.asgi import RequestLoggingMiddleware
+from crypto_observability.shared.config_event import log_config_loaded
+from crypto_observability.shared.context import get_context
+from crypto_observability.shared.structured_logger import create_structured_logger
 
 from .cache import TTLCache
 from .config import MarketDataSettings

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.shared.settings import ConfigError
+from crypto_observability.shared.settings import ConfigError
 
 SUPPORTED_EXCHANGES = ("binanceusdm", "bybit", "okx")
 

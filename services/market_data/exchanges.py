@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.shared.exchange_logger import error_type
+from crypto_observability.shared.exchange_logger import error_type
 
 from .config import MarketDataSettings
 

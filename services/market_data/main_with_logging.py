@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from services.shared.logging_config import setup_service_logging, uvicorn_log_config
+from crypto_observability.shared.logging_config import setup_service_logging, uvicorn_log_config
 
 from .app import create_app
 from .config import MarketDataSettings

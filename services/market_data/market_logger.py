@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from services.shared.errors import error_info
-from services.shared.exchange_logger import ExchangeLogger, LoggedExchange, error_type
-from services.shared.structured_logger import StructuredLogger, create_structured_logger
+from crypto_observability.shared.errors import error_info
+from crypto_observability.shared.exchange_logger import ExchangeLogger, LoggedExchange, error_type
+from crypto_observability.shared.structured_logger import StructuredLogger, create_structured_logger
 
 from .symbols import UnknownSymbol, harmonise
 

@@ -19,9 +19,9 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from services.shared.context import bind_context, bound_context, clear_context
-from services.shared.errors import classify, error_info
-from services.shared.structured_logger import StructuredLogger, create_structured_logger
+from crypto_observability.shared.context import bind_context, bound_context, clear_context
+from crypto_observability.shared.errors import classify, error_info
+from crypto_observability.shared.structured_logger import StructuredLogger, create_structured_logger
 
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
 __all__ = ["BotLogger", "CommandTimer", "RateLimiter", "normalise_command"]

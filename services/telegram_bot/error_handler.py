@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
-from services.shared.errors import classify
+from crypto_observability.shared.errors import classify
 
 from .events import BotEvents
 from .gate import command_of

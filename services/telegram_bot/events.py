@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from logging import INFO, WARNING
 
-from services.shared.structured_logger import StructuredLogger, create_structured_logger
+from crypto_observability.shared.structured_logger import StructuredLogger, create_structured_logger
 
 from .bot_logger import BotLogger, CommandTimer, RateLimiter
 

@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from services.shared.context import bind_context, clear_context
+from crypto_observability.shared.context import bind_context, clear_context
 
 from .events import BotEvents, RateLimiter
 

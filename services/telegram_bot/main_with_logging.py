@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import sys
 
-from services.shared.logging_config import setup_service_logging
-from services.shared.settings import ConfigError
+from crypto_observability.shared.logging_config import setup_service_logging
+from crypto_observability.shared.settings import ConfigError
 
 from .runner import run_bot
 from .settings import BotSettings

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from services.shared.context import get_context
-from services.shared.errors import classify
+from crypto_observability.shared.context import get_context
+from crypto_observability.shared.errors import classify
 
 from .events import BotEvents
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from telegram import Update
 
-from services.shared.config_event import log_config_loaded
+from crypto_observability.shared.config_event import log_config_loaded
 
 from .application import build_application, close_application
 from .events import BotEvents

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from services.shared.settings import ConfigError
+from crypto_observability.shared.settings import ConfigError
 
 MODES = ("polling", "webhook")
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")

@@ -17,7 +17,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from services.shared.context import clear_context
+from crypto_observability.shared.context import clear_context
 
 from .events import BotEvents
 

@@ -11,14 +11,14 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from services.shared.durations import GRAMMAR, parse_duration
+from crypto_observability.shared.durations import GRAMMAR, parse_duration
 
 from .simulator import DEFAULT_TOKEN, TelegramSimulator
 from .traffic import TrafficReport, make_users
 
 
 def positive_duration(text: str) -> float:
-    """An option's duration in the project's one grammar (services.shared.durations: 500ms, 60s, 1h30m), above 0."""
+    """An option's duration in the project's one grammar (crypto_observability.shared.durations: 500ms, 60s, 1h30m), above 0."""
     try:
         seconds = parse_duration(text)
     except ValueError as exc:

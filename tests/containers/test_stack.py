@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tools.log_monitor.testing import WebhookReceiver
+from crypto_observability.log_monitor.testing import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTAINERS_CONF = ROOT / "docker" / "podman" / "containers.conf"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.shared.redaction import Redactor
+from crypto_observability.shared.redaction import Redactor
 from tests.services.shared import redaction_families as corpus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,7 +214,7 @@ def _key_cases() -> list[tuple[str, str]]:
 
 
 def test_lua_key_rules_agree_with_the_library(lua_filter: Any) -> None:
-    """The Lua filter masks a context value exactly when services.shared.redaction does (one rule set)."""
+    """The Lua filter masks a context value exactly when crypto_observability.shared.redaction does (one rule set)."""
     library = Redactor(user_salt="agree")
     disagree = []
     for key, value in _key_cases():

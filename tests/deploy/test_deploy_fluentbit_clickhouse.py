@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
-from tools.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.store.migrations import migrate
 
 
 def _record(level: str, message: str) -> dict[str, Any]:

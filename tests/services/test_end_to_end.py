@@ -16,10 +16,10 @@ import httpx
 import orjson
 import pytest
 
+from crypto_observability.shared.testing import validate_record
 from services.demo.processes import ProcessGroup
 from services.demo.stack import DEMO_TOKEN, MEMBERS, STRANGERS, Stack, start_stack
 from services.demo.summary import raw_ids_in
-from services.shared.testing import validate_record
 
 SALT = "e2e-salt-not-a-real-secret"
 pytestmark = pytest.mark.slow

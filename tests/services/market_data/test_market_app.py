@@ -11,11 +11,11 @@ import httpx
 import pytest
 import uvicorn
 
+from crypto_observability.shared.settings import ConfigError
+from crypto_observability.shared.testing import CapturedLogs, capture_logs, validate_record
 from services.exchange_simulator import SimulatorServer
 from services.market_data.app import create_app
 from services.market_data.config import MarketDataSettings
-from services.shared.settings import ConfigError
-from services.shared.testing import CapturedLogs, capture_logs, validate_record
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from crypto_observability.shared.config_event import config_hash, log_config_loaded
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
 from services.market_data.cache import TTLCache
 from services.market_data.config import MarketDataSettings
 from services.market_data.heartbeat import Heartbeat
 from services.market_data.market_logger import MarketLogger
-from services.shared.config_event import config_hash, log_config_loaded
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
 
 
 async def _value() -> int:

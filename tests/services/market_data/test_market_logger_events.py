@@ -10,10 +10,10 @@ import ccxt
 import numpy as np
 import pytest
 
+from crypto_observability.shared.testing import capture_logs, validate_record
 from services.exchange_simulator import VENUES, FakeClock, SimulatorServer
 from services.exchange_simulator.client import make_exchange
 from services.market_data.market_logger import MarketLogger
-from services.shared.testing import capture_logs, validate_record
 
 BTC = "BTC/USDT:USDT"
 

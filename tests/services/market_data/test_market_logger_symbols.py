@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crypto_observability.shared.testing import capture_logs, validate_record
 from services.market_data.market_logger import MarketLogger
 from services.market_data.symbols import UnknownSymbol, harmonise, to_ccxt_perpetual
-from services.shared.testing import capture_logs, validate_record
 
 SPELLINGS = [
     ("BTC/USDT", "BTC-USDT"), ("BTCUSDT", "BTC-USDT"), ("btcusdt", "BTC-USDT"), ("BTC-USDT-SWAP", "BTC-USDT"),

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from crypto_observability.shared.testing import CapturedLogs, FakeClock, capture_logs
 from services.exchange_simulator import SimulatorServer
-from services.shared.testing import CapturedLogs, FakeClock, capture_logs
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from services.shared.redaction import Redactor
+from crypto_observability.shared.redaction import Redactor
 
 try:
-    from services.shared.redaction import secrets_from_environment
+    from crypto_observability.shared.redaction import secrets_from_environment
 except ImportError:  # before redaction owned it (for the "before" count)
-    from services.shared.pipeline import secrets_from_environment  # type: ignore[attr-defined,no-redef]
+    from crypto_observability.shared.pipeline import secrets_from_environment  # type: ignore[attr-defined,no-redef]
 
 
 class Case(NamedTuple):

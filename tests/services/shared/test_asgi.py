@@ -10,10 +10,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from services.shared.asgi import RequestLoggingMiddleware
-from services.shared.context import get_context
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs, validate_record
+from crypto_observability.shared.asgi import RequestLoggingMiddleware
+from crypto_observability.shared.context import get_context
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs, validate_record
 
 
 def make_app() -> FastAPI:

@@ -11,14 +11,14 @@ from typing import Any
 import orjson
 import pytest
 
-from services.shared.logging_config import ensure_pipeline, setup_service_logging, shutdown_logging
-from services.shared.metadata import Metadata
-from services.shared.redaction import Redactor
-from services.shared.render import Entry, RecordBuilder
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
-from services.shared.writer import LogWriter, Reporter
+from crypto_observability.shared.logging_config import ensure_pipeline, setup_service_logging, shutdown_logging
+from crypto_observability.shared.metadata import Metadata
+from crypto_observability.shared.redaction import Redactor
+from crypto_observability.shared.render import Entry, RecordBuilder
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
+from crypto_observability.shared.writer import LogWriter, Reporter
 
 
 class _WriteOnly:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from services.shared.console import render_console
-from services.shared.logging_config import ensure_pipeline, shutdown_logging
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.console import render_console
+from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
 
 RECORD = {"timestamp": "2025-01-15T10:30:00.123Z", "service": "market-data", "module": "oi", "level": "ERROR",
           "message": "OI aggregation failed", "context": {"symbol": "BTC-USDT", "exchanges_count": 6},

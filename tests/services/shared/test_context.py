@@ -6,7 +6,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from services.shared.context import (
+from crypto_observability.shared.context import (
     bind_context,
     bound_context,
     clear_context,

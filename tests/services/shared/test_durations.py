@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.shared.durations import parse_duration
-from services.shared.settings import ConfigError, LogSettings
+from crypto_observability.log_analyzer.errors_base import OptionError
+from crypto_observability.log_analyzer.filters import parse_time
+from crypto_observability.log_monitor.config import parse_duration as monitor_duration
+from crypto_observability.shared.durations import parse_duration
+from crypto_observability.shared.settings import ConfigError, LogSettings
 from services.telegram_simulator.cli import positive_duration
-from tools.log_analyzer.errors_base import OptionError
-from tools.log_analyzer.filters import parse_time
-from tools.log_monitor.config import parse_duration as monitor_duration
 
 CASES = [("500ms", 0.5), ("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("1w", 604800),
          ("2d12h", 216000), ("1.5h", 5400), ("90", 90), ("1H", 3600), (" 1h 30m ", 5400), ("1m500ms", 60.5)]

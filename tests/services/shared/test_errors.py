@@ -7,7 +7,7 @@ import httpx
 import pytest
 import telegram.error
 
-from services.shared.errors import classify, error_info, fingerprint, message_template
+from crypto_observability.shared.errors import classify, error_info, fingerprint, message_template
 
 
 @pytest.mark.parametrize(("exc", "expected"), [

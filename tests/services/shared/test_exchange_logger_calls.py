@@ -8,11 +8,11 @@ from typing import Any
 import ccxt
 import pytest
 
+from crypto_observability.shared.exchange_logger import ExchangeLogger, error_type
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import validate_record
 from services.exchange_simulator import FakeClock, SimulatorServer
 from services.exchange_simulator.client import make_exchange
-from services.shared.exchange_logger import ExchangeLogger, error_type
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import validate_record
 
 BTC = "BTC/USDT:USDT"
 

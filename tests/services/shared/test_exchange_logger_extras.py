@@ -7,11 +7,11 @@ from typing import Any
 import ccxt
 import pytest
 
+from crypto_observability.shared.exchange_logger import ExchangeLogger
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs, validate_record
 from services.exchange_simulator.client import make_exchange
-from services.shared.exchange_logger import ExchangeLogger
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs, validate_record
 
 BTC = "BTC/USDT:USDT"
 

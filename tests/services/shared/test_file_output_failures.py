@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.shared import _rotation
-from services.shared.file_output import RotatingFileOutput
+from crypto_observability.shared import _rotation
+from crypto_observability.shared.file_output import RotatingFileOutput
 
 T0 = 1_736_937_000.0
 

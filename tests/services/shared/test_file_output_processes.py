@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.shared import _rotation
-from services.shared.file_output import RotatingFileOutput
+from crypto_observability.shared import _rotation
+from crypto_observability.shared.file_output import RotatingFileOutput
 
 PROCESSES = 4
 LINES = 50_000

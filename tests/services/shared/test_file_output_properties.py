@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.shared import _rotation
-from services.shared.file_output import RotatingFileOutput, rotated_sort_key
+from crypto_observability.shared import _rotation
+from crypto_observability.shared.file_output import RotatingFileOutput, rotated_sort_key
 
 T0 = 1_736_937_000.0
 ROTATED = re.compile(r"svc\.log\.\d{8}T\d{6}\.\d{3}Z(-[1-9]\d*)?\.gz\Z")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from services.shared import _rotation
-from services.shared.file_output import RotatingFileOutput, rotated_name
+from crypto_observability.shared import _rotation
+from crypto_observability.shared.file_output import RotatingFileOutput, rotated_name
 
 T0 = 1_736_937_000.0  # 2025-01-15T10:30:00Z
 NAME = re.compile(r"svc\.log\.\d{8}T\d{6}\.\d{3}Z(-\d+)?\.gz\Z")

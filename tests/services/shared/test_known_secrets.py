@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
-from services.shared.logging_config import setup_service_logging
-from services.shared.redaction import secrets_from_environment
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
+from crypto_observability.shared.logging_config import setup_service_logging
+from crypto_observability.shared.redaction import secrets_from_environment
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
 
 SHORT_TOKEN = "123456789:TEST-TOKEN-short-24chars"  # too short for the generic Telegram-token pattern
 EXCHANGE_KEY = "Zq8rT2vX9wK4mN7pL1sD3fG6hJ0"

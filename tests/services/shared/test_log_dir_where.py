@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = """
 import os, sys
-from services.shared.logging_config import setup_service_logging, shutdown_logging
-from services.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.logging_config import setup_service_logging, shutdown_logging
+from crypto_observability.shared.structured_logger import create_structured_logger
 logger = setup_service_logging("svc", "mod")
 slog = create_structured_logger("svc", "mod")
 print(sorted(os.listdir(".")))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 
-from services.shared.logging_config import ensure_pipeline, shutdown_logging
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
 
 
 def _child(worker: int) -> None:

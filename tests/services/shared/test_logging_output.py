@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from services.shared.testing import validate_record
+from crypto_observability.shared.testing import validate_record
 
 ROOT = Path(__file__).resolve().parents[3]
 BOT_TOKEN = "7351234567:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
@@ -40,7 +40,7 @@ def test_everything_logged_is_on_disk_at_normal_exit_with_safe_permissions(tmp_p
     """50,000 queued events are all written by exit; files 0640 in a 0750 directory."""
     log_dir = tmp_path / "nested" / "logs"
     _run("""
-        from services.shared.structured_logger import create_structured_logger
+        from crypto_observability.shared.structured_logger import create_structured_logger
         slog = create_structured_logger("market-data", "bulk")
         for i in range(50_000):
             slog.info("tick", seq=i, symbol="BTC-USDT")
@@ -65,7 +65,7 @@ def test_sigterm_flushes_the_backlog(tmp_path: Path, where: str) -> None:
     (a framework's start-up hook or a notebook may set up off the main thread)."""
     code = textwrap.dedent("""
         import sys, threading, time
-        from services.shared.structured_logger import create_structured_logger
+        from crypto_observability.shared.structured_logger import create_structured_logger
         {setup}
         for i in range(150_000):
             slog.info("tick", seq=i)
@@ -88,7 +88,7 @@ def test_httpx_and_ccxt_never_leak_the_bot_token_or_exchange_keys(tmp_path: Path
         import asyncio, logging
         from aiohttp import web
         import ccxt.async_support as ccxt, httpx
-        from services.shared.logging_config import setup_service_logging
+        from crypto_observability.shared.logging_config import setup_service_logging
 
         setup_service_logging("market-data", "leak_check")
 
@@ -144,7 +144,7 @@ def test_uvicorn_logs_come_out_as_our_record(tmp_path: Path) -> None:
     port = _free_port()
     code = f"""
         import uvicorn
-        from services.shared.logging_config import uvicorn_log_config
+        from crypto_observability.shared.logging_config import uvicorn_log_config
 
         async def app(scope, receive, send):
             if scope["type"] != "http":
@@ -189,7 +189,7 @@ def test_uvicorn_log_config_follows_log_level(tmp_path: Path, level: str, expect
     """market-data's own start-up (setup, then uvicorn_log_config()) honours LOG_LEVEL for uvicorn and libraries."""
     _run("""
         import logging.config
-        from services.shared.logging_config import setup_service_logging, uvicorn_log_config
+        from crypto_observability.shared.logging_config import setup_service_logging, uvicorn_log_config
         setup_service_logging("market-data", "main")
         logging.config.dictConfig(uvicorn_log_config("market-data"))
         logging.getLogger("uvicorn.error").info("Uvicorn running")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.shared.metadata import detect_container, read_git_commit
+from crypto_observability.shared.metadata import detect_container, read_git_commit
 
 SHA = "c182b71fab0123456789abcdef0123456789abcd"
 

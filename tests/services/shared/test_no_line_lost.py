@@ -18,16 +18,16 @@ from typing import Any
 import orjson
 import pytest
 
-from services.shared import _rotation
-from services.shared.file_output import RotatingFileOutput
-from services.shared.logging_config import ensure_pipeline, setup_service_logging, shutdown_logging
-from services.shared.metadata import Metadata
-from services.shared.redaction import Redactor
-from services.shared.render import Entry, RecordBuilder
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import FakeClock, capture_logs
-from services.shared.writer import LogWriter, Reporter
+from crypto_observability.shared import _rotation
+from crypto_observability.shared.file_output import RotatingFileOutput
+from crypto_observability.shared.logging_config import ensure_pipeline, setup_service_logging, shutdown_logging
+from crypto_observability.shared.metadata import Metadata
+from crypto_observability.shared.redaction import Redactor
+from crypto_observability.shared.render import Entry, RecordBuilder
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import FakeClock, capture_logs
+from crypto_observability.shared.writer import LogWriter, Reporter
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -204,7 +204,7 @@ def test_compression_left_by_a_killed_process_is_finished_at_the_next_start(tmp_
 def test_compression_in_flight_at_exit_is_finished(tmp_path: Path) -> None:
     """A process that rotates and exits at once leaves every rotated file compressed, no scratch file."""
     done = _run("""
-        from services.shared.structured_logger import create_structured_logger
+        from crypto_observability.shared.structured_logger import create_structured_logger
         slog = create_structured_logger("market-data", "bulk")
         for i in range(20_000):
             slog.info("tick " + "x" * 200, seq=i)
@@ -218,7 +218,7 @@ def test_compression_in_flight_at_exit_is_finished(tmp_path: Path) -> None:
 
 CHILDREN = """
     import multiprocessing, os, sys
-    from services.shared.structured_logger import create_structured_logger
+    from crypto_observability.shared.structured_logger import create_structured_logger
 
     def work(worker):
         slog = create_structured_logger("market-data", "worker")
@@ -281,7 +281,7 @@ def test_the_exception_that_ends_a_process_is_logged_and_the_previous_hook_still
         def previous(exc_type, exc, tb):
             print("previous hook saw", exc_type.__name__, file=sys.stderr)
         sys.excepthook = previous
-        from services.shared.structured_logger import create_structured_logger
+        from crypto_observability.shared.structured_logger import create_structured_logger
         create_structured_logger("market-data", "main").info("starting")
         raise RuntimeError("boom at start-up")
     """, tmp_path)

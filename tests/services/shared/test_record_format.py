@@ -12,12 +12,12 @@ import re
 import numpy as np
 import orjson
 
-from services.shared.context import bound_context
-from services.shared.logging_config import setup_service_logging
-from services.shared.settings import LogSettings
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
-from services.shared.testing import validate_record as assert_valid_record
+from crypto_observability.shared.context import bound_context
+from crypto_observability.shared.logging_config import setup_service_logging
+from crypto_observability.shared.settings import LogSettings
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
+from crypto_observability.shared.testing import validate_record as assert_valid_record
 
 SEED_CONTEXT = {"symbol": "BTC-USDT", "exchanges_count": 6, "response_time_ms": 1234, "total_oi_usd": 1500000000}
 WITH_SAMPLER = LogSettings(monitoring=True, environment="development", git_commit="c182b71f")

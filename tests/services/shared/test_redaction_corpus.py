@@ -8,7 +8,7 @@ import re
 import orjson
 import pytest
 
-from services.shared.redaction import CIRCULAR, MASK, REDACTION_FAILED, TOO_DEEP, Redactor
+from crypto_observability.shared.redaction import CIRCULAR, MASK, REDACTION_FAILED, TOO_DEEP, Redactor
 
 BINANCE_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 BINANCE_SIG = "8ea6ea05f54303eee4b285918520e5324790feb619dc57ce5e5f635007b5f7e1"

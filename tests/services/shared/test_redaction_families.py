@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.shared._redaction_patterns import METADATA_WORDS
-from services.shared.logging_config import setup_service_logging
-from services.shared.redaction import MASK, Redactor, secrets_from_environment
-from services.shared.testing import capture_logs
+from crypto_observability.shared._redaction_patterns import METADATA_WORDS
+from crypto_observability.shared.logging_config import setup_service_logging
+from crypto_observability.shared.redaction import MASK, Redactor, secrets_from_environment
+from crypto_observability.shared.testing import capture_logs
 from tests.services.shared import redaction_families as corpus
 
 SEARCH = settings(max_examples=80, deadline=None, derandomize=True)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from services.shared.redaction import Redactor
+from crypto_observability.shared.redaction import Redactor
 
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 API_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 import pytest
 
-from services.shared import _redaction_patterns as patterns
-from services.shared import redaction
-from services.shared.redaction import Redactor
+from crypto_observability.log_analyzer import _masking
+from crypto_observability.log_analyzer import redact as analyzer_redact
+from crypto_observability.log_monitor import _redact as monitor_redact
+from crypto_observability.shared import _redaction_patterns as patterns
+from crypto_observability.shared import redaction
+from crypto_observability.shared.redaction import Redactor
 from tests.services.shared import redaction_families as corpus
-from tools.log_analyzer import _masking
-from tools.log_analyzer import redact as analyzer_redact
-from tools.log_monitor import _redact as monitor_redact
 
 SMALL, LARGE = 256_000, 1_000_000
 FAMILIES = sorted(corpus.ADVERSARIAL_UNITS)

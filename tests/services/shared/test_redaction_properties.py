@@ -11,9 +11,9 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.shared import redaction
-from services.shared._redaction_patterns import ALL_TRIGGERS, SECRET_RE, build_secret_re, trigger_mask
-from services.shared.redaction import Redactor
+from crypto_observability.shared import redaction
+from crypto_observability.shared._redaction_patterns import ALL_TRIGGERS, SECRET_RE, build_secret_re, trigger_mask
+from crypto_observability.shared.redaction import Redactor
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REDACTOR = Redactor(user_salt="property-salt")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.shared.redaction import Redactor
+from crypto_observability.shared.redaction import Redactor
 
 REPR = ("Processing update Update(message=Message(chat=Chat(first_name='Al', id=100001, type=<ChatType.PRIVATE>), "
         "date=datetime.datetime(2026, 11, 28, 3, 10, tzinfo=datetime.timezone.utc), "

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from services.shared.redaction import MASK, Redactor
+from crypto_observability.shared.redaction import MASK, Redactor
 
 BOT_TOKEN = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw8"
 

@@ -7,9 +7,9 @@ import datetime as dt
 import orjson
 import pytest
 
-from services.shared.metadata import Metadata
-from services.shared.redaction import Redactor
-from services.shared.render import Entry, RecordBuilder, dumps, format_timestamp
+from crypto_observability.shared.metadata import Metadata
+from crypto_observability.shared.redaction import Redactor
+from crypto_observability.shared.render import Entry, RecordBuilder, dumps, format_timestamp
 
 
 def _reference_timestamp(created: float) -> str:

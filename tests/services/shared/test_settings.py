@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.shared.settings import ConfigError, LogSettings
+from crypto_observability.shared.settings import ConfigError, LogSettings
 
 VARIABLES = ["LOG_LEVEL", "LOG_DIR", "LOG_CONSOLE", "LOG_FILE", "LOG_FORMAT", "MONITORING_ENABLED",
              "LOG_MAX_BYTES", "LOG_MAX_AGE", "LOG_BACKUP_COUNT", "ENVIRONMENT", "GIT_COMMIT", "LOG_USER_SALT"]

@@ -11,8 +11,8 @@ from typing import Any
 import ccxt
 import pytest
 
-from services.shared.structured_logger import StructuredLogger, create_structured_logger
-from services.shared.testing import capture_logs, validate_record
+from crypto_observability.shared.structured_logger import StructuredLogger, create_structured_logger
+from crypto_observability.shared.testing import capture_logs, validate_record
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 BASE_METHODS = {"debug", "info", "warning", "log", "bind", "is_enabled_for"}
@@ -159,7 +159,7 @@ def service_rows() -> dict[str, list[tuple[str, str]]]:
 
 
 @pytest.mark.parametrize(("class_path", "name"), [
-    ("services.shared.exchange_logger", "ExchangeLogger"),
+    ("crypto_observability.shared.exchange_logger", "ExchangeLogger"),
     ("services.market_data.market_logger", "MarketLogger"),
     ("services.telegram_bot.bot_logger", "BotLogger"),
 ])
@@ -173,7 +173,7 @@ def test_service_loggers_are_fully_catalogued(class_path: str, name: str) -> Non
     rows = service_rows()[name]
     assert public == {method for method, _ in rows}
     root = DOCS.parents[1]
-    sources = "".join(p.read_text() for p in [*root.glob("services/shared/*exchange*.py"),
+    sources = "".join(p.read_text() for p in [*root.glob("crypto_observability/shared/*exchange*.py"),
                                                root / "services/market_data/market_logger.py",
                                                root / "services/telegram_bot/bot_logger.py"])
     for _, event in rows:

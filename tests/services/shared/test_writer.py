@@ -9,13 +9,13 @@ from types import SimpleNamespace
 
 import orjson
 
-from services.shared.logging_config import setup_service_logging
-from services.shared.metadata import Metadata
-from services.shared.redaction import Redactor
-from services.shared.render import Entry, RecordBuilder
-from services.shared.structured_logger import StructuredLogger, create_structured_logger
-from services.shared.testing import capture_logs
-from services.shared.writer import LogWriter
+from crypto_observability.shared.logging_config import setup_service_logging
+from crypto_observability.shared.metadata import Metadata
+from crypto_observability.shared.redaction import Redactor
+from crypto_observability.shared.render import Entry, RecordBuilder
+from crypto_observability.shared.structured_logger import StructuredLogger, create_structured_logger
+from crypto_observability.shared.testing import capture_logs
+from crypto_observability.shared.writer import LogWriter
 
 
 class _Buffer:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from services.shared.testing import CapturedLogs, capture_logs
+from crypto_observability.shared.testing import CapturedLogs, capture_logs
 from services.telegram_bot.runner import run_bot
 from services.telegram_bot.settings import BotSettings
 from services.telegram_simulator import SimulatedUser, TelegramSimulator

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from telegram import Update
 
-from services.shared.context import get_context
-from services.shared.testing import CapturedLogs
+from crypto_observability.shared.context import get_context
+from crypto_observability.shared.testing import CapturedLogs
 from services.telegram_bot.application import build_application
 from services.telegram_bot.settings import BotSettings
 from services.telegram_simulator import SimulatedUser, TelegramSimulator

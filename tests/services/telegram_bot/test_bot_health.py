@@ -7,7 +7,7 @@ import socket
 import httpx
 from aiohttp import web
 
-from services.shared.testing import CapturedLogs
+from crypto_observability.shared.testing import CapturedLogs
 from services.telegram_bot.events import BotEvents
 from services.telegram_bot.health import check_market_data
 

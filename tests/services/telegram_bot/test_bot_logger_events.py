@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import RetryAfter
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes
 
-from services.shared.testing import capture_logs, validate_record
+from crypto_observability.shared.testing import capture_logs, validate_record
 from services.telegram_bot.bot_logger import BotLogger, RateLimiter, normalise_command
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 

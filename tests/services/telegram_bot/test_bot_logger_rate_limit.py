@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crypto_observability.shared.testing import capture_logs, validate_record
 from services.exchange_simulator import FakeClock
-from services.shared.testing import capture_logs, validate_record
 from services.telegram_bot.bot_logger import BotLogger, RateLimiter
 
 USER = 731902468

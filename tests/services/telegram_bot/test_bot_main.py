@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.shared.testing import validate_record
+from crypto_observability.shared.testing import validate_record
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from services.shared.context import bound_context
-from services.shared.testing import CapturedLogs
+from crypto_observability.shared.context import bound_context
+from crypto_observability.shared.testing import CapturedLogs
 from services.telegram_bot.events import BotEvents
 from services.telegram_bot.market_client import (
     BadSymbol,

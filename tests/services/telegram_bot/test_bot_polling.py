@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from services.shared.testing import CapturedLogs, validate_record
+from crypto_observability.shared.testing import CapturedLogs, validate_record
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 
 RunBot = Any

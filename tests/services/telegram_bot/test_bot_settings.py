@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.shared.settings import ConfigError
+from crypto_observability.shared.settings import ConfigError
 from services.telegram_bot.settings import BotSettings
 
 TOKEN = "123456:ABC-def_ghi"

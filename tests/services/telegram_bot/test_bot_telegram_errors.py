@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.shared.testing import CapturedLogs, validate_record
+from crypto_observability.shared.testing import CapturedLogs, validate_record
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from services.shared.testing import CapturedLogs, validate_record
+from crypto_observability.shared.testing import CapturedLogs, validate_record
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
 
 SECRET = "webhook-secret_42"

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from tools.log_analyzer.engine import Dataset, load
-from tools.log_analyzer.error_patterns import analyze_errors, spike, trend
-from tools.log_analyzer.exchanges import analyze_exchanges
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.health import analyze_health, combine
-from tools.log_analyzer.journeys import analyze_journeys
-from tools.log_analyzer.performance import analyze_performance
+from crypto_observability.log_analyzer.engine import Dataset, load
+from crypto_observability.log_analyzer.error_patterns import analyze_errors, spike, trend
+from crypto_observability.log_analyzer.exchanges import analyze_exchanges
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.health import analyze_health, combine
+from crypto_observability.log_analyzer.journeys import analyze_journeys
+from crypto_observability.log_analyzer.performance import analyze_performance
 
 Rec = dict[str, Any]
 NOW = datetime(2025, 1, 15, 3, 0, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import main
+from crypto_observability.log_analyzer.cli import main
 
 
 def _write(path: Path, records: list[dict[str, Any]]) -> None:

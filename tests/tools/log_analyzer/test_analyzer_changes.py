@@ -8,16 +8,16 @@ from typing import Any
 
 import orjson
 
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.html_report import render_html
+from crypto_observability.shared.config_event import log_config_loaded
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
 from services.market_data.cache import TTLCache
 from services.market_data.config import MarketDataSettings
 from services.market_data.heartbeat import Heartbeat
 from services.market_data.market_logger import MarketLogger
-from services.shared.config_event import log_config_loaded
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.html_report import render_html
 
 NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 

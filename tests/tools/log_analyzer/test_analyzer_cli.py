@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import main
+from crypto_observability.log_analyzer.cli import main
 
 SUBCOMMANDS = ["errors", "performance", "journeys", "health", "exchanges", "report"]
 
@@ -84,8 +84,8 @@ def test_missing_input_exits_2(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_python_dash_m_runs_the_command(log_dir: Path) -> None:
-    """``python -m tools.log_analyzer`` is the same command."""
-    done = subprocess.run([sys.executable, "-m", "tools.log_analyzer", "health", str(log_dir), "--no-cache",
+    """``python -m crypto_observability.log_analyzer`` is the same command."""
+    done = subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "health", str(log_dir), "--no-cache",
                            "--format", "json"], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "score" in json.loads(done.stdout)

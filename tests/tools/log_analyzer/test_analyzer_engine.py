@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.record_generator import generate_records
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.errors_base import InputError
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.errors_base import InputError
 
 dump = orjson.dumps
 
@@ -102,8 +102,8 @@ def test_arbitrary_junk_lines_never_break_loading(junk: list[bytes], tmp_path: P
 
 
 def _dashboard(log_dir: Path, cache: Path | None, **kwargs: object) -> dict[str, object]:
+    from crypto_observability.log_analyzer.dashboard import build_dashboard
     from tests.tools.log_analyzer.conftest import NOW
-    from tools.log_analyzer.dashboard import build_dashboard
 
     ds = load([str(log_dir)], cache_dir=cache, **kwargs)  # type: ignore[arg-type]
     try:
@@ -125,8 +125,8 @@ def test_cached_and_uncached_dashboards_are_equal(log_dir: Path, tmp_path: Path)
 
 def test_partial_column_read_gives_the_same_error_patterns(log_dir: Path, tmp_path: Path) -> None:
     """Reading only the error columns (cold and from a warm cache) gives the errors analysis of a full read."""
-    from tools.log_analyzer.error_patterns import analyze_errors
-    from tools.log_analyzer.schema import ERRORS_COLUMNS
+    from crypto_observability.log_analyzer.error_patterns import analyze_errors
+    from crypto_observability.log_analyzer.schema import ERRORS_COLUMNS
 
     def errors(cache: Path | None, columns: tuple[str, ...] | None) -> dict[str, object]:
         ds = load([str(log_dir)], cache_dir=cache, columns=columns)

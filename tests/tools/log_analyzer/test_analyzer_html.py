@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.html_report import write_html
-from tools.log_analyzer.svg import line_chart, tick_format
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.html_report import write_html
+from crypto_observability.log_analyzer.svg import line_chart, tick_format
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import tools.log_analyzer as analyzer
+import crypto_observability.log_analyzer as analyzer
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -30,7 +30,7 @@ def test_all_is_the_sorted_public_surface() -> None:
 @pytest.mark.parametrize("name", EXPECTED)
 def test_every_exported_name_resolves(name: str) -> None:
     """Each exported name is the object its defining module holds."""
-    module = importlib.import_module(f"tools.log_analyzer.{analyzer._EXPORTS[name]}")
+    module = importlib.import_module(f"crypto_observability.log_analyzer.{analyzer._EXPORTS[name]}")
     assert getattr(analyzer, name) is getattr(module, name)
 
 
@@ -41,8 +41,8 @@ def test_unknown_name_raises_attribute_error() -> None:
 
 
 def test_importing_the_miner_does_not_import_duckdb() -> None:
-    """``tools.log_analyzer.patterns`` alone loads neither DuckDB nor click (exports are lazy)."""
-    code = ("import sys, tools.log_analyzer.patterns; "
+    """``crypto_observability.log_analyzer.patterns`` alone loads neither DuckDB nor click (exports are lazy)."""
+    code = ("import sys, crypto_observability.log_analyzer.patterns; "
             "print(sorted(m for m in ('duckdb', 'click', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"

@@ -13,10 +13,10 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tools.log_analyzer import engine
-from tools.log_analyzer.cache import RecordCache
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.sources import LogFile, resolve_with_notes
+from crypto_observability.log_analyzer import engine
+from crypto_observability.log_analyzer.cache import RecordCache
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.sources import LogFile, resolve_with_notes
 
 ROTATED = "s.log.20250115T100000.000Z"
 

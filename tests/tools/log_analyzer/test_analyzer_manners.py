@@ -12,9 +12,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import FINDINGS_EXIT, main
-from tools.log_analyzer.error_patterns import findings
-from tools.log_analyzer.export import COLUMNS, columns_of, tables
+from crypto_observability.log_analyzer.cli import FINDINGS_EXIT, main
+from crypto_observability.log_analyzer.error_patterns import findings
+from crypto_observability.log_analyzer.export import COLUMNS, columns_of, tables
 
 LONG = "upstream gateway of the exchange simulator refused the connection while fetching open interest everywhere"
 

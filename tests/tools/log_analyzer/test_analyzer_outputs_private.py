@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.log_analyzer._files import private_dir, private_file
+from crypto_observability.log_analyzer._files import private_dir, private_file
 
 
 def test_new_directories_are_0750_and_written_files_0640(tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import orjson
 import pytest
 
 from benchmarks.record_generator import DEFAULT_START, generate_records, write_log_files
-from tools.log_analyzer._util import time_range
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.error_patterns import analyze_errors
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.schema import ERRORS_COLUMNS
+from crypto_observability.log_analyzer._util import time_range
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.error_patterns import analyze_errors
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.schema import ERRORS_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.log_analyzer._util import windows
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import Dataset, load
-from tools.log_analyzer.exchanges import analyze_exchanges
-from tools.log_analyzer.performance import analyze_performance
-from tools.log_analyzer.summary import GAMMA, histogram_quantiles, rows_as_counts
-from tools.log_analyzer.timeseries import analyze_timeseries
+from crypto_observability.log_analyzer._util import windows
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.engine import Dataset, load
+from crypto_observability.log_analyzer.exchanges import analyze_exchanges
+from crypto_observability.log_analyzer.performance import analyze_performance
+from crypto_observability.log_analyzer.summary import GAMMA, histogram_quantiles, rows_as_counts
+from crypto_observability.log_analyzer.timeseries import analyze_timeseries
 
 BOUND = GAMMA ** 0.5 - 1  # < 1 %
 NOW = datetime(2025, 1, 15, 3, tzinfo=UTC)
@@ -163,7 +163,7 @@ def test_minute_summaries_give_the_rows_answers(hours_dir: Path, tmp_path: Path)
 def test_filtered_dashboards_from_the_cache_equal_fresh_ones(hours_dir: Path, tmp_path: Path,
                                                              options: dict[str, Any]) -> None:
     """Each filter gives the same dashboard from cached summaries as from the rows read afresh."""
-    from tools.log_analyzer.filters import Filters
+    from crypto_observability.log_analyzer.filters import Filters
 
     filters = Filters.parse(**options)
     load([str(hours_dir)], cache_dir=tmp_path / "cache").close()

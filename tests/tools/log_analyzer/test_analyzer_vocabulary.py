@@ -12,11 +12,11 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.vocabulary import USER_ERROR_TYPES
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.vocabulary import USER_ERROR_TYPES
 
 Rec = dict[str, Any]
 NOW = datetime(2025, 1, 15, 3, 0, 0, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.log_analyzer import patterns
-from tools.log_analyzer.patterns import TemplateMiner, mine_templates
+from crypto_observability.log_analyzer import patterns
+from crypto_observability.log_analyzer.patterns import TemplateMiner, mine_templates
 
 VALUES = {
     "id": ("req-0001", "req-7781"),

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.error_corpus import crypto_error_corpus
-from tools.log_analyzer.patterns import mine_templates
+from crypto_observability.log_analyzer.patterns import mine_templates
 
 
 def grouping_accuracy(truth: list[str], predicted: list[str]) -> float:

@@ -12,9 +12,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tools.log_analyzer import cli, progress
-from tools.log_analyzer.engine import load
-from tools.log_analyzer.progress import THREAD_NAME, ReadProgress
+from crypto_observability.log_analyzer import cli, progress
+from crypto_observability.log_analyzer.engine import load
+from crypto_observability.log_analyzer.progress import THREAD_NAME, ReadProgress
 
 BIG_BYTES = 192 << 20  # six of DuckDB's 32 MiB JSON buffers: its share of the statement moves once per buffer
 

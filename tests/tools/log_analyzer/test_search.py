@@ -15,13 +15,13 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.errors_base import OptionError
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.search_cli import split_terms, use_colour
-from tools.log_analyzer.search_files import SearchOptions, SearchStats, read_records, search
-from tools.log_analyzer.search_output import HitWriter, clean_text
-from tools.log_analyzer.search_query import FieldTerm, SearchQuery, user_hashes
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.errors_base import OptionError
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.search_cli import split_terms, use_colour
+from crypto_observability.log_analyzer.search_files import SearchOptions, SearchStats, read_records, search
+from crypto_observability.log_analyzer.search_output import HitWriter, clean_text
+from crypto_observability.log_analyzer.search_query import FieldTerm, SearchQuery, user_hashes
 
 SALT = "search-test-salt-not-a-secret"
 SECRET = "sk-live-abcdefgh12345678"
@@ -47,11 +47,11 @@ def _all_records(root: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def service_logs(tmp_path_factory: pytest.TempPathFactory) -> ServiceLogs:
-    """Journeys logged through services.shared for telegram-bot and market-data, rotated every 4 KB and gzipped."""
-    from services.shared.context import bound_context
-    from services.shared.logging_config import ensure_pipeline, shutdown_logging
-    from services.shared.settings import LogSettings
-    from services.shared.structured_logger import create_structured_logger
+    """Journeys logged through crypto_observability.shared for telegram-bot and market-data, rotated every 4 KB and gzipped."""
+    from crypto_observability.shared.context import bound_context
+    from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
+    from crypto_observability.shared.settings import LogSettings
+    from crypto_observability.shared.structured_logger import create_structured_logger
 
     root = tmp_path_factory.mktemp("service-logs")
     settings = LogSettings.from_env({"LOG_DIR": str(root), "LOG_MAX_BYTES": "4KB", "LOG_CONSOLE": "false",
@@ -134,7 +134,7 @@ def test_each_filter_keeps_exactly_the_records_it_names(service_logs: ServiceLog
 
 def test_service_level_and_user_filters(service_logs: ServiceLogs) -> None:
     """--service, --level and --user (a raw Telegram id hashed with LOG_USER_SALT, or the hash) select right."""
-    from services.shared.redaction import Redactor
+    from crypto_observability.shared.redaction import Redactor
 
     query = SearchQuery.parse(Filters.parse(services=["market-data"], levels=["ERROR+"]))
     assert {(r["service"], r["level"]) for r in run(service_logs.root, query)} == {("market-data", "ERROR")}
@@ -287,7 +287,7 @@ def test_a_short_window_reads_only_the_files_that_overlap_it(many_files: Path, t
 
 def test_without_its_index_a_window_uses_the_analyzers_record_cache(many_files: Path, tmp_path: Path) -> None:
     """When another command has cached the rotated files, a first windowed search already skips by their times."""
-    from tools.log_analyzer.engine import load
+    from crypto_observability.log_analyzer.engine import load
 
     load([str(many_files)], cache_dir=tmp_path).close()  # what any report leaves behind
     files = sorted(many_files.iterdir())

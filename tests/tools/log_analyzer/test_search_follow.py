@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 from benchmarks.record_generator import rotate
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.search_files import SearchOptions
-from tools.log_analyzer.search_follow import follow, start_following
-from tools.log_analyzer.search_query import SearchQuery
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.search_files import SearchOptions
+from crypto_observability.log_analyzer.search_follow import follow, start_following
+from crypto_observability.log_analyzer.search_query import SearchQuery
 
 
 class Done(Exception):

@@ -8,10 +8,10 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.html_report import render_html
-from tools.log_analyzer.trace import build_trace, render_trace_text, step_from_record
-from tools.log_analyzer.trace_html import anchor, journey_traces_html
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.html_report import render_html
+from crypto_observability.log_analyzer.trace import build_trace, render_trace_text, step_from_record
+from crypto_observability.log_analyzer.trace_html import anchor, journey_traces_html
 
 
 def _record(ms: int, service: str, event: str, level: str = "INFO", **context: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tools.log_monitor.cli import main
-from tools.log_monitor.config import config_hash, load_config
+from crypto_observability.log_monitor.cli import main
+from crypto_observability.log_monitor.config import config_hash, load_config
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -94,7 +94,7 @@ def test_ack_needs_no_comment_and_silences_are_listed_and_expired(
 
 def test_retry_requeues_dead_notifications(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`log-monitor retry` puts dead rows back in the queue and says which."""
-    from tools.log_monitor.store import Store
+    from crypto_observability.log_monitor.store import Store
 
     _cli(capsys, "run", "--once", "--config", str(setup))
     store = Store(setup.parent / "s.db")

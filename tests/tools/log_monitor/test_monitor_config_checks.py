@@ -8,12 +8,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tools.log_monitor import commands
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.errors import ConfigError
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor import commands
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.errors import ConfigError
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
 
 T0 = 1_736_937_000.0
 

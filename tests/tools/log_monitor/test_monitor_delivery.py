@@ -16,14 +16,14 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from tools.log_monitor import commands
-from tools.log_monitor import config as c
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.monitor import SHUTDOWN_GRACE, Monitor
-from tools.log_monitor.notifiers import DeliveryResult, EmailNotifier, RecordingNotifier
-from tools.log_monitor.sender import MAX_BACKOFF, Sender
-from tools.log_monitor.store import Store
-from tools.log_monitor.testing import WebhookReceiver
+from crypto_observability.log_monitor import commands
+from crypto_observability.log_monitor import config as c
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.monitor import SHUTDOWN_GRACE, Monitor
+from crypto_observability.log_monitor.notifiers import DeliveryResult, EmailNotifier, RecordingNotifier
+from crypto_observability.log_monitor.sender import MAX_BACKOFF, Sender
+from crypto_observability.log_monitor.store import Store
+from crypto_observability.log_monitor.testing import WebhookReceiver
 
 T0 = 1_736_937_000.0
 DATA = Path(__file__).parent / "data"

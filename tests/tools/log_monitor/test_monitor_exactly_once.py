@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.rules_logs import Signal
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.rules_logs import Signal
 
 
 class Collect:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from services.shared._rotation import SCRATCH_SUFFIX
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.follower import Follower, Line, follow
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.follower import Follower, Line, follow
+from crypto_observability.shared._rotation import SCRATCH_SUFFIX
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -160,9 +160,9 @@ def _partial_then_rotate(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_partial_tail_of_rotated_file_is_counted_as_parse_error(tmp_path: Path) -> None:
     """A crashed writer's unfinished last line in a rotated file is dropped, counted and shown in status."""
-    from tools.log_monitor import commands
-    from tools.log_monitor.config import parse_config
-    from tools.log_monitor.monitor import Monitor
+    from crypto_observability.log_monitor import commands
+    from crypto_observability.log_monitor.config import parse_config
+    from crypto_observability.log_monitor.monitor import Monitor
 
     clock = FakeClock()
     cfg = parse_config(
@@ -276,9 +276,9 @@ def test_active_file_unresolvable_for_a_while_is_never_retired(tmp_path: Path) -
 
 def test_filesystem_errors_are_shown_by_status(tmp_path: Path) -> None:
     """`log-monitor status` reports the follower's filesystem errors by kind."""
-    from tools.log_monitor import commands
-    from tools.log_monitor.config import parse_config
-    from tools.log_monitor.monitor import Monitor
+    from crypto_observability.log_monitor import commands
+    from crypto_observability.log_monitor.config import parse_config
+    from crypto_observability.log_monitor.monitor import Monitor
 
     os.symlink("b.log", tmp_path / "b.log")
     cfg = parse_config({"state_db": str(tmp_path / "s.db"), "sources": [str(tmp_path / "*.log")]})

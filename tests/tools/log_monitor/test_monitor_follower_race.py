@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_follower import RaceConfig, race
-from services.shared import _rotation
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.follower import POLL_STEPS, Follower
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.follower import POLL_STEPS, Follower
+from crypto_observability.shared import _rotation
 
 
 class Writer:

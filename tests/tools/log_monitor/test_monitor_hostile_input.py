@@ -9,13 +9,13 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.log_monitor import commands
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.engine import Engine
-from tools.log_monitor.monitor import Monitor, build_rules
-from tools.log_monitor.notifiers import RecordingNotifier
-from tools.log_monitor.records import TS_KEY, RecordParser
+from crypto_observability.log_monitor import commands
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.engine import Engine
+from crypto_observability.log_monitor.monitor import Monitor, build_rules
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor.records import TS_KEY, RecordParser
 
 T0 = 1_736_937_000.0  # 2025-01-15T10:30:00Z
 STAMP = "2025-01-15T10:30:00.000Z"

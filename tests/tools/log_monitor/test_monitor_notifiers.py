@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from crypto_observability.log_monitor import config as c
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.notifiers import EmailNotifier, TelegramNotifier, WebhookNotifier
+from crypto_observability.log_monitor.sender import Sender
+from crypto_observability.log_monitor.store import Store
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
-from tools.log_monitor import config as c
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.notifiers import EmailNotifier, TelegramNotifier, WebhookNotifier
-from tools.log_monitor.sender import Sender
-from tools.log_monitor.store import Store
 
 PAYLOAD = {
     "version": "1",

@@ -12,9 +12,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.log_monitor import config as c
-from tools.log_monitor.records import TS_KEY, Batch, RecordParser
-from tools.log_monitor.rules_logs import (
+from crypto_observability.log_monitor import config as c
+from crypto_observability.log_monitor.records import TS_KEY, Batch, RecordParser
+from crypto_observability.log_monitor.rules_logs import (
     AbsenceRule,
     BaselineRule,
     ErrorRateRule,
@@ -156,10 +156,10 @@ def test_default_rules_survive_any_field_types(recs: list[dict[str, Any]]) -> No
     """Lists, objects, numbers or null where strings belong never crash a rule, the engine or a commit."""
     import tempfile
 
-    from tools.log_monitor.clock import FakeClock
-    from tools.log_monitor.monitor import Monitor
-    from tools.log_monitor.notifiers import RecordingNotifier
-    from tools.log_monitor.sampler import FixedSampler
+    from crypto_observability.log_monitor.clock import FakeClock
+    from crypto_observability.log_monitor.monitor import Monitor
+    from crypto_observability.log_monitor.notifiers import RecordingNotifier
+    from crypto_observability.log_monitor.sampler import FixedSampler
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import orjson
 
+from crypto_observability.log_monitor import config as c
+from crypto_observability.log_monitor._redact import redact
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import ConsoleNotifier, TelegramNotifier, WebhookNotifier
+from crypto_observability.log_monitor.testing import WebhookReceiver
 from services.telegram_simulator import SimulatedUser, TelegramSimulator
-from tools.log_monitor import config as c
-from tools.log_monitor._redact import redact
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import ConsoleNotifier, TelegramNotifier, WebhookNotifier
-from tools.log_monitor.testing import WebhookReceiver
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 API_KEY = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"

@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 
-from tools.log_monitor import commands
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor import commands
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
 
 T0 = 1_736_937_000.0  # 2025-01-15T10:30:00Z
 

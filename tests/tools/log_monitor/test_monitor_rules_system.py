@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from tools.log_monitor import commands
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import RecordingNotifier
-from tools.log_monitor.records import Batch
-from tools.log_monitor.rules_system import HttpCheckRule
-from tools.log_monitor.sampler import FixedSampler, Sampler, SystemSampler
+from crypto_observability.log_monitor import commands
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor.records import Batch
+from crypto_observability.log_monitor.rules_system import HttpCheckRule
+from crypto_observability.log_monitor.sampler import FixedSampler, Sampler, SystemSampler
 
 T0 = 1_736_937_000.0
 

@@ -17,11 +17,11 @@ from typing import Any
 import orjson
 import pytest
 
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.store import Store
-from tools.log_monitor.testing import WebhookReceiver
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.store import Store
+from crypto_observability.log_monitor.testing import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -117,7 +117,7 @@ def _wait(cond: Callable[[], bool], timeout: float = 20.0) -> None:
 def _start(cfg_path: Path) -> subprocess.Popen[bytes]:
     with open(cfg_path.with_suffix(".err"), "ab") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "tools.log_monitor", "run", "--config", str(cfg_path)],
+            [sys.executable, "-m", "crypto_observability.log_monitor", "run", "--config", str(cfg_path)],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=err,

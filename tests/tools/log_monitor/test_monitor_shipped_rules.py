@@ -15,16 +15,16 @@ import ccxt
 import orjson
 import pytest
 
-import services.shared.structured_logger as structured_logger
+import crypto_observability.shared.structured_logger as structured_logger
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import load_config
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor.testing import WebhookReceiver
+from crypto_observability.shared.structured_logger import create_structured_logger
+from crypto_observability.shared.testing import capture_logs
 from services.market_data.market_logger import MarketLogger
-from services.shared.structured_logger import create_structured_logger
-from services.shared.testing import capture_logs
 from services.telegram_bot.bot_logger import BotLogger
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import load_config
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import RecordingNotifier
-from tools.log_monitor.testing import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[3]
 Emit = Callable[[MarketLogger, BotLogger], None]

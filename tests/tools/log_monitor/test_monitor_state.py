@@ -14,14 +14,14 @@ import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tools.log_monitor.cli import main
-from tools.log_monitor.clock import FakeClock
-from tools.log_monitor.config import parse_config
-from tools.log_monitor.engine import Engine
-from tools.log_monitor.errors import StateError
-from tools.log_monitor.monitor import Monitor
-from tools.log_monitor.notifiers import RecordingNotifier
-from tools.log_monitor.rules_logs import Signal
+from crypto_observability.log_monitor.cli import main
+from crypto_observability.log_monitor.clock import FakeClock
+from crypto_observability.log_monitor.config import parse_config
+from crypto_observability.log_monitor.engine import Engine
+from crypto_observability.log_monitor.errors import StateError
+from crypto_observability.log_monitor.monitor import Monitor
+from crypto_observability.log_monitor.notifiers import RecordingNotifier
+from crypto_observability.log_monitor.rules_logs import Signal
 
 T0 = 1_736_937_000.0
 STAMP = "2025-01-15T10:30:00.000Z"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.log_monitor.store import Store
+from crypto_observability.log_monitor.store import Store
 
 
 def test_state_database_is_created_private(tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.record_generator import write_log_files
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.errors_base import OptionError
-from tools.log_analyzer.store.connection import parse_store_url
-from tools.log_analyzer.store.migrations import available
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.errors_base import OptionError
+from crypto_observability.log_analyzer.store.connection import parse_store_url
+from crypto_observability.log_analyzer.store.migrations import available
 
 from .conftest import RECENT
 

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from benchmarks.record_generator import write_log_files
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import migrate
 
 from .conftest import RECENT
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from benchmarks.record_generator import write_log_files
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import applied_versions, migrate
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import applied_versions, migrate
 
 from .conftest import RECENT
 from .test_store_load import _DyingLoader, _expected, _Killed, _stored

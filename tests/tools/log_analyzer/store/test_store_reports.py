@@ -14,16 +14,16 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.record_generator import generate_records
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.dashboard import build_dashboard
-from tools.log_analyzer.dialect import CLICKHOUSE
-from tools.log_analyzer.engine import Dataset, load
-from tools.log_analyzer.error_patterns import analyze_errors
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.store.dataset import ROW_SHAPE, StoreDataset, load_store, stored_rows
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import migrate
-from tools.log_analyzer.summary import GAMMA, TABLES, summary_select
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.dashboard import build_dashboard
+from crypto_observability.log_analyzer.dialect import CLICKHOUSE
+from crypto_observability.log_analyzer.engine import Dataset, load
+from crypto_observability.log_analyzer.error_patterns import analyze_errors
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.store.dataset import ROW_SHAPE, StoreDataset, load_store, stored_rows
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.summary import GAMMA, TABLES, summary_select
 
 from .conftest import RECENT
 

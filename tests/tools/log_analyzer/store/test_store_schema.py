@@ -10,11 +10,11 @@ import orjson
 import pytest
 
 from benchmarks.record_generator import write_log_files
-from tools.log_analyzer.malformed import classify
-from tools.log_analyzer.schema import FLAT_COLUMNS
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import applied_versions, available, migrate
-from tools.log_analyzer.summary import DIMS, LATENCY_KEYS
+from crypto_observability.log_analyzer.malformed import classify
+from crypto_observability.log_analyzer.schema import FLAT_COLUMNS
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import applied_versions, available, migrate
+from crypto_observability.log_analyzer.summary import DIMS, LATENCY_KEYS
 
 from .conftest import RECENT
 

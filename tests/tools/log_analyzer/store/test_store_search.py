@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.record_generator import write_log_files
-from tools.log_analyzer.cli import main
-from tools.log_analyzer.filters import Filters
-from tools.log_analyzer.search_files import SearchOptions, search
-from tools.log_analyzer.search_query import SearchQuery
-from tools.log_analyzer.store.loader import Loader
-from tools.log_analyzer.store.migrations import migrate
-from tools.log_analyzer.store.search_store import StoreSearchStats, prefilter, search_store
+from crypto_observability.log_analyzer.cli import main
+from crypto_observability.log_analyzer.filters import Filters
+from crypto_observability.log_analyzer.search_files import SearchOptions, search
+from crypto_observability.log_analyzer.search_query import SearchQuery
+from crypto_observability.log_analyzer.store.loader import Loader
+from crypto_observability.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.store.search_store import StoreSearchStats, prefilter, search_store
 
 from .conftest import RECENT
 

@@ -1,0 +1,390 @@
+"""Bulk-load log files into the store, exactly once per line however often a load is repeated or resumed.
+
+A file is known by its first line, which survives rotation and compression, so the active file, its rotated copy
+and that copy's ``.gz`` are one file to the ledger (``load_ledger``). Lines go in batches through the landing
+table; a batch may span several files (an insert has a fixed cost, so few large ones load fastest). Before a batch
+is sent, each of its files' ranges is written to the ledger with the batch's token, and the insert carries that
+token, so a load killed at any point resumes by sending that very batch again, and ClickHouse drops the copy if the
+first one had landed. Lines that are not our records are counted and listed as the file reader does
+(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch
+is inserted (the engine releases the GIL), so reading and inserting overlap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import queue
+import re
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import orjson
+
+from crypto_observability.log_analyzer.malformed import MAX_LISTED, MalformedLine, classify, excerpt
+from crypto_observability.log_analyzer.schema import LEVELS
+from crypto_observability.log_analyzer.sources import LogFile, resolve_inputs
+
+BATCH_LINES = 50_000
+INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1, "async_insert": 0}
+LEDGER_COLUMNS = ("FileId", "Path", "LinesDone", "PendingEnd", "Batch")
+LEDGER_TYPES = ("String", "String", "UInt64", "UInt64", "String")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadResult:
+    """What one load did: per file, lines consumed and records sent; the lines that were not records."""
+
+    files: int = 0
+    skipped_files: int = 0
+    records: int = 0
+    lines: int = 0
+    malformed_count: int = 0
+    malformed: list[MalformedLine] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # files whose interrupted batch needs a file not given now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "files_already_loaded": self.skipped_files, "lines": self.lines,
+                "records_sent": self.records, "malformed_count": self.malformed_count,
+                "malformed": [m.to_dict() for m in self.malformed], "files_held": self.held}
+
+
+@dataclass(frozen=True)
+class _Position:
+    lines_done: int
+    pending_end: int  # the end of a batch sent but not confirmed, else 0
+    batch: str = ""  # that batch's token ('' in a ledger written before batches spanned files)
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Lines (start, end] of one file, counted from 1: the part of a batch that file gives."""
+
+    file_id: str
+    path: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Batch:
+    """What one insert sends: the files' ranges it covers, their records, and the token naming them."""
+
+    segments: list[_Segment] = field(default_factory=list)
+    records: list[bytes] = field(default_factory=list)
+    token: str = ""
+
+    def lines(self) -> int:
+        """Lines of files the batch covers (records, malformed and blank lines alike)."""
+        return sum(s.end - s.start for s in self.segments)
+
+
+def batch_token(segments: Sequence[_Segment]) -> str:
+    """Return the insert token naming a batch: its files and line ranges (one file: as ledger v3 named it)."""
+    names = [f"{s.file_id}:{s.start}:{s.end}" for s in segments]
+    return names[0] if len(names) == 1 else "batch:" + hashlib.sha256(";".join(names).encode()).hexdigest()[:32]
+
+
+class _CountingReader:
+    """Wrap a binary file to tell how many compressed bytes have been read (for the progress bar)."""
+
+    def __init__(self, handle: IO[bytes], progress: Progress | None) -> None:
+        self._handle, self._progress = handle, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        if self._progress is not None and data:
+            self._progress(len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+def _lines(log_file: LogFile, progress: Progress | None) -> Iterator[bytes]:
+    """Yield the file's complete lines (a trailing line still being written is left for the next load)."""
+    with open(log_file.path, "rb") as raw:
+        reader: Any = _CountingReader(raw, progress)
+        handle: Any = gzip.GzipFile(fileobj=reader) if log_file.compressed else reader
+        pending = b""
+        try:
+            while chunk := handle.read(1 << 20):
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                yield from lines
+        except (OSError, EOFError):
+            return  # a cut-off gzip stream: what was readable is loaded, the rest waits for a whole file
+
+
+def file_identity(first_line: bytes) -> str:
+    """Return the id of the file that starts with ``first_line`` (the same after rotation and gzip)."""
+    return hashlib.sha256(first_line).hexdigest()[:32]
+
+
+# the timestamps our library writes; a line whose fields all look right is a record without the slower full check
+_OUR_TIMESTAMP = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
+
+
+def _looks_like_ours(obj: object) -> bool:
+    """Say cheaply whether a parsed line is certainly one of our records (the common case)."""
+    if not isinstance(obj, dict) or obj.get("level") not in LEVELS:
+        return False
+    stamp = obj.get("timestamp")
+    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None
+            and isinstance(obj.get("service"), str) and isinstance(obj.get("message"), str))
+
+
+def _parse(raw: bytes) -> object:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _record(line: bytes, docker: bool) -> tuple[bytes | None, str | None]:
+    """Return (the record's JSON text, None) or (None, why the line is not one of our records)."""
+    raw = line.rstrip(b"\r")
+    obj = _parse(raw)
+    if docker and isinstance(obj, dict) and "timestamp" not in obj and isinstance(obj.get("log"), str):
+        raw = obj["log"].rstrip("\n").encode()  # Docker's json-file wrapper: the record is its "log"
+        obj = _parse(raw)
+    if _looks_like_ours(obj):
+        return raw, None
+    reason = classify(raw)  # the file reader's own verdict, with its reason
+    return (raw, None) if reason is None else (None, reason)
+
+
+class Loader:
+    """Loads files into one store database; reusable across many ``load`` calls."""
+
+    def __init__(self, client: Any, database: str, batch_lines: int = BATCH_LINES) -> None:
+        if batch_lines < 1:
+            raise ValueError(f"batch_lines={batch_lines} is not valid: expected >= 1")
+        self._client, self._db, self._batch = client, database, batch_lines
+
+    def load(self, specs: Sequence[str], progress: Progress | None = None) -> LoadResult:
+        """Load every log file named by ``specs`` (files, directories, globs); return what was done."""
+        result = LoadResult()
+        files = resolve_inputs(specs)
+        spans_files = self._ledger_has_batches()
+        ledger = self._ledger(spans_files)
+        batches = _Reader(files, ledger, self._batch, spans_files, result, progress).batches()
+        previous: list[_Segment] = []
+        for batch in _in_background(batches):
+            self._send(batch, previous, result, spans_files)
+            previous = batch.segments
+        if previous:
+            self._write_ledger([_done_row(s) for s in previous], spans_files)
+        return result
+
+    def _ledger_has_batches(self) -> bool:
+        """Say whether the ledger keeps batch tokens (schema v5): else each batch stays within one file."""
+        return bool(self._client.query("SELECT count() FROM system.columns WHERE database = {db:String} "
+                                       "AND table = 'load_ledger' AND name = 'Batch'",
+                                       parameters={"db": self._db}).result_rows[0][0])
+
+    def _ledger(self, spans_files: bool) -> dict[str, _Position]:
+        """Return where every file's load has reached, read once."""
+        batch = "Batch" if spans_files else "''"
+        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch} FROM {self._db}.load_ledger FINAL"
+                                  ).result_rows
+        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3])) for r in rows}
+
+    def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
+        """Record files' positions (one insert, so a batch's ranges land together or not at all)."""
+        width = len(LEDGER_COLUMNS) if spans_files else len(LEDGER_COLUMNS) - 1
+        self._client.insert(f"{self._db}.load_ledger", [row[:width] for row in rows],
+                            column_names=LEDGER_COLUMNS[:width], column_type_names=LEDGER_TYPES[:width])
+
+    def _insert(self, token: str, records: list[bytes]) -> None:
+        """Post the records to the landing table; the token makes a resent batch a no-op."""
+        settings = {**INSERT_SETTINGS, "insert_deduplication_token": token}
+        self._client.raw_insert(f"{self._db}.logs_ingest", fmt="JSONAsString",
+                                insert_block=b"\n".join(records) + b"\n", settings=settings)
+
+    def _send(self, batch: _Batch, previous: list[_Segment], result: LoadResult, spans_files: bool) -> None:
+        """Send a batch: its ranges to the ledger (confirming the previous batch's), then the insert."""
+        continuing = {s.file_id for s in batch.segments}
+        rows = [_done_row(s) for s in previous if s.file_id not in continuing]
+        self._write_ledger(rows + [(s.file_id, s.path, s.start, s.end, batch.token) for s in batch.segments],
+                           spans_files)
+        if batch.records:
+            self._insert(batch.token, batch.records)
+            result.records += len(batch.records)
+
+
+def _done_row(segment: _Segment) -> tuple[str, str, int, int, str]:
+    """The ledger row saying a segment's batch has landed: its file is loaded up to the segment's end."""
+    return segment.file_id, segment.path, segment.end, 0, ""
+
+
+class _Reader:
+    """Turns files into batches: first any batch a killed load left pending, then every line not yet loaded."""
+
+    def __init__(self, files: list[LogFile], ledger: dict[str, _Position], batch_lines: int, spans_files: bool,
+                 result: LoadResult, progress: Progress | None) -> None:
+        self._files, self._ledger, self._size, self._spans = files, ledger, batch_lines, spans_files
+        self._result, self._progress = result, progress
+        self._resume_at = {fid: p.pending_end or p.lines_done for fid, p in ledger.items()}
+        self._counted = {fid: p.lines_done for fid, p in ledger.items()}  # lines this load reports up to
+        self._held: set[str] = set()
+
+    def batches(self) -> Iterator[_Batch]:
+        """Yield the batches to send, in order; a full one as soon as it is full."""
+        yield from self._pending()
+        batch = _Batch()
+        for log_file in self._files:
+            lines = _lines(log_file, self._progress)
+            first = next(lines, None)
+            if first is None:
+                continue
+            file_id = file_identity(first)
+            if file_id in self._held:
+                self._result.held.append(str(log_file.path))
+                lines.close()
+                continue
+            if any(s.file_id == file_id for s in batch.segments):  # a second copy of a file: after the first
+                yield self._sealed(batch)
+                batch = _Batch()
+            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch)
+            if not self._spans and batch.segments:
+                yield self._sealed(batch)
+                batch = _Batch()
+        if batch.segments:
+            yield self._sealed(batch)
+
+    def _read_file(self, log_file: LogFile, file_id: str, lines: Iterator[bytes],
+                   batch: _Batch) -> Generator[_Batch, None, _Batch]:
+        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open."""
+        loaded = self._counted.get(file_id, 0)
+        start = self._resume_at.get(file_id, 0)
+        room = self._size - batch.lines()
+        count = 0
+        take = _take
+        for count, line in enumerate(lines, start=1):
+            if count <= start:
+                continue
+            take(line, log_file, count, batch.records, self._result)
+            room -= 1
+            if room == 0:
+                batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+                yield self._sealed(batch)
+                batch, start, room = _Batch(), count, self._size
+        if count > start:
+            batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+        self._resume_at[file_id] = max(count, start)
+        self._counted[file_id] = max(count, loaded)
+        self._result.files += 1
+        self._result.lines += max(0, count - loaded)
+        self._result.skipped_files += count <= loaded
+        return batch
+
+    @staticmethod
+    def _sealed(batch: _Batch) -> _Batch:
+        """Name a batch whose ranges are final by its insert token."""
+        batch.token = batch.token or batch_token(batch.segments)
+        return batch
+
+    def _pending(self) -> Iterator[_Batch]:
+        """Rebuild each batch a killed load left unconfirmed, exactly as it was, from the files given now."""
+        groups: dict[str, list[tuple[str, _Position]]] = {}
+        for file_id, position in self._ledger.items():
+            if position.pending_end:
+                token = position.batch or f"{file_id}:{position.lines_done}:{position.pending_end}"
+                groups.setdefault(token, []).append((file_id, position))
+        if not groups:
+            return
+        by_id = self._files_by_identity()
+        for token, members in sorted(groups.items()):
+            if not all(file_id in by_id for file_id, _ in members):
+                self._held.update(file_id for file_id, _ in members)
+                continue
+            batch = _Batch(token=token)
+            for file_id, position in sorted(members, key=lambda m: str(by_id[m[0]].path)):
+                log_file = by_id[file_id]
+                with closing(_lines(log_file, None)) as lines:
+                    for number, line in enumerate(lines, start=1):
+                        if number > position.pending_end:
+                            break
+                        if number > position.lines_done:
+                            _take(line, log_file, number, batch.records, self._result)
+                batch.segments.append(_Segment(file_id, str(log_file.path), position.lines_done,
+                                               position.pending_end))
+            yield batch
+
+    def _files_by_identity(self) -> dict[str, LogFile]:
+        """Map each given file's identity to the file (read only when a pending batch must be rebuilt)."""
+        found: dict[str, LogFile] = {}
+        for log_file in self._files:
+            with closing(_lines(log_file, None)) as lines:
+                first = next(lines, None)
+            if first is not None:
+                found.setdefault(file_identity(first), log_file)
+        return found
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    """Put back the first line, read to identify the file, in front of the rest."""
+    yield first
+    yield from rest
+
+
+def _take(line: bytes, log_file: LogFile, number: int, records: list[bytes], result: LoadResult) -> None:
+    """Add the line's record to the batch, or count it as malformed (blank lines are neither)."""
+    if not line.strip():
+        return
+    record, reason = _record(line, log_file.docker)
+    if record is not None:
+        records.append(record)
+        return
+    result.malformed_count += 1
+    if len(result.malformed) < MAX_LISTED:
+        result.malformed.append(MalformedLine(str(log_file.path), number, reason or "", excerpt(line)))
+
+
+_END = object()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """The reader thread's exception, carried to the thread that sends."""
+
+    error: BaseException
+
+
+def _in_background(items: Iterable[Any]) -> Iterator[Any]:
+    """Yield ``items`` computed one ahead on another thread (so reading overlaps inserting); stop it on exit."""
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                handoff.put(item)
+                if stop.is_set():
+                    return
+            handoff.put(_END)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            handoff.put(_Failed(exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="log-loader-reader", daemon=True)
+    worker.start()
+    try:
+        while (item := handoff.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()  # the producer now ends after at most one more put, which emptying the queue lets through
+        while not handoff.empty():
+            handoff.get_nowait()
+        worker.join()
