@@ -1,0 +1,1 @@
+"""crypto-assistant observability: the logging library (``shared``), ``log_analyzer`` and ``log_monitor``."""

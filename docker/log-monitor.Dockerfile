@@ -11,8 +11,7 @@ ARG PIP_CERT
 WORKDIR /src
 # Only what pip needs; .dockerignore keeps logs, .env and .venv out of the context.
 COPY pyproject.toml README.md constraints.txt ./
-COPY services ./services
-COPY tools ./tools
+COPY crypto_observability ./crypto_observability
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -c constraints.txt ".[monitor]" \
  && /opt/venv/bin/pip uninstall --yes --disable-pip-version-check pip setuptools

@@ -11,8 +11,7 @@ ARG PIP_CERT
 WORKDIR /src
 # Only what pip needs; .dockerignore keeps logs, .env and .venv out of the context.
 COPY pyproject.toml README.md constraints.txt ./
-COPY services ./services
-COPY tools ./tools
+COPY crypto_observability ./crypto_observability
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -c constraints.txt ".[bot]" \
  && /opt/venv/bin/pip uninstall --yes --disable-pip-version-check pip setuptools
@@ -45,6 +44,9 @@ RUN if [ "${APP_UID}" = 0 ] || [ "${APP_GID}" = 0 ]; then \
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY docker/healthcheck.py /usr/local/bin/healthcheck
+# the application itself runs from /app (python -m services....): the wheel holds only the library
+COPY services/__init__.py /app/services/__init__.py
+COPY services/telegram_bot /app/services/telegram_bot
 
 USER app
 VOLUME ["/app/logs"]

@@ -1,12 +1,14 @@
 """What a `pip install` of the wheel gives a user outside the checkout: with no extras, and with each extra alone."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +25,9 @@ ENTRY_POINTS: dict[str, list[list[str]]] = {
     "clickhouse": [["log-analyzer", "clickhouse", "status", "--help"], ["python", "-c", "import clickhouse_connect"]],
     "chdb": [["log-analyzer", "clickhouse", "status", "--url", "chdb:///{work}/store"]],  # an embedded store opened
 }
+# the applications are not in the wheel: their images copy these packages beside it (docker/*.Dockerfile), as here
+APPLICATIONS: dict[str, tuple[str, ...]] = {"market": ("market_data",), "bot": ("telegram_bot",),
+                                            "simulators": ("exchange_simulator", "telegram_simulator", "market_data")}
 
 
 def _build_wheel(work: Path) -> Path:
@@ -31,12 +36,15 @@ def _build_wheel(work: Path) -> Path:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source)
-    for package in ("services", "tools"):
-        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "crypto_observability", source / "crypto_observability",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     dist = work / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(source)],
                    check=True, capture_output=True, timeout=300)
     (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # one top-level package of its own: no generic `services`, `tools`
+        tops = {name.split("/")[0] for name in archive.namelist() if not name.split("/")[0].endswith(".dist-info")}
+    assert tops == {"crypto_observability"}
     return wheel
 
 
@@ -61,6 +69,30 @@ def test_plain_install_of_the_wheel_gives_working_commands(tmp_path: Path) -> No
         assert done.returncode == 0, (command, done.stderr)
         assert "Usage:" in done.stdout
     assert list(elsewhere.iterdir()) == []  # nothing (no ./logs) left behind in the working directory
+    _another_team_imports_the_library(env_dir / "bin" / "python", tmp_path / "team")
+
+
+def _another_team_imports_the_library(python: Path, project: Path) -> None:
+    """A service with its own `services` and `tools` packages logs through the installed library, unharmed."""
+    for package in ("services", "tools"):
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text(f"OWNER = 'team-{package}'\n")
+    program = (
+        "import json, services, tools\n"
+        "from crypto_observability.shared.structured_logger import create_structured_logger\n"
+        "from crypto_observability.shared.logging_config import shutdown_logging\n"
+        "create_structured_logger('team-api', 'main').info('team_started', api_key='sk-live-abcdef0123456789')\n"
+        "shutdown_logging()\n"
+        "print(json.dumps([services.OWNER, tools.OWNER]))\n")
+    environ = {**_clean_environ(), "LOG_DIR": str(project / "team-logs"), "LOG_CONSOLE": "false"}
+    done = subprocess.run([str(python), "-c", program], cwd=project, env=environ, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["team-services", "team-tools"]
+    (line,) = (project / "team-logs" / "team-api.log").read_text().splitlines()
+    record = json.loads(line)
+    assert (record["message"], record["service"]) == ("team_started", "team-api")
+    assert "sk-live-abcdef0123456789" not in line
 
 
 def _distribution(name: str) -> str:
@@ -90,6 +122,10 @@ def _install_extra(wheel: Path, extra: str, work: Path) -> list[str]:
     failures = [f"[{extra}] installs {name}, which constraints.txt does not pin" for name in unpinned]
     cwd = work / "elsewhere"
     cwd.mkdir()
+    for app in APPLICATIONS.get(extra, ()):
+        (cwd / "services").mkdir(exist_ok=True)
+        shutil.copy(ROOT / "services" / "__init__.py", cwd / "services")
+        shutil.copytree(ROOT / "services" / app, cwd / "services" / app, ignore=shutil.ignore_patterns("__pycache__"))
     for argv in ENTRY_POINTS[extra]:
         command = [str(bin_dir / argv[0]), *(arg.format(work=work) for arg in argv[1:])]
         done = subprocess.run(command, cwd=cwd, env=_clean_environ(), capture_output=True, text=True, timeout=300)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-SERVICES = Path(__file__).resolve().parents[2] / "services"
-PRODUCTION = ("shared", "market_data", "telegram_bot")
+ROOT = Path(__file__).resolve().parents[2]
+# the installed package (library, log-analyzer, log-monitor) and the two services
+PRODUCTION = ("crypto_observability", "services/market_data", "services/telegram_bot")
 FORBIDDEN = ("services.exchange_simulator", "services.telegram_simulator", "services.demo", "tests")
 
 
@@ -24,7 +25,7 @@ def _imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", PRODUCTION)
 def test_production_packages_import_no_simulator(package: str) -> None:
-    """No module of market-data, telegram-bot or the logging library imports a simulator, the demo or tests."""
-    offenders = {f"{path.relative_to(SERVICES)}: {name}" for path in (SERVICES / package).rglob("*.py")
+    """No module of market-data, telegram-bot, the library or the commands imports a simulator, the demo or tests."""
+    offenders = {f"{path.relative_to(ROOT)}: {name}" for path in (ROOT / package).rglob("*.py")
                  for name in _imports(path) if name.startswith(FORBIDDEN)}
     assert offenders == set()
