@@ -16,11 +16,10 @@ def test_seed_module_path_is_the_library_module(module: str) -> None:
 
 def test_seed_names_are_the_library_names() -> None:
     """The seed's examples (`from services.shared.logging_config import setup_service_logging`) give the library's objects."""
+    import crypto_observability.shared as library
     from services.shared import Redactor
     from services.shared.logging_config import setup_service_logging
     from services.shared.structured_logger import create_structured_logger
-
-    import crypto_observability.shared as library
 
     assert (setup_service_logging, create_structured_logger, Redactor) == (
         library.setup_service_logging, library.create_structured_logger, library.Redactor)
