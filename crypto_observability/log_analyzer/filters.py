@@ -13,7 +13,7 @@ from crypto_observability.shared.durations import GRAMMAR, parse_duration
 
 
 def parse_time(value: str, now: datetime, option: str = "--since") -> datetime:
-    """Parse a duration before ``now`` (``30m``, ``1h30m``, ``7d``: crypto_observability.shared.durations) or an ISO 8601 time."""
+    """Parse a duration before ``now`` (``30m``, ``1h30m``, ``7d``: shared.durations) or an ISO 8601 time."""
     try:
         return now - timedelta(seconds=parse_duration(value))
     except ValueError:

@@ -27,6 +27,8 @@ from .report import print_alerts, print_summary
 from .stack import DEMO_TOKEN, MEMBERS, STRANGERS, start_stack
 from .summary import summarise
 
+ANALYZER = (sys.executable, "-m", "crypto_observability.log_analyzer")  # the log-analyzer command
+
 DEMO_LOG_DIR = Path("var/demo")  # outside the default LOG_DIR (logs/), which the analyzer searches recursively
 SETTLE_S = 25.0  # after the traffic, how long the monitor may take to resolve what it fired
 
@@ -71,7 +73,7 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
     print_alerts(console, receiver.payloads())
     code = _analyzer_report(log_dir, console)
     console.rule("[bold]the slowest journey, step by step (log-analyzer trace --slowest)")
-    subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "trace", "--slowest", str(log_dir)], check=False)
+    subprocess.run([*ANALYZER, "trace", "--slowest", str(log_dir)], check=False)
     console.print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Logs: [bold]{log_dir}[/]; "
                   f"HTML report: [bold]{log_dir / 'report.html'}[/]")
     return 1 if summary.leaks or code else 0
@@ -80,9 +82,9 @@ def run_demo(log_dir: Path, duration_s: float, console: Console) -> int:
 def _analyzer_report(log_dir: Path, console: Console) -> int:
     """Run log-analyzer's report over the demo's logs, terminal summary plus the HTML file."""
     console.rule("[bold]log-analyzer report")
-    done = subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "health", str(log_dir)], check=False)
-    subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "exchanges", str(log_dir)], check=False)
-    html = subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "report", str(log_dir), "--no-cache",
+    done = subprocess.run([*ANALYZER, "health", str(log_dir)], check=False)
+    subprocess.run([*ANALYZER, "exchanges", str(log_dir)], check=False)
+    html = subprocess.run([*ANALYZER, "report", str(log_dir), "--no-cache",
                            "--html", str(log_dir / "report.html"), "--format", "json"],
                           capture_output=True, text=True, check=False)
     if html.returncode:

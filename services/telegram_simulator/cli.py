@@ -18,7 +18,7 @@ from .traffic import TrafficReport, make_users
 
 
 def positive_duration(text: str) -> float:
-    """An option's duration in the project's one grammar (crypto_observability.shared.durations: 500ms, 60s, 1h30m), above 0."""
+    """An option's duration in the project's one grammar (shared.durations: 500ms, 60s, 1h30m), above 0."""
     try:
         seconds = parse_duration(text)
     except ValueError as exc:

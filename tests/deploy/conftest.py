@@ -20,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.logging.yml", "docker-logging.yml")
-LOG_WRITERS = ("market-data", "telegram-bot")  # services that use crypto_observability.shared and write $LOG_DIR/<service>.log
+LOG_WRITERS = ("market-data", "telegram-bot")  # services that log through the library to $LOG_DIR/<service>.log
 
 
 def load_yaml(relative: str) -> Any:

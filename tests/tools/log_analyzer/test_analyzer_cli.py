@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from crypto_observability.log_analyzer.cli import main
 
+ANALYZER = (sys.executable, "-m", "crypto_observability.log_analyzer")  # the log-analyzer command
+
 SUBCOMMANDS = ["errors", "performance", "journeys", "health", "exchanges", "report"]
 
 
@@ -85,7 +87,7 @@ def test_missing_input_exits_2(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_python_dash_m_runs_the_command(log_dir: Path) -> None:
     """``python -m crypto_observability.log_analyzer`` is the same command."""
-    done = subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", "health", str(log_dir), "--no-cache",
+    done = subprocess.run([*ANALYZER, "health", str(log_dir), "--no-cache",
                            "--format", "json"], capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "score" in json.loads(done.stdout)

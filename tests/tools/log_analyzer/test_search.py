@@ -47,7 +47,7 @@ def _all_records(root: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def service_logs(tmp_path_factory: pytest.TempPathFactory) -> ServiceLogs:
-    """Journeys logged through crypto_observability.shared for telegram-bot and market-data, rotated every 4 KB and gzipped."""
+    """Journeys logged through the library for telegram-bot and market-data, rotated every 4 KB and gzipped."""
     from crypto_observability.shared.context import bound_context
     from crypto_observability.shared.logging_config import ensure_pipeline, shutdown_logging
     from crypto_observability.shared.settings import LogSettings
