@@ -137,8 +137,7 @@ def _summarised(table: str, database: str, filters: Filters, columns: Sequence[t
 
     They serve when the filters other than time are on their keys (``counts``: service and level; ``latency``:
     service; the kept summaries of ``KEPT``: see ``_kept``); the minutes a ``--since``/``--until`` cuts are
-    summarised from the rows. ``counts`` keeps no cache sums: its ``cache_stats`` records (a few per service and
-    interval) are summarised from the rows too.
+    summarised from the rows.
     """
     if table in KEPT:
         return _kept(table, database, filters, columns)
@@ -151,10 +150,9 @@ def _summarised(table: str, database: str, filters: Filters, columns: Sequence[t
         dims = ", ".join("nullIf(module, '')" if d == "module" else d for d in DIMS)
         resources = ", ".join(f"sum({m}_n), if(sum({m}_n) = 0, NULL, sum({m}_sum)), max({m}_max)"
                               for m in ("mem", "cpu"))
-        rest = stored_rows(database, filters, f"(event = 'cache_stats' OR {edges})")
-        return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, "
-                "CAST(NULL AS Nullable(Int64)) AS hits_sum, CAST(NULL AS Nullable(Int64)) AS misses_sum "
-                f"FROM {database}.counts WHERE {where} AND {minutes} AND ifNull(event, '') != 'cache_stats' "
+        rest = stored_rows(database, filters, f"({edges})")
+        return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, sum(hits_sum), "
+                f"sum(misses_sum) FROM {database}.counts WHERE {where} AND {minutes} "
                 f"GROUP BY ALL UNION ALL {summary_select('counts', rest, CLICKHOUSE)}")
     keys = ", ".join(LATENCY_KEYS) if table == "latency" else f"{minute} AS c_minute"
     rest = summary_select(table, stored_rows(database, filters, f"({edges})"), CLICKHOUSE)

@@ -1,4 +1,4 @@
--- v6: the summaries journey_parts, incident_cells and commits (crypto_observability/log_analyzer/summary.py) kept by
+-- v6: the summaries journey_parts, incident_cells and commits, and the cache sums of counts, (crypto_observability/log_analyzer/summary.py) kept by
 -- the store, fed on insert, so a report reads them instead of grouping every row again. Each view's SELECT is
 -- summary.summary_select itself, rendered by the migration runner where a statement names {summary:TABLE}
 -- (store/migrations.py): simple aggregates land as SimpleAggregateFunction columns of the same function (count as
@@ -63,6 +63,22 @@ SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.commits_mv TO {db}.commits AS {summary:commits};
 
+-- counts gains the cache hits and misses the cache_stats records report, so a report reads no row for them; its
+-- view is now rendered from summary_select too (whose resource sums are NULL where no record has the
+-- measure), and counts is rebuilt from the stored rows (as in v3).
+DROP VIEW IF EXISTS {db}.counts_mv;
+
+TRUNCATE TABLE {db}.counts;
+
+ALTER TABLE {db}.counts
+    ADD COLUMN IF NOT EXISTS hits_sum SimpleAggregateFunction(sum, Nullable(Int64)),
+    ADD COLUMN IF NOT EXISTS misses_sum SimpleAggregateFunction(sum, Nullable(Int64)),
+    MODIFY COLUMN mem_sum SimpleAggregateFunction(sum, Nullable(Decimal(38, 3))),
+    MODIFY COLUMN cpu_sum SimpleAggregateFunction(sum, Nullable(Decimal(38, 3)));
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.counts_mv TO {db}.counts AS {summary:counts};
+
+-- backfill: counts_mv
 -- backfill: journey_parts_mv
 -- backfill: incident_cells_mv
 -- backfill: commits_mv
