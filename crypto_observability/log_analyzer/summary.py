@@ -15,7 +15,8 @@ Seven tables, each a plain GROUP BY that can be summed across files (``starts``:
     starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
 Each SELECT is written once and rendered for DuckDB (the files) or ClickHouse (the central store, computed
-there: ``store/dataset.py``) through ``dialect.py``. A cached rotated file keeps its summaries beside its
+there: ``store/dataset.py``, and kept on insert by the views ``store/migrations.py`` renders) through
+``dialect.py``. A cached rotated file keeps its summaries beside its
 rows (built once, from the rows just written); the active files' are computed at load. Counts are exact.
 Percentiles from the histograms are approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its
 geometric middle clamped to the bucket's own min and max, so each order statistic is off by at most

@@ -4,9 +4,10 @@ A report reads the summary relations of ``summary.TABLES`` (and ``problem_record
 mining needs), never the rows. Here each of them is computed in the store, GROUP BY on the server with the filters
 in its WHERE, from the very SELECT the file road runs in DuckDB (``summary.summary_select`` in the ClickHouse
 dialect), and fetched as Arrow into a local DuckDB table of the same name and types: every analysis then runs
-unchanged on a ``StoreDataset``. ``counts``, ``latency`` and ``latency_by_minute`` come from the store's own
-per-minute summaries (materialized views fed on insert) when the filters are on their keys, so a report over a
-billion rows reads per-minute summaries, not rows. Percentiles come from the histograms (``exact`` is False).
+unchanged on a ``StoreDataset``. ``counts``, ``latency``, ``latency_by_minute``, ``journey_parts``,
+``incident_cells`` and ``commits`` come from the store's own summaries (materialized views fed on insert) when the
+filters allow as on the file road (``summary.FILTERABLE``), so a report over a billion rows reads summaries, not
+rows. Percentiles come from the histograms (``exact`` is False).
 
 What has no counterpart in the store: a record's line position. ``seq`` (the order of records of the same
 millisecond) is a hash of the record's text: deterministic, whatever the order records were loaded in.
