@@ -9,7 +9,7 @@ AS BIGINT)``); where the engines spell a thing differently the text names it by 
                 comment; DuckDB's ``//`` on a DOUBLE divides without rounding)
     epoch_us    microseconds since the epoch
     hash        a 64-bit hash of a string (only compared within one engine's answer)
-    arg_max     the value of the first argument at the largest second
+    arg_max     the value of ``{0}`` at the largest ``{1}``
     fixed       a number in fixed point to 0.001 (DuckDB rounds, ClickHouse truncates after its own float
                 conversion: equal for values of at most three decimals, which is what our records carry)
     timestamp   a naive-UTC timestamp literal, to the microsecond (ClickHouse's ``TIMESTAMP '...'`` drops the
@@ -30,7 +30,7 @@ DUCKDB: Dialect = {
     "epoch_div": "CAST(floor(epoch({ts}) / {n}) AS BIGINT)",
     "epoch_us": "epoch_us({})",
     "hash": "hash({})",
-    "arg_max": "arg_max",
+    "arg_max": "arg_max({}, {})",
     "fixed": "CAST({} AS DECIMAL(18, 3))",
     "timestamp": "TIMESTAMP '{}'",
 }
@@ -40,10 +40,15 @@ CLICKHOUSE: Dialect = {
     "epoch_div": "intDiv(toUnixTimestamp({ts}), {n})",
     "epoch_us": "toUnixTimestamp64Micro({})",
     "hash": "cityHash64({})",
-    "arg_max": "argMax",
+    "arg_max": "argMax({}, {})",
     "fixed": "toDecimal64({}, 3)",
     "timestamp": "toDateTime64('{}', 6, 'UTC')",
 }
+
+# the store's materialized summaries (store/migrations.py): the same SELECT, its one non-simple aggregate kept as a
+# state the reading side merges (``argMaxMerge``); the value rides in a one-element tuple, whose empty state reads
+# NULL as the plain aggregate over no row does (a bare Nullable value is stripped and would read its default)
+CLICKHOUSE_STATE: Dialect = {**CLICKHOUSE, "arg_max": "argMaxState(tuple(toNullable({})), {})"}
 
 CLICKHOUSE_SETTINGS: dict[str, object] = {"aggregate_functions_null_for_empty": 1, "session_timezone": "UTC"}
 

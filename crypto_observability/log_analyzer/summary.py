@@ -15,7 +15,8 @@ Seven tables, each a plain GROUP BY that can be summed across files (``starts``:
     starts             the ``config_loaded`` records themselves (restart and config-change markers)
 
 Each SELECT is written once and rendered for DuckDB (the files) or ClickHouse (the central store, computed
-there: ``store/dataset.py``) through ``dialect.py``. A cached rotated file keeps its summaries beside its
+there: ``store/dataset.py``, and kept on insert by the views ``store/migrations.py`` renders) through
+``dialect.py``. A cached rotated file keeps its summaries beside its
 rows (built once, from the rows just written); the active files' are computed at load. Counts are exact.
 Percentiles from the histograms are approximate: a bucket spans a factor ``GAMMA`` = 1.02, its value is its
 geometric middle clamped to the bucket's own min and max, so each order statistic is off by at most
@@ -72,9 +73,10 @@ def summary_select(table: str, source: str, dialect: Dialect = DUCKDB, grain: in
         return (f"SELECT {bucket} AS minute, {_DIM_LIST}, count(*) AS n, "
                 f"min(ts) AS first_ts, max(ts) AS last_ts, {_measures(dialect['fixed'])} FROM {source} GROUP BY ALL")
     if table == "journey_parts":
-        return _JOURNEY_PARTS.format(source=source, failure=FAILURE, judged=f"({SUCCESS} OR {FAILURE})",
-                                     service_hash=dialect["hash"].format("service"), arg_max=dialect["arg_max"],
-                                     key=dialect["epoch_us"].format("ts") + f" * 2 + CAST({FAILURE} AS BIGINT)")
+        key = dialect["epoch_us"].format("ts") + f" * 2 + CAST({FAILURE} AS BIGINT)"
+        return _JOURNEY_PARTS.format(source=source, judged=f"({SUCCESS} OR {FAILURE})", key=key,
+                                     service_hash=dialect["hash"].format("service"),
+                                     outcome=dialect["arg_max"].format(f"NOT {FAILURE}", key))
     if table == "incident_cells":
         window = dialect["epoch_div"].format(ts="ts", n=INCIDENT_RESOLUTION_S)
         return (f"SELECT {window} AS w, service, event, exchange, "
@@ -98,7 +100,7 @@ _JOURNEY_PARTS = """SELECT request_id, max("user") AS "user", min(ts) AS start, 
 min({service_hash}) AS service_lo, max({service_hash}) AS service_hi, max(rt) AS rt_max,
 max(level IN ('ERROR', 'CRITICAL')) AS has_error,
 max({key}) FILTER (WHERE {judged}) AS outcome_key,
-{arg_max}(NOT {failure}, {key}) FILTER (WHERE {judged}) AS outcome
+{outcome} FILTER (WHERE {judged}) AS outcome
 FROM {source} WHERE request_id IS NOT NULL GROUP BY request_id"""
 
 

@@ -4,9 +4,10 @@ A report reads the summary relations of ``summary.TABLES`` (and ``problem_record
 mining needs), never the rows. Here each of them is computed in the store, GROUP BY on the server with the filters
 in its WHERE, from the very SELECT the file road runs in DuckDB (``summary.summary_select`` in the ClickHouse
 dialect), and fetched as Arrow into a local DuckDB table of the same name and types: every analysis then runs
-unchanged on a ``StoreDataset``. ``counts``, ``latency`` and ``latency_by_minute`` come from the store's own
-per-minute summaries (materialized views fed on insert) when the filters are on their keys, so a report over a
-billion rows reads per-minute summaries, not rows. Percentiles come from the histograms (``exact`` is False).
+unchanged on a ``StoreDataset``. ``counts``, ``latency``, ``latency_by_minute``, ``journey_parts``,
+``incident_cells`` and ``commits`` come from the store's own summaries (materialized views fed on insert) when the
+filters allow as on the file road (``summary.FILTERABLE``), so a report over a billion rows reads summaries, not
+rows. Percentiles come from the histograms (``exact`` is False).
 
 What has no counterpart in the store: a record's line position. ``seq`` (the order of records of the same
 millisecond) is a hash of the record's text: deterministic, whatever the order records were loaded in.
@@ -15,10 +16,11 @@ millisecond) is a hash of the record's text: deterministic, whatever the order r
 from __future__ import annotations
 
 import itertools
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from crypto_observability.log_analyzer.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, string_list
@@ -29,9 +31,18 @@ from crypto_observability.log_analyzer.schema import ALL_COLUMNS, ERRORS_COLUMNS
 from crypto_observability.log_analyzer.store.connection import StoreAddress, parse_store_url
 from crypto_observability.log_analyzer.store.connection import connect as connect_store
 from crypto_observability.log_analyzer.store.migrations import applied_versions, available
-from crypto_observability.log_analyzer.summary import DIMS, LATENCY_KEYS, MINUTE, TABLES, summary_select
+from crypto_observability.log_analyzer.summary import (
+    DIMS,
+    FILTERABLE,
+    INCIDENT_RESOLUTION_S,
+    LATENCY_KEYS,
+    MINUTE,
+    TABLES,
+    summary_select,
+)
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
+KEPT = ("journey_parts", "incident_cells", "commits")  # the summaries schema v6 keeps whole (no per-minute grain)
 
 # the flat columns as the store's ``logs`` holds them (schema v2/v3 ALIAS columns); where the store keeps an empty
 # string for an absent field the file road has NULL, and times are read as UTC
@@ -59,29 +70,78 @@ def _pruning(filters: Filters) -> str:
     return " AND ".join(terms) or "TRUE"
 
 
+def _whole_windows(filters: Filters, seconds: int) -> tuple[datetime | None, datetime | None]:
+    """Return the start of the first and the end of the last whole ``seconds``-second window (aligned on the
+    epoch) inside the time filters' range (None where that side is open)."""
+    def floor(t: datetime) -> datetime:
+        return t - timedelta(seconds=t.timestamp() % seconds)
+    start = end = None
+    if filters.since:
+        start = floor(filters.since)
+        start += timedelta(seconds=seconds) if start < filters.since else timedelta(0)
+    if filters.until:
+        end = floor(filters.until)
+    return start, end
+
+
+def _cut_rows(start: datetime | None, end: datetime | None) -> str:
+    """Return the predicate on the rows selecting those outside [start, end): the cut windows at the edges."""
+    edges = [f"ts < {CLICKHOUSE['timestamp'].format(f'{t:%Y-%m-%d %H:%M:%S}')}" for t in [start] if t]
+    edges += [f"ts >= {CLICKHOUSE['timestamp'].format(f'{t:%Y-%m-%d %H:%M:%S}')}" for t in [end] if t]
+    return " OR ".join(edges) or "FALSE"
+
+
 def _whole_minutes(filters: Filters) -> tuple[str, str]:
     """Return (on the per-minute summaries, on the rows) predicates splitting the time filters' range into the
     whole minutes inside it and the rest (the cut minutes at its edges)."""
-    minutes, edges = [], []
-    if filters.since:
-        start = filters.since.replace(second=0, microsecond=0)
-        start += timedelta(minutes=1) if start < filters.since else timedelta(0)
-        minutes.append(f"minute >= toDateTime('{start:%Y-%m-%d %H:%M:%S}', 'UTC')")
-        edges.append(f"ts < {CLICKHOUSE['timestamp'].format(f'{start:%Y-%m-%d %H:%M:%S}')}")
-    if filters.until:
-        end = filters.until.replace(second=0, microsecond=0)
-        minutes.append(f"minute < toDateTime('{end:%Y-%m-%d %H:%M:%S}', 'UTC')")
-        edges.append(f"ts >= {CLICKHOUSE['timestamp'].format(f'{end:%Y-%m-%d %H:%M:%S}')}")
-    return " AND ".join(minutes) or "TRUE", " OR ".join(edges) or "FALSE"
+    start, end = _whole_windows(filters, MINUTE)
+    minutes = [f"minute >= toDateTime('{start:%Y-%m-%d %H:%M:%S}', 'UTC')"] if start else []
+    minutes += [f"minute < toDateTime('{end:%Y-%m-%d %H:%M:%S}', 'UTC')"] if end else []
+    return " AND ".join(minutes) or "TRUE", _cut_rows(start, end)
 
 
-def _summarised(table: str, database: str, filters: Filters) -> str | None:
+def _merged(table: str, database: str, columns: Sequence[tuple[str, str]], where: str) -> str:
+    """Return the SELECT merging the parts of kept summary ``table`` (its (name, type) ``columns``): each
+    SimpleAggregateFunction column by its function, each AggregateFunction state by its -Merge (a value kept as a
+    one-element tuple unwrapped: dialect.CLICKHOUSE_STATE), the rest keys."""
+    out = []
+    for name, kind in columns:
+        simple, state = re.match(r"SimpleAggregateFunction\((\w+),", kind), re.match(r"AggregateFunction\((\w+),", kind)
+        function = simple.group(1) if simple else state.group(1) + "Merge" if state else None
+        unwrap = ".1" if state and ", Tuple(" in kind else ""
+        out.append(f'{function}("{name}"){unwrap} AS "{name}"' if function else f'"{name}"')
+    return (f"SELECT {', '.join(out)} FROM {database}.{table} WHERE {where} GROUP BY ALL "
+            "SETTINGS aggregate_functions_null_for_empty = 0")  # -Merge of a state is not rewritten to -OrNull
+
+
+def _kept(table: str, database: str, filters: Filters, columns: Sequence[tuple[str, str]]) -> str | None:
+    """Return the SELECT reading ``journey_parts``, ``incident_cells`` or ``commits`` from the store's kept summary
+    (schema v6) when the filters allow as on the file road (``summary.FILTERABLE``), else None. ``incident_cells``
+    takes the whole 10 s windows of a time range from the summary and the cut ones from the rows."""
+    if filters.levels or (filters.services and "service" not in FILTERABLE[table]):
+        return None
+    where = replace(filters, since=None, until=None).where(CLICKHOUSE)
+    if table != "incident_cells":
+        return None if filters.since or filters.until else _merged(table, database, columns, where)
+    start, end = _whole_windows(filters, INCIDENT_RESOLUTION_S)
+    windows = [f"w >= {int(start.timestamp()) // INCIDENT_RESOLUTION_S}"] if start else []
+    windows += [f"w < {int(end.timestamp()) // INCIDENT_RESOLUTION_S}"] if end else []
+    kept = _merged(table, database, columns, " AND ".join([where, *windows]))
+    if not (start or end):
+        return kept
+    rest = summary_select(table, stored_rows(database, filters, f"({_cut_rows(start, end)})"), CLICKHOUSE)
+    return f"SELECT * FROM ({kept}) UNION ALL {rest}"  # the windows of the two sides never overlap
+
+
+def _summarised(table: str, database: str, filters: Filters, columns: Sequence[tuple[str, str]] = ()) -> str | None:
     """Return the SELECT reading ``table`` from the store's materialized summaries, or None when they cannot serve.
 
     They serve when the filters other than time are on their keys (``counts``: service and level; ``latency``:
-    service); the minutes a ``--since``/``--until`` cuts are summarised from the rows. ``counts`` keeps no cache
-    sums: its ``cache_stats`` records (a few per service and interval) are summarised from the rows too.
+    service; the kept summaries of ``KEPT``: see ``_kept``); the minutes a ``--since``/``--until`` cuts are
+    summarised from the rows.
     """
+    if table in KEPT:
+        return _kept(table, database, filters, columns)
     if (filters.levels and table != "counts") or table not in ("counts", "latency", "latency_by_minute"):
         return None
     where = replace(filters, since=None, until=None).where(CLICKHOUSE)
@@ -91,10 +151,9 @@ def _summarised(table: str, database: str, filters: Filters) -> str | None:
         dims = ", ".join("nullIf(module, '')" if d == "module" else d for d in DIMS)
         resources = ", ".join(f"sum({m}_n), if(sum({m}_n) = 0, NULL, sum({m}_sum)), max({m}_max)"
                               for m in ("mem", "cpu"))
-        rest = stored_rows(database, filters, f"(event = 'cache_stats' OR {edges})")
-        return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, "
-                "CAST(NULL AS Nullable(Int64)) AS hits_sum, CAST(NULL AS Nullable(Int64)) AS misses_sum "
-                f"FROM {database}.counts WHERE {where} AND {minutes} AND ifNull(event, '') != 'cache_stats' "
+        rest = stored_rows(database, filters, f"({edges})")
+        return (f"SELECT {minute}, {dims}, sum(n), min(first_ts), max(last_ts), {resources}, sum(hits_sum), "
+                f"sum(misses_sum) FROM {database}.counts WHERE {where} AND {minutes} "
                 f"GROUP BY ALL UNION ALL {summary_select('counts', rest, CLICKHOUSE)}")
     keys = ", ".join(LATENCY_KEYS) if table == "latency" else f"{minute} AS c_minute"
     rest = summary_select(table, stored_rows(database, filters, f"({edges})"), CLICKHOUSE)
@@ -102,6 +161,7 @@ def _summarised(table: str, database: str, filters: Filters) -> str | None:
             f"WHERE {where} AND {minutes} GROUP BY ALL UNION ALL {rest}")
     outer = ", ".join(LATENCY_KEYS) if table == "latency" else "c_minute"  # a bucket may be in both: merged
     return f"SELECT {outer}, bin, sum(c_n), min(c_lo), max(c_hi) FROM ({both}) GROUP BY ALL"
+
 
 
 @dataclass
@@ -239,6 +299,9 @@ def _fill(ds: StoreDataset, filters: Filters, progress: Progress | None, problem
     for table in TABLES:
         if progress:
             progress(table)
-        query = _summarised(table, db, filters) or summary_select(table, stored_rows(db, filters), CLICKHOUSE)
+        columns = ds.client.query("SELECT name, type FROM system.columns WHERE database = {db:String} AND table = "
+                                  "{t:String} AND default_kind = '' ORDER BY position",
+                                  parameters={"db": db, "t": table}).result_rows if table in KEPT else ()
+        query = _summarised(table, db, filters, columns) or summary_select(table, stored_rows(db, filters), CLICKHOUSE)
         ds.fetch(table, query, summary_select(table, ROW_SHAPE))
 

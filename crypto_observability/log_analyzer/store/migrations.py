@@ -2,7 +2,10 @@
 
 A file is a list of statements separated by ``;`` at the end of a line, with ``{db}`` and ``{ttl_days}`` filled
 in. A line ``-- backfill: VIEW`` summarises the rows already stored through materialized view VIEW's own SELECT,
-so a summary added by a later version covers old rows without a second copy of its definition.
+so a summary added by a later version covers old rows without a second copy of its definition. ``{summary:TABLE}``
+is the SELECT of summary ``TABLE`` over ``logs`` (``summary.summary_select`` in the ``CLICKHOUSE_STATE`` dialect),
+so a materialized view keeps a summary by its one definition; it is rendered when the version is applied, and a
+store keeps the view it was given (a later change of a summary's meaning is a new version).
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crypto_observability.log_analyzer.dialect import CLICKHOUSE_STATE
+from crypto_observability.log_analyzer.summary import summary_select
+
 SCHEMA_DIR = Path(__file__).with_name("schema")
 DEFAULT_TTL_DAYS = 30
 _FILE = re.compile(r"^(\d{3})_(\w+)\.sql$")
 _BACKFILL = re.compile(r"^-- backfill: (\w+)\s*$", re.MULTILINE)
+_SUMMARY = re.compile(r"\{summary:(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -28,13 +35,20 @@ class Migration:
 
     def statements(self, database: str, ttl_days: int) -> list[str]:
         """Return the statements with the placeholders filled in, comments and blanks dropped."""
-        text = self.sql.replace("{db}", database).replace("{ttl_days}", str(ttl_days))
+        text = _SUMMARY.sub(lambda m: summary_view_select(m.group(1), f"{database}.logs"), self.sql)
+        text = text.replace("{db}", database).replace("{ttl_days}", str(ttl_days))
         body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
         return [s.strip() for s in re.split(r";\s*$", body, flags=re.MULTILINE) if s.strip()]
 
     def backfills(self) -> list[str]:
         """Return the materialized views whose SELECT must summarise the rows already stored."""
         return _BACKFILL.findall(self.sql)
+
+
+def summary_view_select(table: str, source: str) -> str:
+    """Return the SELECT a materialized view keeping summary ``table`` of ``source`` runs on each insert: aggregates
+    over no row are NULL, as where a report computes the summary from the rows."""
+    return summary_select(table, source, CLICKHOUSE_STATE) + " SETTINGS aggregate_functions_null_for_empty = 1"
 
 
 def available(schema_dir: Path = SCHEMA_DIR) -> list[Migration]:
@@ -87,4 +101,7 @@ def _backfill(client: Any, database: str, view: str) -> None:
     target = re.search(r"\bTO\s+([\w.`]+)", rows[0][1]) if rows else None
     if target is None:
         raise RuntimeError(f"backfill: {database}.{view} is not a materialized view with a TO table")
-    client.command(f"INSERT INTO {target.group(1)} {rows[0][0]}")
+    columns = client.query("SELECT name FROM system.columns WHERE database = {db:String} AND table = {view:String} "
+                           "ORDER BY position", parameters={"db": database, "view": view}).result_rows
+    names = ", ".join(f"`{c[0]}`" for c in columns)  # the target may have more (filled by their defaults)
+    client.command(f"INSERT INTO {target.group(1)} ({names}) {rows[0][0]}")

@@ -38,7 +38,7 @@ def test_init_applies_each_version_once(store_client: Any, database: str) -> Non
 def test_retention_is_expressed_on_every_stored_table(store_client: Any, database: str) -> None:
     """The records, rejected lines and summaries all drop data older than the TTL given at init."""
     migrate(store_client, database, ttl_days=7)
-    for table in ("logs", "logs_rejected", "counts", "latency"):
+    for table in ("logs", "logs_rejected", "counts", "latency", "journey_parts", "incident_cells", "commits"):
         create = store_client.query("SELECT create_table_query FROM system.tables WHERE database = {db:String} "
                                     "AND name = {t:String}", parameters={"db": database, "t": table}).result_rows[0][0]
         assert "TTL" in create and "toIntervalDay(7)" in create, table
