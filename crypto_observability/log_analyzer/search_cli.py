@@ -142,8 +142,6 @@ _FILE_ONLY = {
     "context": ("-C", "shows lines of the same file; a store keeps records, not files"),
     "show_malformed": ("--show-malformed", "lists unreadable lines of files; a store never holds them "
                        "(log-analyzer clickhouse status counts the lines it rejected)"),
-    "slowest": ("--slowest", "finds the slowest journey in files; with --source, name its REQUEST_ID "
-                "(log-analyzer journeys lists the slowest)"),
 }
 
 
@@ -191,12 +189,14 @@ def _report(stats: SearchStats, show_malformed: bool, show_stats: bool) -> None:
         err.write(" ".join(f"{k}={v}" for k, v in data.items()) + "\n")
 
 
-def slowest_request_id(paths: list[str], cache_dir: Path | None) -> str | None:
-    """Return the request id of the slowest journey in the logs (the journeys analysis's first), if any."""
+def slowest_request_id(paths: list[str], cache_dir: Path | None, source: str | None = None) -> str | None:
+    """Return the request id of the slowest journey in the logs, or in the store at ``source`` (the journeys
+    analysis's first), if any."""
     from crypto_observability.log_analyzer.engine import load
     from crypto_observability.log_analyzer.journeys import analyze_journeys
+    from crypto_observability.log_analyzer.store.dataset import load_store
 
-    ds = load(paths, cache_dir=cache_dir)
+    ds = load_store(source) if source else load(paths, cache_dir=cache_dir)
     try:
         slowest = analyze_journeys(ds, top=1)["slowest"]
     finally:
@@ -207,7 +207,8 @@ def slowest_request_id(paths: list[str], cache_dir: Path | None) -> str | None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("terms", nargs=-1, metavar="REQUEST_ID [PATHS]...")
 @_window_options
-@click.option("--slowest", is_flag=True, help="Trace the slowest journey (every argument is then a path).")
+@click.option("--slowest", is_flag=True, help="Trace the slowest journey (every argument is then a path; "
+              "with --source, the store's slowest).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_failing
 def trace_command(**opts: Any) -> None:
@@ -226,9 +227,9 @@ def trace_command(**opts: Any) -> None:
     request_id = None if opts["slowest"] else terms.pop(0)
     paths = terms or [os.environ.get("LOG_DIR", "logs")]
     if request_id is None:
-        request_id = slowest_request_id(paths, _cache_dir(opts))
+        request_id = slowest_request_id(paths, _cache_dir(opts), opts["source"])
         if request_id is None:
-            raise OptionError(f"no journey (records with a request_id) in {', '.join(paths)}")
+            raise OptionError(f"no journey (records with a request_id) in {opts['source'] or ', '.join(paths)}")
     query = SearchQuery.parse(Filters.parse(opts["since"], opts["until"]), request_ids=[request_id])
     if opts["source"]:
         from crypto_observability.log_analyzer.store.search_store import open_store, store_records

@@ -241,6 +241,16 @@ def test_trace_from_the_store_equals_trace_from_files(logs: Path, store: tuple[s
         assert len(orjson.loads(from_store.stdout)["services"]) == 2
 
 
+def test_slowest_trace_from_the_store_equals_the_files_one(logs: Path, store: tuple[str, Any]) -> None:
+    """`trace --slowest --source URL` picks the store's slowest journey (its journeys analysis) and traces it as the
+    files do."""
+    from_files = _run("trace", "--slowest", str(logs), "--no-cache", "--format", "json")
+    from_store = _run("trace", "--slowest", "--source", store[0], "--format", "json")
+    assert from_store.exit_code == from_files.exit_code == 0, from_store.output
+    assert orjson.loads(from_store.stdout) == orjson.loads(from_files.stdout)
+    assert orjson.loads(from_store.stdout)["found"] is True
+
+
 def test_nothing_found_exits_1_like_grep(store: tuple[str, Any]) -> None:
     """No match in the store: exit 1 and nothing printed, for search and for trace."""
     assert _run("search", "--source", store[0], "--request-id", "no-such-request").exit_code == 1
@@ -254,8 +264,7 @@ def test_nothing_found_exits_1_like_grep(store: tuple[str, Any]) -> None:
     (["search", "-f"], "--follow reads files as they are written"),
     (["search", "-C", "2", "okx"], "-C shows lines of the same file"),
     (["search", "--show-malformed"], "--show-malformed lists unreadable lines of files"),
-    (["trace", "--slowest"], "--slowest finds the slowest journey in files"),
-], ids=["search-paths", "trace-paths", "follow", "context", "show-malformed", "slowest"])
+], ids=["search-paths", "trace-paths", "follow", "context", "show-malformed"])
 def test_file_only_usage_with_source_is_one_error_line(logs: Path, store: tuple[str, Any], args: list[str],
                                                        message: str) -> None:
     """Paths and the file-only options with --source: exit 2 and one line saying what to do instead."""
