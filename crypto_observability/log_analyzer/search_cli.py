@@ -192,11 +192,16 @@ def _report(stats: SearchStats, show_malformed: bool, show_stats: bool) -> None:
 def slowest_request_id(paths: list[str], cache_dir: Path | None, source: str | None = None) -> str | None:
     """Return the request id of the slowest journey in the logs, or in the store at ``source`` (the journeys
     analysis's first), if any."""
-    from crypto_observability.log_analyzer.engine import load
     from crypto_observability.log_analyzer.journeys import analyze_journeys
-    from crypto_observability.log_analyzer.store.dataset import load_store
 
-    ds = load_store(source) if source else load(paths, cache_dir=cache_dir)
+    if source:
+        from crypto_observability.log_analyzer.store.dataset import load_store
+
+        ds = load_store(source)
+    else:
+        from crypto_observability.log_analyzer.engine import load
+
+        ds = load(paths, cache_dir=cache_dir)
     try:
         slowest = analyze_journeys(ds, top=1)["slowest"]
     finally:
