@@ -39,6 +39,9 @@ IMAGES = {"exchange-simulator": "simulators", "market-data": "market-data", "tel
 LOG_WRITERS = ("market-data", "telegram-bot")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 HEALTHY_WITHIN_S = 240.0
+NETWORK_READY_WITHIN_S = 180.0
+NETWORK_STALLED_AFTER_S = 60.0
+AARDVARK_PID = Path("/run/containers/networks/aardvark-dns/aardvark.pid")  # rootful podman's DNS server
 USERS = (5001, 5002, 5003)  # the simulated Telegram users allowed in .env
 
 # Runs inside a container (python, standard library only): one HTTP call, the JSON answer on stdout.
@@ -53,6 +56,30 @@ try:
 except urllib.error.HTTPError as exc:
     status, text = exc.code, exc.read().decode()
 print(json.dumps({"status": status, "body": json.loads(text) if text.strip() else None}))
+"""
+
+# Runs in the bot's container: wait until its peers' names resolve and connect promptly, several times in a row
+# (podman 4.3's aardvark-dns can leave a new container's lookups unanswered for a minute or two after start-up),
+# then print the seconds waited; or print what the last attempt met and exit 1 at the deadline.
+_NETWORK_READY = """
+import socket, sys, time
+peers, deadline, started = (("market-data", 8000), ("telegram-simulator", 8081)), float(sys.argv[1]), time.monotonic()
+in_a_row, last = 0, ""
+while in_a_row < 3:
+    if time.monotonic() - started > deadline:
+        print(last); sys.exit(1)
+    try:
+        for name, port in peers:
+            began = time.monotonic()
+            address = socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)[0][4][0]
+            socket.create_connection((address, port), timeout=1).close()
+            if time.monotonic() - began > 1:
+                raise TimeoutError(f"{name} took {time.monotonic() - began:.1f} s to look up and connect")
+        in_a_row += 1
+    except OSError as exc:
+        in_a_row, last = 0, f"{name}: {exc!r}"
+    time.sleep(0.5)
+print(round(time.monotonic() - started, 1))
 """
 
 pytestmark = pytest.mark.containers
@@ -140,8 +167,45 @@ class Stack:
         assert self.http(sim, "POST", f"{base}/send", {"user": user, "text": text})["status"] == 200
         self.http(sim, "GET", f"{base}/wait_for_reply?chat_id={user_id}&count={before + 1}&timeout=30")
         replies = self.http(sim, "GET", f"{base}/messages?chat_id={user_id}")["body"]["result"][before:]
-        assert replies, f"no reply to {text!r} from the bot"
+        assert replies, f"no reply to {text!r} from the bot\n{self.diagnosis('telegram-bot', 'telegram-simulator')}"
         return dict(replies[0])
+
+    def diagnosis(self, *services: str) -> str:
+        """What a failed exchange leaves to read: each service's last records and its container's output."""
+        parts = []
+        for service in services:
+            tail = [{k: r.get(k) for k in ("timestamp", "level", "event", "message", "request_id")}
+                    for r in self.records(service)[-15:]]
+            output = self.podman("logs", "--tail", "30", CONTAINER[service], check=False)
+            parts.append(f"--- {service}.log, last records:\n" + "\n".join(map(json.dumps, tail))
+                         + f"\n--- podman logs {CONTAINER[service]}:\n{output.stdout[-4000:]}{output.stderr[-4000:]}")
+        state = ("{{.Name}} {{.State.Status}} restarts={{.RestartCount}} started={{.State.StartedAt}} "
+                 "ip={{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+        states = [self.inspect(c, state) for c in CONTAINER.values()]
+        probe = self.podman("exec", CONTAINER["telegram-bot"], "python", "-c", _NETWORK_READY, "10", check=False,
+                            timeout=60)
+        return "\n".join([*parts, "--- containers:", *states,
+                           f"--- the bot's peers, checked now (seconds to reach them, or what failed):\n"
+                           f"{probe.stdout}{probe.stderr}"])
+
+    def wait_network_ready(self, figures: dict[str, Any]) -> None:
+        """Wait until the bot looks up and reaches its peers promptly, reloading podman's DNS once if it stalls."""
+        waited = self._peers_reached(NETWORK_STALLED_AFTER_S)
+        if waited is None and AARDVARK_PID.exists():
+            # aardvark-dns 1.4 (podman 4.3) can stop answering after the reload a container's start sends it;
+            # another reload (what podman sends on every container start or stop) brings it back
+            os.kill(int(AARDVARK_PID.read_text().split()[0]), signal.SIGHUP)
+            figures["podman_dns_reloaded_by_the_test"] = True
+            waited = self._peers_reached(NETWORK_READY_WITHIN_S)
+        assert waited is not None, (f"the bot could not reach its peers by name (podman's DNS, aardvark-dns):\n"
+                                    f"{self.diagnosis('telegram-bot')}")
+        figures["seconds_until_the_bot_reaches_its_peers_by_name"] = waited
+
+    def _peers_reached(self, timeout: float) -> float | None:
+        """Seconds until the bot reached its peers by name several times in a row; None if not within timeout."""
+        probe = self.podman("exec", CONTAINER["telegram-bot"], "python", "-c", _NETWORK_READY, str(timeout),
+                            check=False, timeout=timeout + 60)
+        return float(probe.stdout.split()[-1]) if probe.returncode == 0 else None
 
     def records(self, service: str) -> list[dict[str, Any]]:
         path = self.logs / f"{service}.log"
@@ -242,6 +306,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, figures: dict[str, Any]) -> 
         s.run(*COMPOSE, "up", "-d", *SERVICES, timeout=600)
         s.wait_healthy([CONTAINER[name] for name in SERVICES])
         figures["seconds_up_to_all_healthy"] = round(time.monotonic() - started, 1)
+        s.wait_network_ready(figures)
         yield s
     finally:
         s.down()
