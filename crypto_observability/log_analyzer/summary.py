@@ -45,6 +45,8 @@ FILTERABLE: dict[str, tuple[str, ...]] = {  # the --service/--level filters a ta
     "counts": ("service", "level"), "latency": ("service",), "latency_by_minute": (), "journey_parts": (),
     "incident_cells": ("service",), "commits": ("service",), "starts": ("service", "level"),
 }
+# the store keeps latency per minute and key, finer than either file summary, so both roll up from it
+STORED_LATENCY = "latency_by_minute_and_key"
 INCIDENT_RESOLUTION_S = 10  # incidents.py's windows: fixed, aligned on the epoch, so they merge across files
 _ZERO_BIN = -(1 << 30)  # response times <= 0 share one bucket below every other
 
@@ -90,7 +92,8 @@ def summary_select(table: str, source: str, dialect: Dialect = DUCKDB, grain: in
     if table == "starts":
         return (f"SELECT ts, seq, service, level, component, config_hash FROM {source} "
                 "WHERE event = 'config_loaded'")
-    keys = _KEY_LIST if table == "latency" else f"{bucket} AS minute"
+    keys = {"latency": _KEY_LIST, "latency_by_minute": f"{bucket} AS minute",
+            STORED_LATENCY: f"{bucket} AS minute, {_KEY_LIST}"}[table]
     return (f"SELECT {keys}, {_BIN} AS bin, count(*) AS n, min(rt) AS lo, max(rt) AS hi FROM {source} "
             "WHERE rt IS NOT NULL GROUP BY ALL")
 

@@ -35,9 +35,9 @@ class Migration:
 
     def statements(self, database: str, ttl_days: int) -> list[str]:
         """Return the statements with the placeholders filled in, comments and blanks dropped."""
-        text = _SUMMARY.sub(lambda m: summary_view_select(m.group(1), f"{database}.logs"), self.sql)
-        text = text.replace("{db}", database).replace("{ttl_days}", str(ttl_days))
-        body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+        body = "\n".join(line for line in self.sql.splitlines() if not line.lstrip().startswith("--"))
+        body = _SUMMARY.sub(lambda m: summary_view_select(m.group(1), f"{database}.logs"), body)
+        body = body.replace("{db}", database).replace("{ttl_days}", str(ttl_days))
         return [s.strip() for s in re.split(r";\s*$", body, flags=re.MULTILINE) if s.strip()]
 
     def backfills(self) -> list[str]:

@@ -13,7 +13,7 @@ from benchmarks.record_generator import write_log_files
 from crypto_observability.log_analyzer.malformed import classify
 from crypto_observability.log_analyzer.schema import FLAT_COLUMNS
 from crypto_observability.log_analyzer.store.loader import Loader
-from crypto_observability.log_analyzer.store.migrations import applied_versions, available, migrate
+from crypto_observability.log_analyzer.store.migrations import Migration, applied_versions, available, migrate
 from crypto_observability.log_analyzer.summary import DIMS, LATENCY_KEYS
 
 from .conftest import RECENT
@@ -74,6 +74,10 @@ def test_migrating_from_an_older_version_keeps_and_summarises_old_rows(store_cli
     assert q(f"SELECT sum(n) FROM {database}.counts").result_rows == [(800,)]
     by_level = q(f"SELECT level, count() FROM {database}.logs GROUP BY level ORDER BY level").result_rows
     assert q(f"SELECT level, sum(n) FROM {database}.counts GROUP BY level ORDER BY level").result_rows == by_level
+    timed = q(f"SELECT service, count(), min(rt), max(rt) FROM {database}.logs WHERE rt IS NOT NULL "
+              "GROUP BY service ORDER BY service").result_rows
+    assert timed and q(f"SELECT service, sum(n), min(lo), max(hi) FROM {database}.latency "
+                       "GROUP BY service ORDER BY service").result_rows == timed
 
 
 def test_summaries_are_fed_on_insert_and_equal_the_rows(store_client: Any, database: str, tmp_path: Path) -> None:
@@ -117,3 +121,11 @@ def test_a_retention_below_one_day_is_refused(store_client: Any, database: str, 
     """ttl_days must be a whole number of days, at least one; the error says so."""
     with pytest.raises(ValueError, match=f"ttl_days={bad} is not valid"):
         migrate(store_client, database, ttl_days=bad)
+
+
+def test_a_summary_directive_in_a_comment_is_left_as_a_comment() -> None:
+    """Only statements are rendered: a comment that mentions {summary:TABLE} neither fails nor becomes SQL."""
+    migration = Migration(99, "example", "-- a view's SELECT is {summary:TABLE}\n"
+                                         "CREATE VIEW {db}.v AS {summary:commits};\n")
+    [statement] = migration.statements("logs", 30)
+    assert statement.startswith("CREATE VIEW logs.v AS SELECT service, git_commit") and "TABLE" not in statement
