@@ -8,6 +8,14 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run: CI runs the suite once, on a fresh machine, so a failure there
+# must be a property broken, not an unlucky draw. HYPOTHESIS_PROFILE=explore draws anew, to hunt for new failures
+# (pin what it finds with @example).
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")  # python-telegram-bot: opt in to timedelta, no deprecation noise
 # code under test that sets logging up from the environment writes here, never into the checkout

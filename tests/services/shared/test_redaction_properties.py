@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 import orjson
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crypto_observability.shared import redaction
@@ -173,6 +173,7 @@ def test_a_branch_left_out_could_not_have_matched(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(rich_text)
+@example("+44 20 7946AKIAIOSFODNN7EXAMPLE")  # no phone glued to a key, so none once the key is masked
 def test_text_redaction_is_idempotent(text: str) -> None:
     """Redacting already-redacted text changes nothing."""
     once = REDACTOR.redact_text(text)
