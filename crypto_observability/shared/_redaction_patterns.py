@@ -188,9 +188,8 @@ _BRANCHES: Final = (
     (r"(?<![A-Za-z0-9_-])e(?P<jwt>)yJ[A-Za-z0-9_-]{2,}+\.[A-Za-z0-9_-]{2,}+\.[A-Za-z0-9_-]*+", T_JWT, 0),
     # An AWS key id, and the 40-character secret key when it follows within a few words.
     (r"A(?P<aws>)(?:KIA|SIA)[0-9A-Z]{16}(?:" + _AWS_SECRET_AFTER + ")?", T_AWS, 0),
-    # Digits and separators only; whether it is a phone number is decided on its digits and context. Glued to a
-    # word it is not one, nor glued to a mask, where a word was (so redacting twice changes nothing).
-    (r"\+(?P<phone>)(?<![\w+]\+)\d++(?:[ -]?\(?\d++\)?){0,6}+(?![\w%*]|\.\d)", T_PLUS, 0),
+    # Digits and separators only; whether it is a phone number is decided on its digits and context.
+    (r"\+(?P<phone>)(?<![\w+]\+)\d++(?:[ -]?\(?\d++\)?){0,6}+(?![\w%]|\.\d)", T_PLUS, 0),
     # A Telegram object in JSON or repr text: {"from": {"id": 555, ...}} -> the person's hash.
     (
         r"[\"'](?P<tgid>)(?:from|chat|sender_chat|user|effective_user|effective_chat)[\"'][ \t]*:[ \t]*"

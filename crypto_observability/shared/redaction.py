@@ -85,6 +85,7 @@ _PTB_REPR_ID: Final = re.compile(r"(\b(?:Chat|User)\((?:[^()]|\([^()]*\))*?\bid=
 _MIN_KNOWN_SECRET: Final = 8  # known secret values shorter than this are not matched as bare text
 _CACHE_SIZE: Final = 4096  # caches are cleared when full: cheap, thread-safe, bounded
 _LONG_MEMO_SIZE: Final = 128  # longer strings (stack traces) up to max_field_chars; ~2 MB at most
+_MAX_PASSES: Final = 4  # scans of one text: a pass that changes something is followed by another, up to this
 _LOOKAHEAD_CHARS: Final = 4096  # context kept past the cut so a secret straddling it is still seen
 _MARKER_ROOM: Final = 40  # the marker's longest form fits here, so output never exceeds the limit
 _KIND_BITS: Final = 7
@@ -355,6 +356,17 @@ class Redactor:
         return done[:keep] + f"…[truncated {len(done) - keep + dropped} chars]"
 
     def _scan(self, text: str) -> str:
+        """Replace every secret shape, again while a pass changes something: a mask can bare a shape its secret hid
+        ("...EXAMPLEBearer x": once the key is masked, "Bearer" starts a word), and redacting twice must change
+        nothing. Text without a secret is scanned once."""
+        for _ in range(_MAX_PASSES):
+            done = self._scan_once(text)
+            if done is text or done == text:
+                return done
+            text = done
+        return text
+
+    def _scan_once(self, text: str) -> str:
         """Replace every secret shape; an ordinary key=value is skipped up to its value only."""
         for secret in self._known:
             if secret in text:
