@@ -19,7 +19,6 @@ from crypto_observability.console import console
 from crypto_observability.log_analyzer._files import open_private
 from crypto_observability.log_analyzer._util import record_count
 from crypto_observability.log_analyzer.cache import default_cache_dir
-from crypto_observability.log_analyzer.cli_store import clickhouse
 from crypto_observability.log_analyzer.engine import Dataset, EngineSettings, load
 from crypto_observability.log_analyzer.error_patterns import FINDINGS, analyze_errors, findings
 from crypto_observability.log_analyzer.errors_base import AnalyzerError, InputError
@@ -174,7 +173,30 @@ def _reading(columns: tuple[str, ...] | None,
 _command = _reading(None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group importing some commands only when they are named or listed: a report starts without loading the
+    search and store modules it does not use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy:
+            return super().get_command(ctx, name)
+        module, attribute = self.lazy[name].split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, lazy={
+    "search": "crypto_observability.log_analyzer.search_cli:search_command",  # the line-level commands
+    "trace": "crypto_observability.log_analyzer.search_cli:trace_command",
+    "clickhouse": "crypto_observability.log_analyzer.cli_store:clickhouse",  # init|load|status
+})
 @click.version_option(package_name="crypto-assistant-observability", prog_name="log-analyzer")
 def main() -> None:
     """Analyse crypto-assistant JSON logs: what is broken, since when, for whom, on which exchange."""
@@ -276,9 +298,3 @@ def export(ds: Dataset, opts: dict[str, Any]) -> None:
     _console(stderr=True).print(f"wrote {len(written)} CSV files and dashboard.json to {opts['out_dir']}")
     _malformed(ds, describe_input(ds)["malformed"]["lines"])
 
-
-from crypto_observability.log_analyzer.search_cli import search_command, trace_command  # noqa: E402 - the line-level commands
-
-main.add_command(search_command, "search")
-main.add_command(trace_command, "trace")
-main.add_command(clickhouse)  # log-analyzer clickhouse init|load|status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,20 @@ def test_importing_the_miner_does_not_import_duckdb() -> None:
             "print(sorted(m for m in ('duckdb', 'click', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_group_imports_search_and_store_commands_only_when_named() -> None:
+    """``log-analyzer report`` starts without the search and store modules; ``-h`` still lists their commands."""
+    code = """import json, sys
+from crypto_observability.log_analyzer.cli import main
+heavy = ("search_cli", "search_files", "cli_store", "store.loader", "store.connection")
+loaded = lambda: [m for m in heavy if "crypto_observability.log_analyzer." + m in sys.modules]
+before = loaded()
+listed = main.list_commands(None)
+main.get_command(None, "trace")
+print(json.dumps({"before": before, "listed": listed, "after": loaded()}))"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    seen = json.loads(out.stdout)
+    assert seen["before"] == []
+    assert {"clickhouse", "search", "trace", "report", "errors"} <= set(seen["listed"])
+    assert "search_cli" in seen["after"] and "cli_store" not in seen["after"]
