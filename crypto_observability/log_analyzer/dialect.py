@@ -11,7 +11,8 @@ AS BIGINT)``); where the engines spell a thing differently the text names it by 
     hash        a 64-bit hash of a string (only compared within one engine's answer)
     arg_max     the value of ``{0}`` at the largest ``{1}``
     fixed       a number in fixed point to 0.001 (DuckDB rounds, ClickHouse truncates after its own float
-                conversion: equal for values of at most three decimals, which is what our records carry)
+                conversion: equal for values of at most three decimals, which is what our records carry); NULL,
+                never an error, from 10^15 on (DECIMAL(18, 3)'s range): one absurd record fails no query or insert
     timestamp   a naive-UTC timestamp literal, to the microsecond (ClickHouse's ``TIMESTAMP '...'`` drops the
                 fraction and reads the server's time zone)
 
@@ -31,7 +32,7 @@ DUCKDB: Dialect = {
     "epoch_us": "epoch_us({})",
     "hash": "hash({})",
     "arg_max": "arg_max({}, {})",
-    "fixed": "CAST({} AS DECIMAL(18, 3))",
+    "fixed": "TRY_CAST(CASE WHEN abs({0}) < 1e15 THEN {0} END AS DECIMAL(18, 3))",
     "timestamp": "TIMESTAMP '{}'",
 }
 
@@ -41,7 +42,7 @@ CLICKHOUSE: Dialect = {
     "epoch_us": "toUnixTimestamp64Micro({})",
     "hash": "cityHash64({})",
     "arg_max": "argMax({}, {})",
-    "fixed": "toDecimal64({}, 3)",
+    "fixed": "accurateCastOrNull(if(abs({0}) < 1e15, {0}, NULL), 'Decimal64(3)')",
     "timestamp": "toDateTime64('{}', 6, 'UTC')",
 }
 

@@ -113,6 +113,8 @@ def flat_select(alias: str, columns: Iterable[str] | None = None) -> str:
     for column in normalise(columns):
         fields = [f"{alias}." + ".".join(f'"{key}"' for key in path) for path in _paths(column)]
         value = fields[0] if len(fields) == 1 else f"coalesce({', '.join(fields)})"
+        if FLAT_COLUMNS[column][1] == "DOUBLE":  # 1e400 reads as inf: not a measure (the store keeps it NULL too)
+            value = f"CASE WHEN isfinite({value}) THEN {value} END"
         parts.append(f'{timestamp_sql(value) if column == "ts" else value} AS "{column}"')
     return ", ".join(parts)
 

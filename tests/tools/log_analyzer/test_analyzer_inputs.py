@@ -178,3 +178,23 @@ def test_fields_the_seed_puts_in_context_are_found(tmp_path: Path) -> None:
     (tmp_path / "x.log").write_bytes(_lines(records))
     journeys = json.loads(_run("journeys", str(tmp_path), "--format", "json").stdout)
     assert (journeys["total"], journeys["users"][0]["user"]) == (3, "u_1")
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_numbers_out_of_any_range_are_no_measure_and_no_crash(tmp_path: Path, cached: bool) -> None:
+    """A response time of 1e400 (read as inf) or a memory figure past DECIMAL(18, 3) is NULL: the report holds the
+    other records' figures, as the store does (schema v8)."""
+    ordinary = [_rec(i, context={"response_time_ms": 100.0 + i}, performance={"memory_usage_mb": 50.0})
+                for i in range(5)]
+    odd = (b'{"timestamp": "2025-01-15T10:00:30.000Z", "service": "s", "module": "m", "level": "INFO", "message": "m",'
+           b' "context": {"response_time_ms": 1e400}, "performance": {"memory_usage_mb": 1e40, "cpu_percent": 1e16}}\n')
+    (tmp_path / (f"{ROTATED}.gz" if cached else "s.log")).write_bytes(
+        gzip.compress(_lines(ordinary) + odd) if cached else _lines(ordinary) + odd)
+    args = ["report", str(tmp_path), "--format", "json"]
+    args += ["--cache-dir", str(tmp_path / "cache")] if cached else []
+    result = CliRunner().invoke(main, args if cached else [*args, "--no-cache"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["input"]["records"] == 6
+    assert [(row["count"], row["max"]) for row in report["performance"]["latency_by_service"]] == [(5, 104.0)]
+    assert report["performance"]["resources"]

@@ -69,9 +69,22 @@ def _extra_records(start: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def _write(directory: Path, n: int = 2000) -> Path:
+def _odd_records(start: datetime) -> list[dict[str, Any]]:
+    """Records with values of the wrong type or out of range: NULL (a number: true unless 0) on both roads, never a
+    failed insert (schema v8)."""
+    stamp = (start + timedelta(seconds=406)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return [{"timestamp": stamp.replace("06.", f"{6 + n}."), "service": "market-data", "level": "INFO",
+             "module": "app.main", "message": "odd values", "event": "exchange_api_call", "request_id": f"odd-{n}",
+             "context": {"exchange": "bybit", "success": value, "hit": value, "healthy": value,
+                         "response_time_ms": 12.5},
+             "performance": {"memory_usage_mb": 1e16 * (n + 1), "cpu_percent": 1e40}}
+            for n, value in enumerate(["maybe", 2, [1], {"x": 1}, "yes", 0.0])]
+
+
+def _write(directory: Path, n: int = 2000, odd_values: bool = True) -> Path:
     """Write generated records (spread over about four minutes, one per millisecond at most, so line order never
-    decides) plus the extra ones, each service's first half rotated to .gz, with junk lines among them."""
+    decides) plus the extra ones (and the odd ones), each service's first half rotated to .gz, with junk lines among
+    them."""
     directory.mkdir()
     by_service: dict[str, list[bytes]] = {}
     previous = START
@@ -81,7 +94,7 @@ def _write(directory: Path, n: int = 2000) -> Path:
         previous = moment
         record["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         by_service.setdefault(str(record["service"]), []).append(orjson.dumps(record) + b"\n")
-    for record in _extra_records(START):
+    for record in _extra_records(START) + (_odd_records(START) if odd_values else []):
         if record["module"] is None:
             del record["module"]
         by_service[str(record["service"])].append(orjson.dumps(record) + b"\n")
