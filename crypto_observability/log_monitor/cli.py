@@ -18,7 +18,7 @@ from rich.table import Table
 from crypto_observability.console import console
 from crypto_observability.log_monitor import commands
 from crypto_observability.log_monitor.config import config_hash, load_config
-from crypto_observability.log_monitor.errors import ConfigError, MonitorError
+from crypto_observability.log_monitor.errors import ConfigError, MonitorError, StateError
 from crypto_observability.log_monitor.store import Store
 
 DEFAULT_CONFIG = "config/monitor.yml"
@@ -63,8 +63,14 @@ def _when(ts: float | None) -> str:
     return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _store(config_path: str, db: str | None) -> Store:
-    return Store(db or load_config(config_path).state_db)
+def _store(config_path: str, db: str | None, create: bool = False) -> Store:
+    """The state database the command names; one that does not exist is an error (a typo is not an idle monitor),
+    unless ``create`` (a silence may be set before the first run)."""
+    path = db or load_config(config_path).state_db
+    if not create and path != ":memory:" and not Path(path).exists():
+        raise StateError(f"no state database at {path!r}: `log-monitor run` creates it; pass --db or --config "
+                         "to name the one your monitor uses")
+    return Store(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -196,7 +202,8 @@ def ack(config_path: str, db: str | None, alert_id: int, comment: str, by: str |
 @click.option("--by", default=None)
 def silence_cmd(config_path: str, db: str | None, matchers: str, duration: str, comment: str, by: str | None) -> None:
     """Silence alerts matching MATCHERS (label=value,label=~regex) for a while."""
-    s = commands.silence(_store(config_path, db), matchers, duration, by=by or getpass.getuser(), comment=comment)
+    s = commands.silence(_store(config_path, db, create=True), matchers, duration, by=by or getpass.getuser(),
+                         comment=comment)
     click.echo(f"silence #{s['id']} until {_when(s['ends_at'])} UTC")
 
 

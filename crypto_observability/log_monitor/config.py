@@ -332,7 +332,8 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
 
 def _expand_env(text: str, environ: dict[str, str]) -> str:
-    """Expand ${VAR} and ${VAR:-default}; a ${VAR} that is unset and has no default is an error."""
+    """Expand ${VAR} and ${VAR:-default} outside comment lines; a ${VAR} that is unset and has no default is an
+    error."""
     missing: list[str] = []
 
     def sub(m: re.Match[str]) -> str:
@@ -344,7 +345,8 @@ def _expand_env(text: str, environ: dict[str, str]) -> str:
             return ""
         return m.group(3)
 
-    out = _ENV_REF.sub(sub, text)
+    out = "".join(line if line.lstrip().startswith("#") else _ENV_REF.sub(sub, line)  # a comment stays a comment
+                  for line in text.splitlines(keepends=True))
     if missing:
         names = ", ".join(dict.fromkeys(missing))
         raise ConfigError(
@@ -374,8 +376,8 @@ _URL_KEY = re.compile(r"(url|headers(\.|$)|token|password|secret)", re.IGNORECAS
 def _shown(where: str, value: Any) -> str:
     """A rejected value as the error shows it: redacted, and a URL or header only up to its host."""
     if isinstance(value, str) and _URL_KEY.search(where):
-        m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://[^/?#@]*)", value)
-        return repr(m.group(1) + "/…" if m else "…")
+        m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)(?:[^/?#@]*@)?([^/?#@]*)", value)  # user:password@ dropped
+        return repr(m.group(1) + m.group(2) + "/…" if m else "…")
     return redact(repr(value))
 
 
@@ -395,7 +397,7 @@ def format_errors(exc: ValidationError) -> list[str]:
     """Turn pydantic errors into 'key.path: value X: what is allowed' lines."""
     lines = []
     for err in exc.errors():
-        msg = err["msg"].removeprefix("Value error, ")
+        msg = redact(err["msg"].removeprefix("Value error, "))  # a validator may quote the value it refused
         where = _where(tuple(err["loc"]))
         if err["type"] == "union_tag_invalid":
             ctx = err.get("ctx", {})
@@ -431,8 +433,8 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Moni
         data = yaml.load(_expand_env(text, env), Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except ConfigError as exc:
         raise ConfigError(f"{p}: {exc}", exc.problems) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # its excerpt shows the line with ${VAR}s expanded: secrets masked
+        raise ConfigError(redact(f"{p}: not valid YAML: {exc}")) from None
     return parse_config(data, str(p))
 
 
@@ -446,7 +448,11 @@ def _writable_path(path: str) -> str | None:
     """Why `path` cannot be created or written, or None when it can (nothing is created)."""
     p = Path(path).absolute()
     if p.exists():
-        return None if os.access(p, os.W_OK) and not p.is_dir() else "exists but is not a writable file"
+        if p.is_dir() or not os.access(p, os.W_OK | os.R_OK):
+            return "exists but is not a writable file"
+        with p.open("rb") as handle:
+            head = handle.read(16)
+        return None if head in (b"", b"SQLite format 3\x00") else "exists but is not an SQLite database"
     parent = p.parent
     while not parent.exists():
         parent = parent.parent

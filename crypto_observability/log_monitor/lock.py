@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import os
+from pathlib import Path
 
 from crypto_observability.log_monitor.errors import StateError
+from crypto_observability.log_monitor.store import private_directory
 
 
 class StateLock:
@@ -21,6 +23,7 @@ class StateLock:
     def acquire(self) -> None:
         """Take the lock or raise StateError naming the PID that holds it."""
         try:
+            private_directory(Path(self.path))  # taken before the store exists: a first run makes the directory
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o640)
         except OSError as exc:
             raise StateError(f"cannot open the state lock {self.path!r}: {exc.strerror}") from None

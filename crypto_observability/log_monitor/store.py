@@ -40,11 +40,16 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _private_file(path: Path) -> None:
-    """Create the state file 0640 in a 0750 directory (SQLite gives its WAL files the same mode)."""
+def private_directory(path: Path) -> None:
+    """Create the directory holding ``path`` 0750 when it is missing (the state and its lock live there)."""
     if not path.parent.exists():
         path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
         path.parent.chmod(0o750)
+
+
+def _private_file(path: Path) -> None:
+    """Create the state file 0640 in a 0750 directory (SQLite gives its WAL files the same mode)."""
+    private_directory(path)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o640))
         path.chmod(0o640)

@@ -174,3 +174,26 @@ def test_db_alone_needs_no_config(setup: Path, tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     status = json.loads(_cli(capsys, "status", "--db", str(tmp_path / "s.db"), "--format", "json"))
     assert [a["rule"] for a in status["alerts"]] == ["crit"]
+
+
+@pytest.mark.parametrize("args", [["status"], ["alerts"], ["silences"], ["ack", "1"], ["expire", "1"], ["retry"]])
+def test_a_state_database_that_does_not_exist_is_an_error_and_is_not_created(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    """`status --db` with a typo exits 3 saying so; it does not create an empty database and report an idle monitor."""
+    db = tmp_path / "typo" / "s.db"
+    with pytest.raises(SystemExit) as stopped:
+        main([*args, "--db", str(db)])
+    assert stopped.value.code == 3 and f"no state database at '{db}'" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_first_run_creates_its_state_directory_private(setup: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """With `state_db` in a directory that does not exist yet (the shipped config in a fresh clone), `run` makes it
+    0750 and takes its lock there, as check-config promised."""
+    state = tmp_path / "var" / "monitor" / "s.db"
+    setup.write_text(setup.read_text().replace(f"state_db: {tmp_path}/s.db", f"state_db: {state}"))
+    _cli(capsys, "check-config", "--config", str(setup))
+    _cli(capsys, "run", "--once", "--config", str(setup))
+    assert state.exists() and (state.parent.stat().st_mode & 0o777) == 0o750
+    assert "crit" in _cli(capsys, "alerts", "--db", str(state))

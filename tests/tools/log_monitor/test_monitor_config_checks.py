@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -132,3 +135,41 @@ def test_no_secret_or_identity_reaches_the_state_database(tmp_path: Path) -> Non
     )
     db.close()
     assert [s for s in secrets if s.encode() in stored] == []
+
+
+def test_a_rejected_url_never_shows_its_user_or_password(tmp_path: Path) -> None:
+    """`ftp://admin:password@host/x` is echoed as its scheme and host only, not as `ftp://admin:password/…`."""
+    text = "sources: [a.log]\nchannels:\n  h: {type: webhook, url: 'ftp://admin:S3cr3tPassw0rd@hooks.example.com/x'}\n"
+    [problem] = _problems(tmp_path, text)
+    assert problem.endswith("(got 'ftp://hooks.example.com/…')") and "S3cr3t" not in problem and "admin" not in problem
+
+
+def test_a_comment_may_name_an_unset_variable(tmp_path: Path) -> None:
+    """A comment line `# set ${SLACK_URL} to enable` is not a reference that must be set."""
+    path = tmp_path / "monitor.yml"
+    path.write_text(f"# set ${{SLACK_URL}} to enable\nstate_db: {tmp_path}/s.db\nsources: [a.log]\n"
+                    "  # ${NOPE} neither\n")
+    assert commands.check_config(str(path), {}).sources == ["a.log"]
+
+
+def test_a_state_db_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    """An existing state_db that is some other file fails check-config, not `run` with 'file is not a database'."""
+    (tmp_path / "s.db").write_text("my notes\n")
+    [problem] = _problems(tmp_path, f"state_db: {tmp_path}/s.db\nsources: [a.log]\n")
+    assert problem == f"state_db: '{tmp_path}/s.db' exists but is not an SQLite database"
+
+
+@pytest.mark.parametrize(("line", "variable", "value", "says"), [
+    ("poll_interval: ${MY_API_TOKEN}\n", "MY_API_TOKEN", "Qw3rTy9UiOpAsDfGhJkL", "poll_interval: "),  # quoted in msg
+    ('channels:\n  h: {type: webhook, url: "https://h.example.com/${HOOK_TOKEN}"}\n', "HOOK_TOKEN",
+     'Abc"Def123Secret', "not valid YAML"),  # the YAML error's excerpt shows the expanded line
+])
+def test_check_config_never_echoes_a_secret_from_the_environment(tmp_path: Path, line: str, variable: str,
+                                                                  value: str, says: str) -> None:
+    """A secret-named variable's value, expanded into a key that then fails, is masked in every line printed."""
+    config = tmp_path / "m.yml"
+    config.write_text(f"state_db: {tmp_path}/s.db\nsources: [a.log]\n{line}")
+    out = subprocess.run([sys.executable, "-m", "crypto_observability.log_monitor", "check-config", "--config",
+                          str(config)], env={**os.environ, variable: value}, capture_output=True, text=True)
+    assert out.returncode == 2 and says in out.stderr, out.stderr
+    assert value not in out.stdout + out.stderr
