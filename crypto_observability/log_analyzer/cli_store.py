@@ -22,11 +22,11 @@ _URL = click.option("--url", envvar="LOG_STORE_URL", required=True, show_envvar=
 
 
 @contextmanager
-def _store(url: str) -> Iterator[tuple[Any, StoreAddress]]:
-    """Open the store, turning the analyzer's errors into click's (message and exit code)."""
+def _store(url: str, *, create: bool = False) -> Iterator[tuple[Any, StoreAddress]]:
+    """Open the store (``create``: make a missing embedded one), turning the analyzer's errors into click's."""
     try:
         address = parse_store_url(url)
-        client = connect(address)
+        client = connect(address, create=create)
         try:
             yield client, address
         finally:
@@ -52,7 +52,7 @@ def clickhouse() -> None:
               help="Retention of new tables (records older than this are dropped by whole days).")
 def init(url: str, ttl_days: int) -> None:
     """Create the schema, or migrate it to the newest version; safe to run again."""
-    with _store(url) as (client, address):
+    with _store(url, create=True) as (client, address):
         applied = migrate(client, address.database, ttl_days)
     names = ", ".join(f"{m.version:03d} {m.name}" for m in applied) or "nothing: already at the newest version"
     click.echo(f"{address}: applied {names}")
