@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,23 +11,31 @@ from typing import Any
 import click
 import orjson
 
-from crypto_observability.log_analyzer.errors_base import AnalyzerError
+from crypto_observability.log_analyzer.errors_base import AnalyzerError, OptionError
 from crypto_observability.log_analyzer.sources import resolve_inputs
-from crypto_observability.log_analyzer.store.connection import StoreAddress, connect, parse_store_url
+from crypto_observability.log_analyzer.store.connection import StoreAddress, connect, first_line, parse_store_url
 from crypto_observability.log_analyzer.store.loader import BATCH_LINES, Loader
-from crypto_observability.log_analyzer.store.migrations import DEFAULT_TTL_DAYS, migrate
+from crypto_observability.log_analyzer.store.migrations import DEFAULT_TTL_DAYS, applied_versions, available, migrate
 from crypto_observability.log_analyzer.store.status import store_status
 
 _URL = click.option("--url", envvar="LOG_STORE_URL", required=True, show_envvar=True,
                     help="clickhouse://user@host:8123/db (password from CLICKHOUSE_PASSWORD) or chdb:///path.")
+_INIT_HINT = "run log-analyzer clickhouse init --url {}"
+_NO_SCHEMA_CODES = (60, 81)  # UNKNOWN_TABLE, UNKNOWN_DATABASE
 
 
 @contextmanager
-def _store(url: str) -> Iterator[tuple[Any, StoreAddress]]:
-    """Open the store, turning the analyzer's errors into click's (message and exit code)."""
+def _store(url: str, *, create: bool = False) -> Iterator[tuple[Any, StoreAddress]]:
+    """Open the store (``create``: make a missing embedded one), turning every error into one line and its exit code.
+
+    The analyzer's errors keep their message and exit code; the engine's (a query the store refused, a server that
+    does not answer) become the first line of their message, exit 2, never a traceback.
+    """
+    logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())  # its failure is our one Error line
+    address: StoreAddress | None = None
     try:
         address = parse_store_url(url)
-        client = connect(address)
+        client = connect(address, create=create)
         try:
             yield client, address
         finally:
@@ -35,6 +44,35 @@ def _store(url: str) -> Iterator[tuple[Any, StoreAddress]]:
         error = click.ClickException(str(exc))
         error.exit_code = exc.exit_code
         raise error from exc
+    except Exception as exc:
+        if address is None or not _engine_error(exc):
+            raise
+        error = click.ClickException(_engine_message(exc, address))
+        error.exit_code = 2
+        raise error from exc
+
+
+def _engine_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the ClickHouse driver or the embedded engine (not a bug of the analyzer's)."""
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
+    return isinstance(exc, ClickHouseError) or type(exc).__module__.split(".")[0] in ("chdb", "clickhouse_connect")
+
+
+def _engine_message(exc: BaseException, address: StoreAddress) -> str:
+    if getattr(exc, "code", None) in _NO_SCHEMA_CODES:
+        return f"the store {address} has no log store schema ({first_line(exc)}): {_INIT_HINT.format(address.url)}"
+    return f"the store {address} refused: {first_line(exc)}"
+
+
+def _require_schema(client: Any, address: StoreAddress) -> None:
+    """Refuse to load into a store without the newest schema, saying how to create or migrate it."""
+    versions = applied_versions(client, address.database)
+    newest = max(m.version for m in available())
+    if max(versions, default=0) < newest:
+        have = f"schema version {max(versions)}" if versions else "no log store schema"
+        raise OptionError(f"the store {address} has {have}, load needs version {newest}: "
+                          f"{_INIT_HINT.format(address.url)}")
 
 
 def _print_json(doc: dict[str, Any]) -> None:
@@ -52,7 +90,7 @@ def clickhouse() -> None:
               help="Retention of new tables (records older than this are dropped by whole days).")
 def init(url: str, ttl_days: int) -> None:
     """Create the schema, or migrate it to the newest version; safe to run again."""
-    with _store(url) as (client, address):
+    with _store(url, create=True) as (client, address):
         applied = migrate(client, address.database, ttl_days)
     names = ", ".join(f"{m.version:03d} {m.name}" for m in applied) or "nothing: already at the newest version"
     click.echo(f"{address}: applied {names}")
@@ -67,10 +105,8 @@ def init(url: str, ttl_days: int) -> None:
 def load(url: str, paths: tuple[str, ...], batch_lines: int, fmt: str) -> None:
     """Load log files (rotated .gz included) into the store; loading again or resuming never duplicates."""
     with _store(url) as (client, address), _progress(paths) as progress:
-        try:
-            result = Loader(client, address.database, batch_lines).load(paths, progress)
-        except AnalyzerError as exc:
-            raise click.ClickException(str(exc)) from exc
+        _require_schema(client, address)
+        result = Loader(client, address.database, batch_lines).load(paths, progress)
     if fmt == "json":
         _print_json(result.to_dict())
         return

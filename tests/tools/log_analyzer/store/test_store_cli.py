@@ -33,6 +33,7 @@ def test_server_urls_name_host_port_user_and_database(url: str, expected: tuple[
     ("clickhouse://ops:hunter2@ch:8123/logs", "carries a password: set CLICKHOUSE_PASSWORD"),
     ("mysql://ch/logs", "expected clickhouse://user@host:8123/db"),
     ("chdb://relative/dir", "expected chdb:///absolute/path"),
+    ("chdb:relative/dir", "expected chdb:///absolute/path"),
     ("clickhouse://ch/logs;drop", "is not a plain identifier"),
 ])
 def test_bad_urls_are_refused_with_what_to_write(url: str, message: str) -> None:
@@ -65,3 +66,38 @@ def test_a_bad_url_exits_2_with_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["clickhouse", "init", "--url", "ftp://x"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "expected clickhouse://" in result.output
+
+
+def test_loading_into_a_store_without_schema_says_to_init_it(store_url: str, database: str, tmp_path: Path) -> None:
+    """Not the engine's UNKNOWN_DATABASE traceback: one line naming the command that creates the schema, exit 2."""
+    write_log_files(tmp_path, 10, seed=4, start=RECENT)
+    result = CliRunner().invoke(main, ["clickhouse", "load", "--url", store_url, str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [f"Error: the store {store_url} (database {database}) has no log store "
+                                          f"schema, load needs version {available()[-1].version}: "
+                                          f"run log-analyzer clickhouse init --url {store_url}"]
+
+
+def test_an_error_of_the_engine_is_the_first_line_of_its_message(store_client: Any, store_url: str,
+                                                                 database: str) -> None:
+    """A query the store refuses (here: a schema missing its tables) gives one Error line, exit 2, no traceback."""
+    store_client.command(f"CREATE DATABASE {database}")
+    store_client.command(f"CREATE TABLE {database}.schema_migrations (version UInt32, name String) "
+                         "ENGINE = MergeTree ORDER BY version")
+    store_client.command(f"INSERT INTO {database}.schema_migrations VALUES (1, 'logs')")
+    result = CliRunner().invoke(main, ["clickhouse", "status", "--url", store_url])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: the store {store_url} (database {database}) has no "
+                                                   "log store schema (")
+    assert "UNKNOWN_TABLE" in lines[0] and lines[0].endswith(f"run log-analyzer clickhouse init --url {store_url}")
+
+
+def test_load_keeps_the_exit_code_of_a_bad_input(store_url: str, tmp_path: Path) -> None:
+    """No log file matching is a bad input: exit 2, as the analysis commands give (was 1)."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["clickhouse", "init", "--url", store_url]).exit_code == 0
+    result = runner.invoke(main, ["clickhouse", "load", "--url", store_url, str(tmp_path / "nothing-*.log")])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [f"Error: no log files match '{tmp_path / 'nothing-*.log'}': give files, "
+                                          "directories or globs of *.log / *.gz"]
