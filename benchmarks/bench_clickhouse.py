@@ -46,7 +46,7 @@ from crypto_observability.log_analyzer.store.loader import Loader
 from crypto_observability.log_analyzer.store.migrations import migrate
 from crypto_observability.log_analyzer.store.status import store_status
 address = parse_store_url(sys.argv[1])
-client = connect(address)
+client = connect(address, create=True)  # a new store for each load
 migrate(client, address.database)
 start = time.perf_counter()
 result = Loader(client, address.database).load([sys.argv[2]])
