@@ -12,21 +12,21 @@ is inserted (the engine releases the GIL), so reading and inserting overlap.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import queue
 import re
 import threading
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
 from crypto_observability.log_analyzer.malformed import MAX_LISTED, MalformedLine, classify, excerpt
 from crypto_observability.log_analyzer.schema import LEVELS
-from crypto_observability.log_analyzer.sources import LogFile, resolve_inputs
+from crypto_observability.log_analyzer.sources import ROTATED, LogFile, resolve_inputs
 
 BATCH_LINES = 50_000
 INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1, "async_insert": 0}
@@ -58,6 +58,7 @@ class _Position:
     lines_done: int
     pending_end: int  # the end of a batch sent but not confirmed, else 0
     batch: str = ""  # that batch's token ('' in a ledger written before batches spanned files)
+    path: str = ""  # the file's path when last recorded
 
 
 @dataclass(frozen=True)
@@ -89,40 +90,150 @@ def batch_token(segments: Sequence[_Segment]) -> str:
     return names[0] if len(names) == 1 else "batch:" + hashlib.sha256(";".join(names).encode()).hexdigest()[:32]
 
 
-class _CountingReader:
-    """Wrap a binary file to tell how many compressed bytes have been read (for the progress bar)."""
-
-    def __init__(self, handle: IO[bytes], progress: Progress | None) -> None:
-        self._handle, self._progress = handle, progress
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        if self._progress is not None and data:
-            self._progress(len(data))
-        return data
-
-    def readable(self) -> bool:
-        return True
+READ_BYTES = 1 << 20  # raw bytes read at a time (a .gz: compressed bytes, so output stays a few MiB)
+GZ_READ_BYTES = 1 << 18
+IDENTITY_BYTES = 4096  # a file is known by this much of its (decompressed) start, or all it holds if less
+TRUNCATED = "Compressed file ended before the end-of-stream marker was reached"  # as gzip says it
+_ID = re.compile(r"b(\d+)-[0-9a-f]{32}")
 
 
-def _lines(log_file: LogFile, progress: Progress | None) -> Iterator[bytes]:
-    """Yield the file's complete lines (a trailing line still being written is left for the next load)."""
-    with open(log_file.path, "rb") as raw:
-        reader: Any = _CountingReader(raw, progress)
-        handle: Any = gzip.GzipFile(fileobj=reader) if log_file.compressed else reader
-        pending = b""
-        try:
-            while chunk := handle.read(1 << 20):
-                lines = (pending + chunk).split(b"\n")
-                pending = lines.pop()
-                yield from lines
-        except (OSError, EOFError):
-            return  # a cut-off gzip stream: what was readable is loaded, the rest waits for a whole file
+class _Unreadable(Exception):
+    """A file could not be read (to its end): raised after every line that could be read was yielded."""
 
 
-def file_identity(first_line: bytes) -> str:
-    """Return the id of the file that starts with ``first_line`` (the same after rotation and gzip)."""
+def _raw_blocks(log_file: LogFile, progress: Progress | None, size: int) -> Iterator[bytes]:
+    """Yield the file's bytes as stored, telling ``progress`` how many were read."""
+    try:
+        with open(log_file.path, "rb") as raw:
+            while block := raw.read(size):
+                if progress is not None:
+                    progress(len(block))
+                yield block
+    except OSError as exc:
+        raise _Unreadable(str(exc)) from exc
+
+
+def _gunzip(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Yield a gzip stream's data (every member), all of it up to a cut or a corrupt part, then raise there."""
+    member: Any = None  # the member being decompressed; None between members
+    started = False
+    try:
+        for block in blocks:
+            while block:
+                if member is None:
+                    block = block.lstrip(b"\0") if started else block  # zeros may pad between members
+                    if not block:
+                        break
+                    member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                if data := member.decompress(block):
+                    yield data
+                if not member.eof:
+                    break
+                block, member, started = member.unused_data, None, True
+    except zlib.error as exc:
+        raise _Unreadable(str(exc)) from exc
+    if member is not None:
+        raise _Unreadable(TRUNCATED)
+
+
+def _data(log_file: LogFile, progress: Progress | None) -> Iterator[bytes]:
+    """Yield the file's content (decompressed); raise ``_Unreadable`` where it stops being readable."""
+    if log_file.compressed:
+        return _gunzip(_raw_blocks(log_file, progress, GZ_READ_BYTES))
+    return _raw_blocks(log_file, progress, READ_BYTES)
+
+
+def can_grow(log_file: LogFile) -> bool:
+    """Say whether the file may still be written to: the active file, not a rotated one (plain or .gz)."""
+    return not log_file.compressed and ROTATED.search(log_file.path.name) is None
+
+
+def _lines(log_file: LogFile, progress: Progress | None) -> Generator[bytes, None, None]:
+    """Yield the file's lines; raise ``_Unreadable`` after the last one readable when the file is cut or corrupt.
+
+    An unterminated last line is a line of a file that cannot grow (a rotated file, a .gz); in the active file it
+    is still being written and is left for the next load. The part of a line after which a .gz is cut is not a
+    line (the file is reported unreadable).
+    """
+    pending = b""
+    for chunk in _data(log_file, progress):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        yield from lines
+    if pending and not can_grow(log_file):
+        yield pending
+
+
+def _head(log_file: LogFile) -> bytes:
+    """Return the file's first ``IDENTITY_BYTES`` bytes (decompressed), or all that can be read if fewer."""
+    head = b""
+    data = _data(log_file, None)
+    try:
+        for chunk in data:
+            head += chunk
+            if len(head) >= IDENTITY_BYTES:
+                break
+    except _Unreadable:
+        pass
+    finally:
+        close = getattr(data, "close", None)
+        if close is not None:
+            close()
+    return head[:IDENTITY_BYTES]
+
+
+def file_identity(first_line: bytes, head: bytes) -> str:
+    """Return the id of a file by its start: its first line and its first ``IDENTITY_BYTES`` bytes (or all of it).
+
+    Content, not name, so the active file, its rotated copy and that copy's .gz (compared decompressed) are one
+    file; two files that merely share a first line (a banner, a blank line) are two. The id tells how many bytes
+    it covers (``b<length>-<hash>``), so a file first loaded while shorter is still found once it has grown.
+    """
+    head = head[:IDENTITY_BYTES]
+    digest = hashlib.sha256(len(first_line).to_bytes(8, "big") + first_line + head).hexdigest()[:32]
+    return f"b{len(head)}-{digest}"
+
+
+def legacy_identity(first_line: bytes) -> str:
+    """Return the id a ledger written before ``file_identity`` covered content gave a file: its first line's."""
     return hashlib.sha256(first_line).hexdigest()[:32]
+
+
+def _base(path: str) -> str:
+    """Return a log file's service name: the same for the active file and its rotated copies."""
+    name = path.rsplit("/", 1)[-1]
+    match = ROTATED.search(name)
+    return name[: match.start()] if match else name.removesuffix(".log")
+
+
+class _Identities:
+    """Tells which file of the ledger (or of this load) a file is, else gives it a new id."""
+
+    def __init__(self, ledger: dict[str, _Position]) -> None:
+        self._by_length: dict[int, set[str]] = {}
+        self._legacy: dict[str, str] = {}  # legacy id -> the base name of the file it was recorded for
+        for file_id, position in ledger.items():
+            self._add(file_id, position.path)
+
+    def _add(self, file_id: str, path: str) -> None:
+        if match := _ID.fullmatch(file_id):
+            self._by_length.setdefault(int(match.group(1)), set()).add(file_id)
+        else:
+            self._legacy[file_id] = _base(path)
+
+    def of(self, log_file: LogFile, first_line: bytes) -> str:
+        """Return the file's id: a known one whose start it has (the longest), else a new one, remembered."""
+        head = _head(log_file)
+        for length in sorted((n for n in self._by_length if n <= len(head)), reverse=True):
+            file_id = file_identity(first_line, head[:length])
+            if file_id in self._by_length[length]:
+                return file_id
+        legacy = legacy_identity(first_line)
+        if self._legacy.get(legacy) == _base(str(log_file.path)):
+            return legacy  # recorded by the previous version: same first line, same service's file
+        file_id = file_identity(first_line, head)
+        self._add(file_id, str(log_file.path))
+        return file_id
 
 
 # the timestamps our library writes; a line whose fields all look right is a record without the slower full check
@@ -190,9 +301,9 @@ class Loader:
     def _ledger(self, spans_files: bool) -> dict[str, _Position]:
         """Return where every file's load has reached, read once."""
         batch = "Batch" if spans_files else "''"
-        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch} FROM {self._db}.load_ledger FINAL"
-                                  ).result_rows
-        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3])) for r in rows}
+        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch}, Path "
+                                  f"FROM {self._db}.load_ledger FINAL").result_rows
+        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows}
 
     def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
         """Record files' positions (one insert, so a batch's ranges land together or not at all)."""
@@ -232,6 +343,7 @@ class _Reader:
         self._resume_at = {fid: p.pending_end or p.lines_done for fid, p in ledger.items()}
         self._counted = {fid: p.lines_done for fid, p in ledger.items()}  # lines this load reports up to
         self._held: set[str] = set()
+        self._identities = _Identities(ledger)
 
     def batches(self) -> Iterator[_Batch]:
         """Yield the batches to send, in order; a full one as soon as it is full."""
@@ -239,10 +351,14 @@ class _Reader:
         batch = _Batch()
         for log_file in self._files:
             lines = _lines(log_file, self._progress)
-            first = next(lines, None)
+            try:
+                first = next(lines, None)
+            except _Unreadable as exc:
+                _unreadable(log_file, exc, self._result)
+                continue
             if first is None:
                 continue
-            file_id = file_identity(first)
+            file_id = self._identities.of(log_file, first)
             if file_id in self._held:
                 self._result.held.append(str(log_file.path))
                 lines.close()
@@ -265,15 +381,18 @@ class _Reader:
         room = self._size - batch.lines()
         count = 0
         take = _take
-        for count, line in enumerate(lines, start=1):
-            if count <= start:
-                continue
-            take(line, log_file, count, batch.records, self._result)
-            room -= 1
-            if room == 0:
-                batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
-                yield self._sealed(batch)
-                batch, start, room = _Batch(), count, self._size
+        try:
+            for count, line in enumerate(lines, start=1):
+                if count <= start:
+                    continue
+                take(line, log_file, count, batch.records, self._result)
+                room -= 1
+                if room == 0:
+                    batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+                    yield self._sealed(batch)
+                    batch, start, room = _Batch(), count, self._size
+        except _Unreadable as exc:  # the lines before the cut are loaded; the file is reported
+            _unreadable(log_file, exc, self._result)
         if count > start:
             batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
         self._resume_at[file_id] = max(count, start)
@@ -306,7 +425,7 @@ class _Reader:
             batch = _Batch(token=token)
             for file_id, position in sorted(members, key=lambda m: str(by_id[m[0]].path)):
                 log_file = by_id[file_id]
-                with closing(_lines(log_file, None)) as lines:
+                with closing(_lines(log_file, None)) as lines, suppress(_Unreadable):  # reported when read on
                     for number, line in enumerate(lines, start=1):
                         if number > position.pending_end:
                             break
@@ -319,11 +438,15 @@ class _Reader:
     def _files_by_identity(self) -> dict[str, LogFile]:
         """Map each given file's identity to the file (read only when a pending batch must be rebuilt)."""
         found: dict[str, LogFile] = {}
+        identities = _Identities(self._ledger)
         for log_file in self._files:
             with closing(_lines(log_file, None)) as lines:
-                first = next(lines, None)
+                try:
+                    first = next(lines, None)
+                except _Unreadable:
+                    first = None
             if first is not None:
-                found.setdefault(file_identity(first), log_file)
+                found.setdefault(identities.of(log_file, first), log_file)
         return found
 
 
@@ -331,6 +454,13 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     """Put back the first line, read to identify the file, in front of the rest."""
     yield first
     yield from rest
+
+
+def _unreadable(log_file: LogFile, error: _Unreadable, result: LoadResult) -> None:
+    """Count and list a file that could not be read to its end, as the file reader does (line 0)."""
+    result.malformed_count += 1
+    if len(result.malformed) < MAX_LISTED:
+        result.malformed.append(MalformedLine(str(log_file.path), 0, f"unreadable: {error}", ""))
 
 
 def _take(line: bytes, log_file: LogFile, number: int, records: list[bytes], result: LoadResult) -> None:
