@@ -92,6 +92,7 @@ def batch_token(segments: Sequence[_Segment]) -> str:
 
 READ_BYTES = 1 << 20  # raw bytes read at a time (a .gz: compressed bytes, so output stays a few MiB)
 GZ_READ_BYTES = 1 << 18
+MOVED = "moved to "  # the Path of a previous version's ledger row once its file has its content id
 IDENTITY_BYTES = 4096  # a file is known by this much of its (decompressed) start, or all it holds if less
 TRUNCATED = "Compressed file ended before the end-of-stream marker was reached"  # as gzip says it
 _ID = re.compile(r"b(\d+)-[0-9a-f]{32}")
@@ -136,11 +137,11 @@ def _gunzip(blocks: Iterator[bytes]) -> Iterator[bytes]:
         raise _Unreadable(TRUNCATED)
 
 
-def _data(log_file: LogFile, progress: Progress | None) -> Iterator[bytes]:
+def _data(log_file: LogFile, progress: Progress | None, small: bool = False) -> Iterator[bytes]:
     """Yield the file's content (decompressed); raise ``_Unreadable`` where it stops being readable."""
     if log_file.compressed:
-        return _gunzip(_raw_blocks(log_file, progress, GZ_READ_BYTES))
-    return _raw_blocks(log_file, progress, READ_BYTES)
+        return _gunzip(_raw_blocks(log_file, progress, IDENTITY_BYTES if small else GZ_READ_BYTES))
+    return _raw_blocks(log_file, progress, IDENTITY_BYTES if small else READ_BYTES)
 
 
 def can_grow(log_file: LogFile) -> bool:
@@ -167,7 +168,7 @@ def _lines(log_file: LogFile, progress: Progress | None) -> Generator[bytes, Non
 def _head(log_file: LogFile) -> bytes:
     """Return the file's first ``IDENTITY_BYTES`` bytes (decompressed), or all that can be read if fewer."""
     head = b""
-    data = _data(log_file, None)
+    data = _data(log_file, None, small=True)
     try:
         for chunk in data:
             head += chunk
@@ -230,7 +231,7 @@ class _Identities:
                 return file_id
         legacy = legacy_identity(first_line)
         if self._legacy.get(legacy) == _base(str(log_file.path)):
-            return legacy  # recorded by the previous version: same first line, same service's file
+            return legacy  # a previous version's row, in a batch it left pending: same first line and file name
         file_id = file_identity(first_line, head)
         self._add(file_id, str(log_file.path))
         return file_id
@@ -282,7 +283,7 @@ class Loader:
         result = LoadResult()
         files = resolve_inputs(specs)
         spans_files = self._ledger_has_batches()
-        ledger = self._ledger(spans_files)
+        ledger = self._adopt_first_line_ids(files, self._ledger(spans_files), spans_files)
         batches = _Reader(files, ledger, self._batch, spans_files, result, progress).batches()
         previous: list[_Segment] = []
         for batch in _in_background(batches):
@@ -304,6 +305,41 @@ class Loader:
         rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch}, Path "
                                   f"FROM {self._db}.load_ledger FINAL").result_rows
         return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows}
+
+    def _adopt_first_line_ids(self, files: list[LogFile], ledger: dict[str, _Position],
+                              spans_files: bool) -> dict[str, _Position]:
+        """Move each file a previous version's ledger knows by its first line to its content id, once.
+
+        That ledger row is claimed by the first file given (oldest first) with its first line and its service's
+        file name; the row is then marked moved, so a later file with the same first line is a new file.
+        """
+        legacy = {file_id for file_id, position in ledger.items() if _ID.fullmatch(file_id) is None
+                  and not position.pending_end and not position.path.startswith(MOVED)}
+        if not legacy:
+            return ledger
+        ledger = dict(ledger)
+        identities = _Identities({k: v for k, v in ledger.items() if _ID.fullmatch(k) is not None})
+        rows: list[tuple[str, str, int, int, str]] = []
+        for log_file in files:
+            with closing(_lines(log_file, None)) as lines:
+                try:
+                    first = next(lines, None)
+                except _Unreadable:
+                    first = None
+            old = legacy_identity(first) if first is not None else ""
+            if first is None or old not in legacy or _base(ledger[old].path) != _base(str(log_file.path)):
+                continue
+            legacy.discard(old)
+            new = identities.of(log_file, first)
+            if new in ledger:
+                continue
+            done = ledger[old].lines_done
+            ledger[new] = _Position(done, 0, "", str(log_file.path))
+            ledger[old] = _Position(done, 0, "", MOVED + new)
+            rows += [(new, str(log_file.path), done, 0, ""), (old, MOVED + new, done, 0, "")]
+        if rows:
+            self._write_ledger(rows, spans_files)
+        return ledger
 
     def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
         """Record files' positions (one insert, so a batch's ranges land together or not at all)."""
