@@ -78,6 +78,7 @@ class _Batch:
     segments: list[_Segment] = field(default_factory=list)
     records: list[bytes] = field(default_factory=list)
     token: str = ""
+    moves: list[tuple[str, str, int, int, str]] = field(default_factory=list)  # ids retired, with these ranges
 
     def lines(self) -> int:
         """Lines of files the batch covers (records, malformed and blank lines alike)."""
@@ -214,27 +215,32 @@ class _Identities:
         self._by_length: dict[int, set[str]] = {}
         self._legacy: dict[str, str] = {}  # legacy id -> the base name of the file it was recorded for
         for file_id, position in ledger.items():
-            self._add(file_id, position.path)
+            if not position.path.startswith(MOVED):
+                self.add(file_id, position.path)
 
-    def _add(self, file_id: str, path: str) -> None:
+    def add(self, file_id: str, path: str) -> None:
+        """Know ``file_id`` from now on (the file at ``path``)."""
         if match := _ID.fullmatch(file_id):
             self._by_length.setdefault(int(match.group(1)), set()).add(file_id)
         else:
             self._legacy[file_id] = _base(path)
 
-    def of(self, log_file: LogFile, first_line: bytes) -> str:
-        """Return the file's id: a known one whose start it has (the longest), else a new one, remembered."""
+    def of(self, log_file: LogFile, first_line: bytes) -> tuple[str, str]:
+        """Return (the file's id, the id of all it holds now, up to ``IDENTITY_BYTES``).
+
+        The first is a known id whose start the file has (the longest), else the second, then remembered.
+        """
         head = _head(log_file)
+        now = file_identity(first_line, head)
         for length in sorted((n for n in self._by_length if n <= len(head)), reverse=True):
             file_id = file_identity(first_line, head[:length])
             if file_id in self._by_length[length]:
-                return file_id
+                return file_id, now
         legacy = legacy_identity(first_line)
         if self._legacy.get(legacy) == _base(str(log_file.path)):
-            return legacy  # a previous version's row, in a batch it left pending: same first line and file name
-        file_id = file_identity(first_line, head)
-        self._add(file_id, str(log_file.path))
-        return file_id
+            return legacy, now  # a previous version's row, in a batch it left pending: same first line and name
+        self.add(now, str(log_file.path))
+        return now, now
 
 
 # the timestamps our library writes; a line whose fields all look right is a record without the slower full check
@@ -330,7 +336,7 @@ class Loader:
             if first is None or old not in legacy or _base(ledger[old].path) != _base(str(log_file.path)):
                 continue
             legacy.discard(old)
-            new = identities.of(log_file, first)
+            new = identities.of(log_file, first)[0]
             if new in ledger:
                 continue
             done = ledger[old].lines_done
@@ -357,8 +363,8 @@ class Loader:
         """Send a batch: its ranges to the ledger (confirming the previous batch's), then the insert."""
         continuing = {s.file_id for s in batch.segments}
         rows = [_done_row(s) for s in previous if s.file_id not in continuing]
-        self._write_ledger(rows + [(s.file_id, s.path, s.start, s.end, batch.token) for s in batch.segments],
-                           spans_files)
+        self._write_ledger(rows + batch.moves + [(s.file_id, s.path, s.start, s.end, batch.token)
+                                                 for s in batch.segments], spans_files)
         if batch.records:
             self._insert(batch.token, batch.records)
             result.records += len(batch.records)
@@ -394,7 +400,9 @@ class _Reader:
                 continue
             if first is None:
                 continue
-            file_id = self._identities.of(log_file, first)
+            file_id, now = self._identities.of(log_file, first)
+            moved = self._rekey(file_id, now, str(log_file.path))
+            file_id = now if moved else file_id
             if file_id in self._held:
                 self._result.held.append(str(log_file.path))
                 lines.close()
@@ -402,16 +410,34 @@ class _Reader:
             if any(s.file_id == file_id for s in batch.segments):  # a second copy of a file: after the first
                 yield self._sealed(batch)
                 batch = _Batch()
-            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch)
+            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch, moved)
             if not self._spans and batch.segments:
                 yield self._sealed(batch)
                 batch = _Batch()
         if batch.segments:
             yield self._sealed(batch)
 
+    def _rekey(self, known: str, now: str, path: str) -> str:
+        """Say which id a file known by a shorter start than it now has moves from ('' if it stays).
+
+        A file first loaded while shorter than ``IDENTITY_BYTES`` takes the id of what it holds now, so a short id
+        only ever covers lines within its bytes: another file beginning with those bytes has those very lines.
+        """
+        position = self._ledger.get(known)
+        if known == now or _ID.fullmatch(known) is None or (position is not None and position.pending_end):
+            return ""
+        self._resume_at[now] = self._resume_at.get(known, 0)
+        self._counted[now] = self._counted.get(known, 0)
+        self._identities.add(now, path)
+        return known
+
     def _read_file(self, log_file: LogFile, file_id: str, lines: Iterator[bytes],
-                   batch: _Batch) -> Generator[_Batch, None, _Batch]:
-        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open."""
+                   batch: _Batch, moved: str = "") -> Generator[_Batch, None, _Batch]:
+        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open.
+
+        ``moved``: the id the file was known by, marked moved to ``file_id`` with the file's first new lines.
+        """
+        move = [(moved, MOVED + file_id, self._counted.get(file_id, 0), 0, "")] if moved else []
         loaded = self._counted.get(file_id, 0)
         start = self._resume_at.get(file_id, 0)
         room = self._size - batch.lines()
@@ -425,12 +451,14 @@ class _Reader:
                 room -= 1
                 if room == 0:
                     batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+                    batch.moves, move = batch.moves + move, []
                     yield self._sealed(batch)
                     batch, start, room = _Batch(), count, self._size
         except _Unreadable as exc:  # the lines before the cut are loaded; the file is reported
             _unreadable(log_file, exc, self._result)
         if count > start:
             batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+            batch.moves += move
         self._resume_at[file_id] = max(count, start)
         self._counted[file_id] = max(count, loaded)
         self._result.files += 1
@@ -482,7 +510,7 @@ class _Reader:
                 except _Unreadable:
                     first = None
             if first is not None:
-                found.setdefault(identities.of(log_file, first), log_file)
+                found.setdefault(identities.of(log_file, first)[0], log_file)
         return found
 
 
