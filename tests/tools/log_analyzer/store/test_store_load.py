@@ -283,3 +283,17 @@ def test_a_ledger_that_knew_files_by_first_line_is_moved_to_content_ids(store_cl
     assert Loader(store_client, store).load([str(directory)]).records == 0
     stored = store_client.query(f"SELECT count(), uniqExact(Record) FROM {store}.logs").result_rows[0]
     assert stored == (len(old) + len(grown) + len(new) + len(other),) * 2
+
+
+def test_a_file_first_loaded_short_does_not_swallow_another_with_its_start(store_client: Any, store: str,
+                                                                           tmp_path: Path) -> None:
+    """A file loaded while it held only a banner, then grown, is not taken for another file with that banner."""
+    a, b = tmp_path / "hostA-market-data.log", tmp_path / "hostB-telegram-bot.log"
+    a.write_bytes(b"starting up\n")
+    assert Loader(store_client, store).load([str(a)]).malformed_count == 1
+    with open(a, "ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in _lines_of(50, seed=21)))
+    assert Loader(store_client, store).load([str(a)]).records == 50
+    b.write_bytes(b"".join(line + b"\n" for line in [b"starting up", *_lines_of(80, seed=22)]))
+    assert Loader(store_client, store).load([str(b)]).records == 80
+    assert Loader(store_client, store).load([str(a), str(b)]).records == 0
