@@ -297,3 +297,22 @@ def test_a_file_first_loaded_short_does_not_swallow_another_with_its_start(store
     b.write_bytes(b"".join(line + b"\n" for line in [b"starting up", *_lines_of(80, seed=22)]))
     assert Loader(store_client, store).load([str(b)]).records == 80
     assert Loader(store_client, store).load([str(a), str(b)]).records == 0
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_killed_load_of_a_file_changing_its_id_resumes_without_duplicates(store_client: Any, store: str,
+                                                                            tmp_path: Path, at: int) -> None:
+    """A file loaded short, grown, then loaded by a load killed around its first batch, resumes exactly once."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    lines = _lines_of(400, seed=23)
+    active = directory / "market-data.log"
+    active.write_bytes(b"".join(line + b"\n" for line in lines[:2]))
+    Loader(store_client, store).load([str(directory)])
+    with open(active, "ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in lines[2:]))
+    with pytest.raises(_Killed):
+        _DyingLoader(store_client, store, at, batch_lines=150).load([str(directory)])
+    assert Loader(store_client, store).load([str(directory)]).records <= 398
+    assert Loader(store_client, store).load([str(directory)]).records == 0
+    assert _stored(store_client, store) == _expected(directory)
