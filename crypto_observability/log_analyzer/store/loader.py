@@ -1,13 +1,16 @@
 """Bulk-load log files into the store, exactly once per line however often a load is repeated or resumed.
 
-A file is known by its first line, which survives rotation and compression, so the active file, its rotated copy
-and that copy's ``.gz`` are one file to the ledger (``load_ledger``). Lines go in batches through the landing
+A file is known by its start (its first line and first 4 KiB, decompressed), which survives rotation and
+compression, so the active file, its rotated copy and that copy's ``.gz`` are one file to the ledger
+(``load_ledger``), while two files that merely share a first line are two. A file that can no longer grow (a rotated
+file, a ``.gz``) ends with its unterminated last line; the active file's is held until finished. A ``.gz`` cut short
+or corrupt gives every line before the damage and is listed unreadable. Lines go in batches through the landing
 table; a batch may span several files (an insert has a fixed cost, so few large ones load fastest). Before a batch
 is sent, each of its files' ranges is written to the ledger with the batch's token, and the insert carries that
 token, so a load killed at any point resumes by sending that very batch again, and ClickHouse drops the copy if the
 first one had landed. Lines that are not our records are counted and listed as the file reader does
-(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch
-is inserted (the engine releases the GIL), so reading and inserting overlap.
+(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch is
+inserted (the engine releases the GIL), so reading and inserting overlap.
 """
 
 from __future__ import annotations
