@@ -95,7 +95,7 @@ def batch_token(segments: Sequence[_Segment]) -> str:
 
 
 READ_BYTES = 1 << 20  # raw bytes read at a time (a .gz: compressed bytes, so output stays a few MiB)
-GZ_READ_BYTES = 1 << 18
+GZ_READ_BYTES = 1 << 15  # fed to zlib a piece at a time: an error loses only the last piece's output
 MOVED = "moved to "  # the Path of a previous version's ledger row once its file has its content id
 IDENTITY_BYTES = 4096  # a file is known by this much of its (decompressed) start, or all it holds if less
 TRUNCATED = "Compressed file ended before the end-of-stream marker was reached"  # as gzip says it
@@ -426,8 +426,8 @@ class _Reader:
         A file first loaded while shorter than ``IDENTITY_BYTES`` takes the id of what it holds now, so a short id
         only ever covers lines within its bytes: another file beginning with those bytes has those very lines.
         """
-        position = self._ledger.get(known)
-        if known == now or _ID.fullmatch(known) is None or (position is not None and position.pending_end):
+        position = self._ledger.get(known)  # an id given in this load stays for it (its ranges are not written yet)
+        if known == now or _ID.fullmatch(known) is None or position is None or position.pending_end:
             return ""
         self._resume_at[now] = self._resume_at.get(known, 0)
         self._counted[now] = self._counted.get(known, 0)
@@ -524,10 +524,9 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _unreadable(log_file: LogFile, error: _Unreadable, result: LoadResult) -> None:
-    """Count and list a file that could not be read to its end, as the file reader does (line 0)."""
+    """Count and list a file that could not be read to its end, as the file reader does (line 0, always listed)."""
     result.malformed_count += 1
-    if len(result.malformed) < MAX_LISTED:
-        result.malformed.append(MalformedLine(str(log_file.path), 0, f"unreadable: {error}", ""))
+    result.malformed.append(MalformedLine(str(log_file.path), 0, f"unreadable: {error}", ""))
 
 
 def _take(line: bytes, log_file: LogFile, number: int, records: list[bytes], result: LoadResult) -> None:
