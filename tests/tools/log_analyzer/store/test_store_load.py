@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from benchmarks.record_generator import generate_records, write_log_files
+from crypto_observability.log_analyzer.malformed import MAX_LISTED
 from crypto_observability.log_analyzer.store.loader import IDENTITY_BYTES, Loader, legacy_identity
 from crypto_observability.log_analyzer.store.migrations import migrate
 
@@ -316,3 +317,21 @@ def test_a_killed_load_of_a_file_changing_its_id_resumes_without_duplicates(stor
     assert Loader(store_client, store).load([str(directory)]).records <= 398
     assert Loader(store_client, store).load([str(directory)]).records == 0
     assert _stored(store_client, store) == _expected(directory)
+
+
+def test_a_corrupt_gz_loads_what_precedes_the_damage_and_is_reported(store_client: Any, store: str,
+                                                                     tmp_path: Path) -> None:
+    """A .gz whose data is damaged midway is listed unreadable; the load goes on with the other files."""
+    damaged = bytearray(_gzip(b"".join(line + b"\n" for line in _lines_of(2000, seed=24))))
+    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    path = directory / "market-data.log.20991231T000000.000Z.gz"
+    path.write_bytes(bytes(damaged))
+    (directory / "telegram-bot.log").write_bytes(b"".join(line + b"\n" for line in _lines_of(30, seed=25)))
+    result = Loader(store_client, store).load([str(directory)])
+    unreadable = [m for m in result.malformed if m.line == 0]  # listed even after the listing's cap
+    assert [(m.file, m.reason) for m in unreadable] == [(str(path), "unreadable: Error -3 while decompressing data: "
+                                                                    "incorrect data check")]
+    assert len(result.malformed) > MAX_LISTED  # the damaged part's lines were read, and are not records
+    assert 30 + 900 < result.records < 30 + 2000
