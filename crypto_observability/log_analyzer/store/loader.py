@@ -1,32 +1,35 @@
 """Bulk-load log files into the store, exactly once per line however often a load is repeated or resumed.
 
-A file is known by its first line, which survives rotation and compression, so the active file, its rotated copy
-and that copy's ``.gz`` are one file to the ledger (``load_ledger``). Lines go in batches through the landing
+A file is known by its start (its first line and first 4 KiB, decompressed), which survives rotation and
+compression, so the active file, its rotated copy and that copy's ``.gz`` are one file to the ledger
+(``load_ledger``), while two files that merely share a first line are two. A file that can no longer grow (a rotated
+file, a ``.gz``) ends with its unterminated last line; the active file's is held until finished. A ``.gz`` cut short
+or corrupt gives every line before the damage and is listed unreadable. Lines go in batches through the landing
 table; a batch may span several files (an insert has a fixed cost, so few large ones load fastest). Before a batch
 is sent, each of its files' ranges is written to the ledger with the batch's token, and the insert carries that
 token, so a load killed at any point resumes by sending that very batch again, and ClickHouse drops the copy if the
 first one had landed. Lines that are not our records are counted and listed as the file reader does
-(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch
-is inserted (the engine releases the GIL), so reading and inserting overlap.
+(``malformed.classify``), and never sent. Files are read and checked on a second thread while the previous batch is
+inserted (the engine releases the GIL), so reading and inserting overlap.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import queue
 import re
 import threading
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 import orjson
 
 from crypto_observability.log_analyzer.malformed import MAX_LISTED, MalformedLine, classify, excerpt
 from crypto_observability.log_analyzer.schema import LEVELS
-from crypto_observability.log_analyzer.sources import LogFile, resolve_inputs
+from crypto_observability.log_analyzer.sources import ROTATED, LogFile, resolve_inputs
 
 BATCH_LINES = 50_000
 INSERT_SETTINGS = {"deduplicate_blocks_in_dependent_materialized_views": 1, "async_insert": 0}
@@ -58,6 +61,7 @@ class _Position:
     lines_done: int
     pending_end: int  # the end of a batch sent but not confirmed, else 0
     batch: str = ""  # that batch's token ('' in a ledger written before batches spanned files)
+    path: str = ""  # the file's path when last recorded
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class _Batch:
     segments: list[_Segment] = field(default_factory=list)
     records: list[bytes] = field(default_factory=list)
     token: str = ""
+    moves: list[tuple[str, str, int, int, str]] = field(default_factory=list)  # ids retired, with these ranges
 
     def lines(self) -> int:
         """Lines of files the batch covers (records, malformed and blank lines alike)."""
@@ -89,40 +94,156 @@ def batch_token(segments: Sequence[_Segment]) -> str:
     return names[0] if len(names) == 1 else "batch:" + hashlib.sha256(";".join(names).encode()).hexdigest()[:32]
 
 
-class _CountingReader:
-    """Wrap a binary file to tell how many compressed bytes have been read (for the progress bar)."""
-
-    def __init__(self, handle: IO[bytes], progress: Progress | None) -> None:
-        self._handle, self._progress = handle, progress
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        if self._progress is not None and data:
-            self._progress(len(data))
-        return data
-
-    def readable(self) -> bool:
-        return True
+READ_BYTES = 1 << 20  # raw bytes read at a time (a .gz: compressed bytes, so output stays a few MiB)
+GZ_READ_BYTES = 1 << 15  # fed to zlib a piece at a time: an error loses only the last piece's output
+MOVED = "moved to "  # the Path of a previous version's ledger row once its file has its content id
+IDENTITY_BYTES = 4096  # a file is known by this much of its (decompressed) start, or all it holds if less
+TRUNCATED = "Compressed file ended before the end-of-stream marker was reached"  # as gzip says it
+_ID = re.compile(r"b(\d+)-[0-9a-f]{32}")
 
 
-def _lines(log_file: LogFile, progress: Progress | None) -> Iterator[bytes]:
-    """Yield the file's complete lines (a trailing line still being written is left for the next load)."""
-    with open(log_file.path, "rb") as raw:
-        reader: Any = _CountingReader(raw, progress)
-        handle: Any = gzip.GzipFile(fileobj=reader) if log_file.compressed else reader
-        pending = b""
-        try:
-            while chunk := handle.read(1 << 20):
-                lines = (pending + chunk).split(b"\n")
-                pending = lines.pop()
-                yield from lines
-        except (OSError, EOFError):
-            return  # a cut-off gzip stream: what was readable is loaded, the rest waits for a whole file
+class _Unreadable(Exception):
+    """A file could not be read (to its end): raised after every line that could be read was yielded."""
 
 
-def file_identity(first_line: bytes) -> str:
-    """Return the id of the file that starts with ``first_line`` (the same after rotation and gzip)."""
+def _raw_blocks(log_file: LogFile, progress: Progress | None, size: int) -> Iterator[bytes]:
+    """Yield the file's bytes as stored, telling ``progress`` how many were read."""
+    try:
+        with open(log_file.path, "rb") as raw:
+            while block := raw.read(size):
+                if progress is not None:
+                    progress(len(block))
+                yield block
+    except OSError as exc:
+        raise _Unreadable(str(exc)) from exc
+
+
+def _gunzip(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Yield a gzip stream's data (every member), all of it up to a cut or a corrupt part, then raise there."""
+    member: Any = None  # the member being decompressed; None between members
+    started = False
+    try:
+        for block in blocks:
+            while block:
+                if member is None:
+                    block = block.lstrip(b"\0") if started else block  # zeros may pad between members
+                    if not block:
+                        break
+                    member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                if data := member.decompress(block):
+                    yield data
+                if not member.eof:
+                    break
+                block, member, started = member.unused_data, None, True
+    except zlib.error as exc:
+        raise _Unreadable(str(exc)) from exc
+    if member is not None:
+        raise _Unreadable(TRUNCATED)
+
+
+def _data(log_file: LogFile, progress: Progress | None, small: bool = False) -> Iterator[bytes]:
+    """Yield the file's content (decompressed); raise ``_Unreadable`` where it stops being readable."""
+    if log_file.compressed:
+        return _gunzip(_raw_blocks(log_file, progress, IDENTITY_BYTES if small else GZ_READ_BYTES))
+    return _raw_blocks(log_file, progress, IDENTITY_BYTES if small else READ_BYTES)
+
+
+def can_grow(log_file: LogFile) -> bool:
+    """Say whether the file may still be written to: the active file, not a rotated one (plain or .gz)."""
+    return not log_file.compressed and ROTATED.search(log_file.path.name) is None
+
+
+def _lines(log_file: LogFile, progress: Progress | None) -> Generator[bytes, None, None]:
+    """Yield the file's lines; raise ``_Unreadable`` after the last one readable when the file is cut or corrupt.
+
+    An unterminated last line is a line of a file that cannot grow (a rotated file, a .gz); in the active file it
+    is still being written and is left for the next load. The part of a line after which a .gz is cut is not a
+    line (the file is reported unreadable).
+    """
+    pending = b""
+    for chunk in _data(log_file, progress):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        yield from lines
+    if pending and not can_grow(log_file):
+        yield pending
+
+
+def _head(log_file: LogFile) -> bytes:
+    """Return the file's first ``IDENTITY_BYTES`` bytes (decompressed), or all that can be read if fewer."""
+    head = b""
+    data = _data(log_file, None, small=True)
+    try:
+        for chunk in data:
+            head += chunk
+            if len(head) >= IDENTITY_BYTES:
+                break
+    except _Unreadable:
+        pass
+    finally:
+        close = getattr(data, "close", None)
+        if close is not None:
+            close()
+    return head[:IDENTITY_BYTES]
+
+
+def file_identity(first_line: bytes, head: bytes) -> str:
+    """Return the id of a file by its start: its first line and its first ``IDENTITY_BYTES`` bytes (or all of it).
+
+    Content, not name, so the active file, its rotated copy and that copy's .gz (compared decompressed) are one
+    file; two files that merely share a first line (a banner, a blank line) are two. The id tells how many bytes
+    it covers (``b<length>-<hash>``), so a file first loaded while shorter is still found once it has grown.
+    """
+    head = head[:IDENTITY_BYTES]
+    digest = hashlib.sha256(len(first_line).to_bytes(8, "big") + first_line + head).hexdigest()[:32]
+    return f"b{len(head)}-{digest}"
+
+
+def legacy_identity(first_line: bytes) -> str:
+    """Return the id a ledger written before ``file_identity`` covered content gave a file: its first line's."""
     return hashlib.sha256(first_line).hexdigest()[:32]
+
+
+def _base(path: str) -> str:
+    """Return a log file's service name: the same for the active file and its rotated copies."""
+    name = path.rsplit("/", 1)[-1]
+    match = ROTATED.search(name)
+    return name[: match.start()] if match else name.removesuffix(".log")
+
+
+class _Identities:
+    """Tells which file of the ledger (or of this load) a file is, else gives it a new id."""
+
+    def __init__(self, ledger: dict[str, _Position]) -> None:
+        self._by_length: dict[int, set[str]] = {}
+        self._legacy: dict[str, str] = {}  # legacy id -> the base name of the file it was recorded for
+        for file_id, position in ledger.items():
+            if not position.path.startswith(MOVED):
+                self.add(file_id, position.path)
+
+    def add(self, file_id: str, path: str) -> None:
+        """Know ``file_id`` from now on (the file at ``path``)."""
+        if match := _ID.fullmatch(file_id):
+            self._by_length.setdefault(int(match.group(1)), set()).add(file_id)
+        else:
+            self._legacy[file_id] = _base(path)
+
+    def of(self, log_file: LogFile, first_line: bytes) -> tuple[str, str]:
+        """Return (the file's id, the id of all it holds now, up to ``IDENTITY_BYTES``).
+
+        The first is a known id whose start the file has (the longest), else the second, then remembered.
+        """
+        head = _head(log_file)
+        now = file_identity(first_line, head)
+        for length in sorted((n for n in self._by_length if n <= len(head)), reverse=True):
+            file_id = file_identity(first_line, head[:length])
+            if file_id in self._by_length[length]:
+                return file_id, now
+        legacy = legacy_identity(first_line)
+        if self._legacy.get(legacy) == _base(str(log_file.path)):
+            return legacy, now  # a previous version's row, in a batch it left pending: same first line and name
+        self.add(now, str(log_file.path))
+        return now, now
 
 
 # the timestamps our library writes; a line whose fields all look right is a record without the slower full check
@@ -171,7 +292,7 @@ class Loader:
         result = LoadResult()
         files = resolve_inputs(specs)
         spans_files = self._ledger_has_batches()
-        ledger = self._ledger(spans_files)
+        ledger = self._adopt_first_line_ids(files, self._ledger(spans_files), spans_files)
         batches = _Reader(files, ledger, self._batch, spans_files, result, progress).batches()
         previous: list[_Segment] = []
         for batch in _in_background(batches):
@@ -190,9 +311,44 @@ class Loader:
     def _ledger(self, spans_files: bool) -> dict[str, _Position]:
         """Return where every file's load has reached, read once."""
         batch = "Batch" if spans_files else "''"
-        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch} FROM {self._db}.load_ledger FINAL"
-                                  ).result_rows
-        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3])) for r in rows}
+        rows = self._client.query(f"SELECT FileId, LinesDone, PendingEnd, {batch}, Path "
+                                  f"FROM {self._db}.load_ledger FINAL").result_rows
+        return {str(r[0]): _Position(int(r[1]), int(r[2]), str(r[3]), str(r[4])) for r in rows}
+
+    def _adopt_first_line_ids(self, files: list[LogFile], ledger: dict[str, _Position],
+                              spans_files: bool) -> dict[str, _Position]:
+        """Move each file a previous version's ledger knows by its first line to its content id, once.
+
+        That ledger row is claimed by the first file given (oldest first) with its first line and its service's
+        file name; the row is then marked moved, so a later file with the same first line is a new file.
+        """
+        legacy = {file_id for file_id, position in ledger.items() if _ID.fullmatch(file_id) is None
+                  and not position.pending_end and not position.path.startswith(MOVED)}
+        if not legacy:
+            return ledger
+        ledger = dict(ledger)
+        identities = _Identities({k: v for k, v in ledger.items() if _ID.fullmatch(k) is not None})
+        rows: list[tuple[str, str, int, int, str]] = []
+        for log_file in files:
+            with closing(_lines(log_file, None)) as lines:
+                try:
+                    first = next(lines, None)
+                except _Unreadable:
+                    first = None
+            old = legacy_identity(first) if first is not None else ""
+            if first is None or old not in legacy or _base(ledger[old].path) != _base(str(log_file.path)):
+                continue
+            legacy.discard(old)
+            new = identities.of(log_file, first)[0]
+            if new in ledger:
+                continue
+            done = ledger[old].lines_done
+            ledger[new] = _Position(done, 0, "", str(log_file.path))
+            ledger[old] = _Position(done, 0, "", MOVED + new)
+            rows += [(new, str(log_file.path), done, 0, ""), (old, MOVED + new, done, 0, "")]
+        if rows:
+            self._write_ledger(rows, spans_files)
+        return ledger
 
     def _write_ledger(self, rows: list[tuple[str, str, int, int, str]], spans_files: bool) -> None:
         """Record files' positions (one insert, so a batch's ranges land together or not at all)."""
@@ -210,8 +366,8 @@ class Loader:
         """Send a batch: its ranges to the ledger (confirming the previous batch's), then the insert."""
         continuing = {s.file_id for s in batch.segments}
         rows = [_done_row(s) for s in previous if s.file_id not in continuing]
-        self._write_ledger(rows + [(s.file_id, s.path, s.start, s.end, batch.token) for s in batch.segments],
-                           spans_files)
+        self._write_ledger(rows + batch.moves + [(s.file_id, s.path, s.start, s.end, batch.token)
+                                                 for s in batch.segments], spans_files)
         if batch.records:
             self._insert(batch.token, batch.records)
             result.records += len(batch.records)
@@ -232,6 +388,7 @@ class _Reader:
         self._resume_at = {fid: p.pending_end or p.lines_done for fid, p in ledger.items()}
         self._counted = {fid: p.lines_done for fid, p in ledger.items()}  # lines this load reports up to
         self._held: set[str] = set()
+        self._identities = _Identities(ledger)
 
     def batches(self) -> Iterator[_Batch]:
         """Yield the batches to send, in order; a full one as soon as it is full."""
@@ -239,10 +396,16 @@ class _Reader:
         batch = _Batch()
         for log_file in self._files:
             lines = _lines(log_file, self._progress)
-            first = next(lines, None)
+            try:
+                first = next(lines, None)
+            except _Unreadable as exc:
+                _unreadable(log_file, exc, self._result)
+                continue
             if first is None:
                 continue
-            file_id = file_identity(first)
+            file_id, now = self._identities.of(log_file, first)
+            moved = self._rekey(file_id, now, str(log_file.path))
+            file_id = now if moved else file_id
             if file_id in self._held:
                 self._result.held.append(str(log_file.path))
                 lines.close()
@@ -250,32 +413,55 @@ class _Reader:
             if any(s.file_id == file_id for s in batch.segments):  # a second copy of a file: after the first
                 yield self._sealed(batch)
                 batch = _Batch()
-            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch)
+            batch = yield from self._read_file(log_file, file_id, _chain(first, lines), batch, moved)
             if not self._spans and batch.segments:
                 yield self._sealed(batch)
                 batch = _Batch()
         if batch.segments:
             yield self._sealed(batch)
 
+    def _rekey(self, known: str, now: str, path: str) -> str:
+        """Say which id a file known by a shorter start than it now has moves from ('' if it stays).
+
+        A file first loaded while shorter than ``IDENTITY_BYTES`` takes the id of what it holds now, so a short id
+        only ever covers lines within its bytes: another file beginning with those bytes has those very lines.
+        """
+        position = self._ledger.get(known)  # an id given in this load stays for it (its ranges are not written yet)
+        if known == now or _ID.fullmatch(known) is None or position is None or position.pending_end:
+            return ""
+        self._resume_at[now] = self._resume_at.get(known, 0)
+        self._counted[now] = self._counted.get(known, 0)
+        self._identities.add(now, path)
+        return known
+
     def _read_file(self, log_file: LogFile, file_id: str, lines: Iterator[bytes],
-                   batch: _Batch) -> Generator[_Batch, None, _Batch]:
-        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open."""
+                   batch: _Batch, moved: str = "") -> Generator[_Batch, None, _Batch]:
+        """Add the file's new lines to ``batch``, yielding each batch filled; return the one left open.
+
+        ``moved``: the id the file was known by, marked moved to ``file_id`` with the file's first new lines.
+        """
+        move = [(moved, MOVED + file_id, self._counted.get(file_id, 0), 0, "")] if moved else []
         loaded = self._counted.get(file_id, 0)
         start = self._resume_at.get(file_id, 0)
         room = self._size - batch.lines()
         count = 0
         take = _take
-        for count, line in enumerate(lines, start=1):
-            if count <= start:
-                continue
-            take(line, log_file, count, batch.records, self._result)
-            room -= 1
-            if room == 0:
-                batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
-                yield self._sealed(batch)
-                batch, start, room = _Batch(), count, self._size
+        try:
+            for count, line in enumerate(lines, start=1):
+                if count <= start:
+                    continue
+                take(line, log_file, count, batch.records, self._result)
+                room -= 1
+                if room == 0:
+                    batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+                    batch.moves, move = batch.moves + move, []
+                    yield self._sealed(batch)
+                    batch, start, room = _Batch(), count, self._size
+        except _Unreadable as exc:  # the lines before the cut are loaded; the file is reported
+            _unreadable(log_file, exc, self._result)
         if count > start:
             batch.segments.append(_Segment(file_id, str(log_file.path), start, count))
+            batch.moves += move
         self._resume_at[file_id] = max(count, start)
         self._counted[file_id] = max(count, loaded)
         self._result.files += 1
@@ -306,7 +492,7 @@ class _Reader:
             batch = _Batch(token=token)
             for file_id, position in sorted(members, key=lambda m: str(by_id[m[0]].path)):
                 log_file = by_id[file_id]
-                with closing(_lines(log_file, None)) as lines:
+                with closing(_lines(log_file, None)) as lines, suppress(_Unreadable):  # reported when read on
                     for number, line in enumerate(lines, start=1):
                         if number > position.pending_end:
                             break
@@ -319,11 +505,15 @@ class _Reader:
     def _files_by_identity(self) -> dict[str, LogFile]:
         """Map each given file's identity to the file (read only when a pending batch must be rebuilt)."""
         found: dict[str, LogFile] = {}
+        identities = _Identities(self._ledger)
         for log_file in self._files:
             with closing(_lines(log_file, None)) as lines:
-                first = next(lines, None)
+                try:
+                    first = next(lines, None)
+                except _Unreadable:
+                    first = None
             if first is not None:
-                found.setdefault(file_identity(first), log_file)
+                found.setdefault(identities.of(log_file, first)[0], log_file)
         return found
 
 
@@ -331,6 +521,12 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     """Put back the first line, read to identify the file, in front of the rest."""
     yield first
     yield from rest
+
+
+def _unreadable(log_file: LogFile, error: _Unreadable, result: LoadResult) -> None:
+    """Count and list a file that could not be read to its end, as the file reader does (line 0, always listed)."""
+    result.malformed_count += 1
+    result.malformed.append(MalformedLine(str(log_file.path), 0, f"unreadable: {error}", ""))
 
 
 def _take(line: bytes, log_file: LogFile, number: int, records: list[bytes], result: LoadResult) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
-from benchmarks.record_generator import write_log_files
-from crypto_observability.log_analyzer.store.loader import Loader
+from benchmarks.record_generator import generate_records, write_log_files
+from crypto_observability.log_analyzer.malformed import MAX_LISTED
+from crypto_observability.log_analyzer.store.loader import IDENTITY_BYTES, Loader, legacy_identity
 from crypto_observability.log_analyzer.store.migrations import migrate
 
 from .conftest import RECENT
@@ -167,3 +169,169 @@ def test_docker_json_file_lines_are_unwrapped(store_client: Any, store: str, tmp
     assert (result.records, result.malformed_count) == (2, 1)
     rows = store_client.query(f"SELECT SeverityText, Body, Record FROM {store}.logs ORDER BY Body").result_rows
     assert rows == [("INFO", "m0", inner[0].decode()), ("ERROR", "m1", inner[1].decode())]
+
+
+def _lines_of(n: int, seed: int) -> list[bytes]:
+    """``n`` records as the library writes them (no newline)."""
+    return [orjson.dumps(rec) for rec in generate_records(n, seed=seed, start=RECENT)]
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+def test_a_cut_gz_loads_what_precedes_the_cut_and_is_reported(store_client: Any, store: str,
+                                                              tmp_path: Path) -> None:
+    """A .gz cut short loads every line before the cut and is listed unreadable; once whole, the rest loads once."""
+    lines = _lines_of(3000, seed=11)
+    whole = _gzip(b"".join(line + b"\n" for line in lines))
+    cut = whole[: len(whole) * 2 // 3]
+    readable = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut).count(b"\n")
+    path = tmp_path / "logs" / "market-data.log.20991231T000000.000Z.gz"
+    path.parent.mkdir()
+    path.write_bytes(cut)
+    first = Loader(store_client, store).load([str(path.parent)])
+    assert 0 < readable < len(lines)
+    assert (first.files, first.lines, first.records, first.malformed_count) == (1, readable, readable, 1)
+    assert [(m.file, m.line, m.reason) for m in first.malformed] == [
+        (str(path), 0, "unreadable: Compressed file ended before the end-of-stream marker was reached")]
+    path.write_bytes(whole)  # the copy completed
+    second = Loader(store_client, store).load([str(path.parent)])
+    assert (second.records, second.malformed_count) == (len(lines) - readable, 0)
+    assert _stored(store_client, store) == _expected(path.parent)
+
+
+def test_a_gz_whose_last_line_has_no_newline_loads_that_line(store_client: Any, store: str, tmp_path: Path) -> None:
+    """A .gz never grows, so its unterminated last line is a line, loaded once."""
+    lines = _lines_of(50, seed=12)
+    path = tmp_path / "logs" / "market-data.log.20991231T000000.000Z.gz"
+    path.parent.mkdir()
+    path.write_bytes(_gzip(b"\n".join(lines)))
+    assert Loader(store_client, store).load([str(path)]).records == 50
+    assert Loader(store_client, store).load([str(path)]).records == 0
+    assert _stored(store_client, store) == _expected(path.parent)
+
+
+def test_the_unterminated_last_line_waits_in_the_active_file_and_loads_once_rotated(store_client: Any, store: str,
+                                                                                     tmp_path: Path) -> None:
+    """The active file's partial last line is held; renamed by rotation, then gzipped, the file gives it once."""
+    lines = _lines_of(40, seed=13)
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    active = directory / "market-data.log"
+    active.write_bytes(b"\n".join(lines))  # the last record is still being written
+    first = Loader(store_client, store).load([str(directory)])
+    assert (first.records, first.lines) == (39, 39)
+    rotated = active.rename(directory / "market-data.log.20991231T000000.000Z")
+    second = Loader(store_client, store).load([str(directory)])
+    assert (second.records, second.lines) == (1, 1)
+    (directory / (rotated.name + ".gz")).write_bytes(_gzip(rotated.read_bytes()))
+    rotated.unlink()
+    assert Loader(store_client, store).load([str(directory)]).records == 0
+    assert _stored(store_client, store) == _expected(directory)
+
+
+@pytest.mark.parametrize("first_line", [b"starting up", b"", b"=== banner ==="])
+def test_files_that_only_share_a_first_line_are_two_files(store_client: Any, store: str, tmp_path: Path,
+                                                          first_line: bytes) -> None:
+    """Two files starting with the same line (a banner, a blank line) are each loaded whole."""
+    a, b = tmp_path / "hostA-market-data.log", tmp_path / "hostB-telegram-bot.log"
+    a.write_bytes(b"\n".join([first_line, *_lines_of(300, seed=14)]) + b"\n")
+    b.write_bytes(b"\n".join([first_line, *_lines_of(800, seed=15)]) + b"\n")
+    assert Loader(store_client, store).load([str(a)]).records == 300
+    assert Loader(store_client, store).load([str(b)]).records == 800
+    assert Loader(store_client, store).load([str(a), str(b)]).records == 0
+
+
+def test_a_file_loaded_while_short_is_continued_when_grown_and_rotated(store_client: Any, store: str,
+                                                                       tmp_path: Path) -> None:
+    """A file first loaded shorter than the bytes that identify a file is still that file once grown and gzipped."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    lines = _lines_of(200, seed=16)
+    active = directory / "market-data.log"
+    active.write_bytes(b"".join(line + b"\n" for line in lines[:3]))
+    assert active.stat().st_size < IDENTITY_BYTES
+    assert Loader(store_client, store).load([str(directory)]).records == 3
+    with open(active, "ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in lines[3:]))
+    assert active.stat().st_size > IDENTITY_BYTES
+    assert Loader(store_client, store).load([str(directory)]).records == 197
+    (directory / "market-data.log.20991231T000000.000Z.gz").write_bytes(_gzip(active.read_bytes()))
+    active.write_bytes(b"")
+    assert Loader(store_client, store).load([str(directory)]).records == 0
+    assert _stored(store_client, store) == _expected(directory)
+
+
+def test_a_ledger_that_knew_files_by_first_line_is_moved_to_content_ids(store_client: Any, store: str,
+                                                                        tmp_path: Path) -> None:
+    """A previous version's ledger row (first-line id) still resumes its file, rotated; then a new file with the
+    same first line, or another service's, is loaded whole."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    banner = b"starting up"
+    old, grown, new, other = _lines_of(100, 17), _lines_of(20, 18), _lines_of(30, 19), _lines_of(40, 20)
+    active = directory / "market-data.log"
+    previous = Loader(store_client, store)
+    previous._insert("loaded-before", old)  # what the previous version stored and recorded
+    previous._write_ledger([(legacy_identity(banner), str(active), 101, 0, "")], True)
+    rotated = directory / "market-data.log.20991231T000000.000Z.gz"
+    rotated.write_bytes(_gzip(b"".join(line + b"\n" for line in [banner, *old, *grown])))
+    active.write_bytes(b"".join(line + b"\n" for line in [banner, *new]))
+    (directory / "telegram-bot.log").write_bytes(b"".join(line + b"\n" for line in [banner, *other]))
+    result = Loader(store_client, store).load([str(directory)])
+    assert result.records == len(grown) + len(new) + len(other)
+    assert Loader(store_client, store).load([str(directory)]).records == 0
+    stored = store_client.query(f"SELECT count(), uniqExact(Record) FROM {store}.logs").result_rows[0]
+    assert stored == (len(old) + len(grown) + len(new) + len(other),) * 2
+
+
+def test_a_file_first_loaded_short_does_not_swallow_another_with_its_start(store_client: Any, store: str,
+                                                                           tmp_path: Path) -> None:
+    """A file loaded while it held only a banner, then grown, is not taken for another file with that banner."""
+    a, b = tmp_path / "hostA-market-data.log", tmp_path / "hostB-telegram-bot.log"
+    a.write_bytes(b"starting up\n")
+    assert Loader(store_client, store).load([str(a)]).malformed_count == 1
+    with open(a, "ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in _lines_of(50, seed=21)))
+    assert Loader(store_client, store).load([str(a)]).records == 50
+    b.write_bytes(b"".join(line + b"\n" for line in [b"starting up", *_lines_of(80, seed=22)]))
+    assert Loader(store_client, store).load([str(b)]).records == 80
+    assert Loader(store_client, store).load([str(a), str(b)]).records == 0
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_killed_load_of_a_file_changing_its_id_resumes_without_duplicates(store_client: Any, store: str,
+                                                                            tmp_path: Path, at: int) -> None:
+    """A file loaded short, grown, then loaded by a load killed around its first batch, resumes exactly once."""
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    lines = _lines_of(400, seed=23)
+    active = directory / "market-data.log"
+    active.write_bytes(b"".join(line + b"\n" for line in lines[:2]))
+    Loader(store_client, store).load([str(directory)])
+    with open(active, "ab") as handle:
+        handle.write(b"".join(line + b"\n" for line in lines[2:]))
+    with pytest.raises(_Killed):
+        _DyingLoader(store_client, store, at, batch_lines=150).load([str(directory)])
+    assert Loader(store_client, store).load([str(directory)]).records <= 398
+    assert Loader(store_client, store).load([str(directory)]).records == 0
+    assert _stored(store_client, store) == _expected(directory)
+
+
+def test_a_corrupt_gz_loads_what_precedes_the_damage_and_is_reported(store_client: Any, store: str,
+                                                                     tmp_path: Path) -> None:
+    """A .gz whose data is damaged midway is listed unreadable; the load goes on with the other files."""
+    damaged = bytearray(_gzip(b"".join(line + b"\n" for line in _lines_of(2000, seed=24))))
+    damaged[len(damaged) // 2: len(damaged) // 2 + 64] = bytes(64)
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    path = directory / "market-data.log.20991231T000000.000Z.gz"
+    path.write_bytes(bytes(damaged))
+    (directory / "telegram-bot.log").write_bytes(b"".join(line + b"\n" for line in _lines_of(30, seed=25)))
+    result = Loader(store_client, store).load([str(directory)])
+    unreadable = [m for m in result.malformed if m.line == 0]  # listed even after the listing's cap
+    assert [(m.file, m.reason) for m in unreadable] == [(str(path), "unreadable: Error -3 while decompressing data: "
+                                                                    "incorrect data check")]
+    assert len(result.malformed) > MAX_LISTED  # the damaged part's lines were read, and are not records
+    assert 30 + 900 < result.records < 30 + 2000
