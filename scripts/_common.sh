@@ -40,12 +40,13 @@ python_cmd() {
   fi
 }
 
-# run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else python -m.
+# run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else
+# python -m crypto_observability.<name with _> (the package, from the checkout or an installed wheel).
 # With RUN_TOOL_EXEC=1 the tool replaces the shell (exec), so the script's PID becomes the tool's.
 run_tool() {
   local name="$1" module run=()
   shift
-  module="tools.${name//-/_}"
+  module="crypto_observability.${name//-/_}"
   [[ "${RUN_TOOL_EXEC:-0}" == 1 ]] && run=(exec)
   if [[ -x "$REPO_ROOT/.venv/bin/$name" ]]; then
     "${run[@]}" "$REPO_ROOT/.venv/bin/$name" "$@"

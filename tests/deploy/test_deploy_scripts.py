@@ -240,3 +240,33 @@ def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, st
              for line in (Path(sandbox["STATE_DIR"]) / "selftest" / f"{name}.log").read_text().splitlines()]
     assert len(lines) >= 9 and not Path(sandbox["LOG_DIR"]).exists()  # the real logs never see the self-test
 
+
+@pytest.mark.parametrize(("script", "args"), [
+    ("analyze_errors.sh", ["2", "--format", "json"]),
+    ("start_monitoring.sh", ["--config", str(ROOT / "config" / "monitor.yml"), "--once"]),
+])
+def test_without_a_venv_the_scripts_run_the_package_with_python_m(script: str, args: list[str], recent_logs: Path,
+                                                                  sandbox: dict[str, str], tmp_path: Path) -> None:
+    """No .venv beside the scripts and no console script on PATH: run_tool falls back to
+    `python3 -m crypto_observability.log_analyzer|log_monitor`, here a python3 that has the package installed."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "scripts", repo / "scripts")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    python3 = bin_dir / "python3"
+    python3.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python3.chmod(0o755)
+    logs = tmp_path / "logs"
+    shutil.copytree(recent_logs, logs)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": sandbox["HOME"], "LOG_DIR": str(logs),
+           "STATE_DIR": sandbox["STATE_DIR"], "REPORT_DIR": sandbox["REPORT_DIR"]}
+    assert shutil.which("log-analyzer", path=env["PATH"]) is None
+    assert shutil.which("log-monitor", path=env["PATH"]) is None
+    result = subprocess.run([str(repo / "scripts" / script), *args], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "No module named" not in result.stderr
+    if script == "analyze_errors.sh":
+        assert json.loads(result.stdout)
+    else:
+        assert "notifications delivered" in result.stdout
