@@ -33,8 +33,8 @@ while [[ $# -gt 0 ]]; do
     --once) run_args+=(--once); shift ;;
     --duration)
       [[ $# -ge 2 ]] || die_usage "--duration needs a number of seconds"
-      require_positive_int "--duration" "$2"
-      run_args+=(--duration "$2"); shift 2 ;;
+      require_positive_int "--duration" "$2" 3155760000 # 100 years, the longest duration
+      run_args+=(--duration "$((10#$2))"); shift 2 ;;
     --background) background=1; shift ;;
     *) die_usage "unknown argument '$1'" ;;
   esac

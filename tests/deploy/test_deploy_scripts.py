@@ -86,6 +86,12 @@ def test_help_explains_usage_without_side_effects(script: str, sandbox: dict[str
     ("cleanup_logs.sh", [], "DAYS is required"),
     ("cleanup_logs.sh", ["thirty"], "DAYS must be a whole number of at least 1, got 'thirty'"),
     ("cleanup_logs.sh", ["30", "--force"], "unknown option '--force'"),
+    ("cleanup_logs.sh", ["12810238940076078", "--dry-run"], "DAYS must be at most 36500, got '12810238940076078'"),
+    ("cleanup_logs.sh", ["36501"], "DAYS must be at most 36500, got '36501'"),
+    ("cleanup_logs.sh", ["9" * 30], f"DAYS must be at most 36500, got '{'9' * 30}'"),
+    ("analyze_errors.sh", ["99999999999999999999"], "HOURS must be at most 876600"),
+    ("monitor_performance.sh", ["876601"], "HOURS must be at most 876600, got '876601'"),
+    ("start_monitoring.sh", ["--duration", "31557600000"], "--duration must be at most 3155760000"),
     ("start_monitoring.sh", ["--duration", "soon"], "--duration must be a whole number"),
     ("start_monitoring.sh", ["--config", "/nonexistent.yml"], "no config file '/nonexistent.yml'"),
     ("daily_log_report.sh", ["--since", "yesterday"], "--since 'yesterday': use a duration"),
@@ -239,6 +245,20 @@ def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, st
     lines = [json.loads(line) for name in ("market-data", "telegram-bot")
              for line in (Path(sandbox["STATE_DIR"]) / "selftest" / f"{name}.log").read_text().splitlines()]
     assert len(lines) >= 9 and not Path(sandbox["LOG_DIR"]).exists()  # the real logs never see the self-test
+
+
+@pytest.mark.parametrize(("days", "count"), [("08", 1), ("010", 0), ("0009", 1), ("000000000000000000000011", 0)])
+def test_cleanup_reads_days_as_decimal(days: str, count: int, sandbox: dict[str, str]) -> None:
+    """A leading zero is decimal, not octal: 08 is 8 days (no printf error), 010 is 10; the summary says the same."""
+    logs = Path(sandbox["LOG_DIR"])
+    logs.mkdir()
+    rotated = logs / "market-data.log.20250101T000000.000Z.gz"
+    rotated.write_text("x")
+    nine_and_a_half_days = time.time() - 9.5 * 86400
+    os.utime(rotated, (nine_and_a_half_days, nine_and_a_half_days))
+    result = run("cleanup_logs.sh", days, "--dry-run", env=sandbox)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.endswith(f"{count} file(s) older than {int(days)} day(s) would be deleted\n")
 
 
 @pytest.mark.parametrize(("script", "args"), [
