@@ -60,7 +60,12 @@ def _pairs(d: dict[str, Any]) -> str:
 
 
 def _when(ts: float | None) -> str:
-    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if ts is None:
+        return "-"
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # a row from before durations were bounded (year > 9999)
+        return "9999-12-31 23:59:59+" if ts > 0 else "0001-01-01 00:00:00-"
 
 
 def _store(config_path: str, db: str | None) -> Store:

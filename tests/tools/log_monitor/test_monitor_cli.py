@@ -174,3 +174,29 @@ def test_db_alone_needs_no_config(setup: Path, tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     status = json.loads(_cli(capsys, "status", "--db", str(tmp_path / "s.db"), "--format", "json"))
     assert [a["rule"] for a in status["alerts"]] == ["crit"]
+
+
+def test_silence_for_over_100_years_is_refused_and_nothing_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silence --for 9999999w` is a config error (exit 2) naming the value and the bound; no silence is stored."""
+    db = str(tmp_path / "s.db")
+    for too_long in ("9999999w", "99999999999999999999w"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["silence", "a=b", "--for", too_long, "--db", db])
+        assert exit_info.value.code == 2
+        assert capsys.readouterr().err == f"Error: --for: '{too_long}' is too long (at most 100 years)\n"
+    assert json.loads(_cli(capsys, "silences", "--db", db, "--format", "json")) == []
+
+
+def test_a_silence_stored_past_year_9999_is_still_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A silence stored before durations were bounded (ends past year 9999): `silences` and `status` show it."""
+    from crypto_observability.log_monitor.store import Store
+
+    db = str(tmp_path / "s.db")
+    store = Store(db)
+    store.add_silence([["a", "=", "b"]], time.time(), time.time() + 9999999 * 604800, "old", "before the bound")
+    store.close()
+    listed = _cli(capsys, "silences", "--db", db)
+    assert "9999-12-31 23:59:59+" in listed and "before the bound" in listed
+    assert "9999-12-31 23:59:59+" in _cli(capsys, "status", "--db", db)
