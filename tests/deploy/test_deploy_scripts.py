@@ -3,9 +3,11 @@ on a temporary LOG_DIR filled by benchmarks.record_generator."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -247,6 +249,7 @@ def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, st
     assert len(lines) >= 9 and not Path(sandbox["LOG_DIR"]).exists()  # the real logs never see the self-test
 
 
+
 @pytest.mark.parametrize(("days", "count"), [("08", 1), ("010", 0), ("0009", 1), ("000000000000000000000011", 0)])
 def test_cleanup_reads_days_as_decimal(days: str, count: int, sandbox: dict[str, str]) -> None:
     """A leading zero is decimal, not octal: 08 is 8 days (no printf error), 010 is 10; the summary says the same."""
@@ -290,3 +293,83 @@ def test_without_a_venv_the_scripts_run_the_package_with_python_m(script: str, a
         assert json.loads(result.stdout)
     else:
         assert "notifications delivered" in result.stdout
+
+
+def _monitor_env(sandbox: dict[str, str]) -> dict[str, str]:
+    """The sandbox with an empty service log, so a monitor has something to follow."""
+    logs = Path(sandbox["LOG_DIR"])
+    logs.mkdir()
+    (logs / "market-data.log").write_text("")
+    return sandbox
+
+
+def _stop(pid: int) -> None:
+    """SIGTERM pid and wait until it is gone (or a zombie)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and status.exists() and b"State:\tZ" not in status.read_bytes():
+        time.sleep(0.05)
+
+
+def test_background_start_refuses_while_the_recorded_monitor_runs(sandbox: dict[str, str]) -> None:
+    """A second --background while the recorded monitor runs says so, exits 1 and keeps the recorded pid."""
+    env = _monitor_env(sandbox)
+    pid_file = Path(env["STATE_DIR"]) / "log-monitor.pid"
+    first = run("start_monitoring.sh", "--background", env=env)
+    assert first.returncode == 0, first.stderr
+    pid = int(pid_file.read_text())
+    try:
+        assert f"log-monitor started (pid {pid})" in first.stdout
+        second = run("start_monitoring.sh", "--background", env=env)
+        assert second.returncode == 1 and second.stdout == ""
+        assert (f"start_monitoring.sh: error: log-monitor is already running (pid {pid}, recorded in {pid_file})"
+                in second.stderr)
+        assert int(pid_file.read_text()) == pid
+        os.kill(pid, 0)  # the first monitor is untouched
+    finally:
+        _stop(pid)
+
+
+def test_background_start_reports_a_monitor_that_exits_at_once(sandbox: dict[str, str]) -> None:
+    """The new monitor cannot run (another process holds the state lock): its last output on stderr, exit 1, no
+    pid left recorded; a stale pid file of a dead process does not block the start."""
+    env = {**_monitor_env(sandbox), "START_MONITORING_WAIT": "30"}  # returns as soon as the child is gone
+    state = Path(env["STATE_DIR"])
+    state.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (state / "log-monitor.pid").write_text(f"{dead.pid}\n")
+    with open(state / "log-monitor.db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        result = run("start_monitoring.sh", "--background", env=env)
+    assert result.returncode == 1 and "started" not in result.stdout
+    assert "start_monitoring.sh: error: log-monitor exited at once (exit 3)" in result.stderr
+    assert f"another log-monitor (pid {os.getpid()}) is running on this state database" in result.stderr
+    assert not (state / "log-monitor.pid").exists()
+
+
+def test_background_once_that_finishes_is_no_failure(sandbox: dict[str, str]) -> None:
+    """--background --once that is done within the wait: exit 0, says it finished, no pid left recorded."""
+    env = {**_monitor_env(sandbox), "START_MONITORING_WAIT": "30"}
+    result = run("start_monitoring.sh", "--background", "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "log-monitor ran and finished" in result.stdout
+    assert not (Path(env["STATE_DIR"]) / "log-monitor.pid").exists()
+
+
+def test_foreground_banner_claims_no_state_the_config_does_not_use(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """A config naming a literal state_db: the banner does not name $MONITOR_STATE_DB's default, which is unused."""
+    env = _monitor_env(sandbox)
+    config = tmp_path / "m.yml"
+    config.write_text(f"state_db: {tmp_path}/literal.db\nsources: [{env['LOG_DIR']}/market-data.log]\n")
+    result = run("start_monitoring.sh", "--config", str(config), "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"following {env['LOG_DIR']} with {config}" in result.stdout
+    assert "log-monitor.db" not in result.stdout
+    assert (tmp_path / "literal.db").exists()
