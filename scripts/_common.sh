@@ -24,9 +24,18 @@ die() {
   exit 1
 }
 
-# require_positive_int NAME VALUE: VALUE must be a whole number >= 1.
+# require_positive_int NAME VALUE [MAX]: VALUE must be a whole number (decimal, leading zeros allowed: 08 is 8)
+# from 1 to MAX (default 999999999). Use it as $((10#VALUE)) afterwards: a bare 08 is an invalid octal to bash.
 require_positive_int() {
-  if ! [[ "$2" =~ ^[0-9]+$ ]] || ((10#$2 < 1)); then
+  local max="${3:-999999999}" digits
+  if ! [[ "$2" =~ ^[0-9]+$ ]]; then
+    die_usage "$1 must be a whole number of at least 1, got '$2'"
+  fi
+  digits="${2#"${2%%[!0]*}"}" # without its leading zeros: at most 18 digits fit bash's arithmetic
+  if ((${#digits} > ${#max})) || ((10#$2 > max)); then
+    die_usage "$1 must be at most $max, got '$2'"
+  fi
+  if ((10#$2 < 1)); then
     die_usage "$1 must be a whole number of at least 1, got '$2'"
   fi
 }
@@ -40,12 +49,13 @@ python_cmd() {
   fi
 }
 
-# run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else python -m.
+# run_tool NAME ARGS...: the installed console script (log-analyzer, log-monitor), else
+# python -m crypto_observability.<name with _> (the package, from the checkout or an installed wheel).
 # With RUN_TOOL_EXEC=1 the tool replaces the shell (exec), so the script's PID becomes the tool's.
 run_tool() {
   local name="$1" module run=()
   shift
-  module="tools.${name//-/_}"
+  module="crypto_observability.${name//-/_}"
   [[ "${RUN_TOOL_EXEC:-0}" == 1 ]] && run=(exec)
   if [[ -x "$REPO_ROOT/.venv/bin/$name" ]]; then
     "${run[@]}" "$REPO_ROOT/.venv/bin/$name" "$@"

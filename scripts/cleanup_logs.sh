@@ -8,7 +8,7 @@ usage() {
   cat <<USAGE
 Usage: $PROG DAYS [--dry-run]
 
-Delete what is older than DAYS days (by modification time):
+Delete what is older than DAYS days (a whole number from 1 to 36500; by modification time):
   rotated service logs in \$LOG_DIR ($LOG_DIR): <service>.log.<time>[.gz]
   daily reports in \$REPORT_DIR ($REPORT_DIR): report-*.txt, report-*.html
 The active <service>.log files and the hidden .<service>.log.lock files are never deleted: the services rotate them (LOG_MAX_BYTES, LOG_MAX_AGE)
@@ -33,10 +33,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ -n "$days" ]] || die_usage "DAYS is required (delete files older than DAYS days)"
-require_positive_int DAYS "$days"
+require_positive_int DAYS "$days" 36500 # 100 years
+days=$((10#$days)) # decimal: 08 is 8 days, not an invalid octal
 [[ -d "$LOG_DIR" ]] || die "no log directory '$LOG_DIR'"
 
-minutes=$((10#$days * 1440))
+minutes=$((days * 1440))
 count=0
 while IFS= read -r -d '' file; do
   if ((dry_run)); then

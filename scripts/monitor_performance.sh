@@ -21,7 +21,8 @@ USAGE
 case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 hours="${1:-1}"
 [[ $# -gt 0 ]] && shift
-require_positive_int HOURS "$hours"
+require_positive_int HOURS "$hours" 876600 # 100 years, the longest --since
+hours=$((10#$hours))
 require_logs
 run_tool log-analyzer performance --since "${hours}h" "$@" "$LOG_DIR"
 run_tool log-analyzer exchanges --since "${hours}h" "$@" "$LOG_DIR"

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 from crypto_observability.log_analyzer.dialect import DUCKDB, Dialect, string_list
 from crypto_observability.log_analyzer.errors_base import OptionError
 from crypto_observability.log_analyzer.schema import LEVELS
-from crypto_observability.shared.durations import GRAMMAR, parse_duration
+from crypto_observability.shared.durations import GRAMMAR, DurationTooLong, parse_duration
 
 
 def parse_time(value: str, now: datetime, option: str = "--since") -> datetime:
     """Parse a duration before ``now`` (``30m``, ``1h30m``, ``7d``: shared.durations) or an ISO 8601 time."""
     try:
         return now - timedelta(seconds=parse_duration(value))
+    except DurationTooLong as exc:
+        raise OptionError(f"{option} {exc}") from None
     except ValueError:
         pass
     try:

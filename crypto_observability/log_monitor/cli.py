@@ -20,6 +20,7 @@ from crypto_observability.log_monitor import commands
 from crypto_observability.log_monitor.config import config_hash, load_config
 from crypto_observability.log_monitor.errors import ConfigError, MonitorError, StateError
 from crypto_observability.log_monitor.store import Store
+from crypto_observability.shared.durations import GRAMMAR, parse_duration
 
 DEFAULT_CONFIG = "config/monitor.yml"
 
@@ -60,7 +61,12 @@ def _pairs(d: dict[str, Any]) -> str:
 
 
 def _when(ts: float | None) -> str:
-    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if ts is None:
+        return "-"
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # a row from before durations were bounded (year > 9999)
+        return "9999-12-31 23:59:59+" if ts > 0 else "0001-01-01 00:00:00-"
 
 
 def _store(config_path: str, db: str | None, create: bool = False) -> Store:
@@ -79,10 +85,24 @@ def cli() -> None:
     """Follow the service logs, evaluate rules, and alert without spam."""
 
 
+def _run_duration(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    """--duration in the one grammar (shared.durations: 30, 90s, 1h30m), above 0 and at most 100 years."""
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if seconds <= 0:
+        raise click.BadParameter(f"{value!r} is not a duration above 0: expected {GRAMMAR}")
+    return seconds
+
+
 @cli.command()
 @_CONFIG
 @click.option("--once", is_flag=True, help="one pass over what is there, deliver, exit")
-@click.option("--duration", type=float, default=None, help="stop after this many seconds")
+@click.option("--duration", default=None, callback=_run_duration, metavar="DURATION",
+              help="stop after this long: seconds (30) or e.g. 90s, 5m, 1h30m (above 0, at most 100 years)")
 def run(config_path: str, once: bool, duration: float | None) -> None:
     """Run the monitor; SIGINT or SIGTERM stops it after the current batch is committed."""
     from crypto_observability.log_monitor.monitor import Monitor

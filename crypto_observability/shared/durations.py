@@ -4,6 +4,9 @@ config, the Telegram simulator's --traffic and --traffic-delay.
 A duration is a number of seconds (``90``, ``1.5``) or one or more ``<number><unit>`` parts with units in
 decreasing order, each at most once: ``500ms``, ``30s``, ``5m``, ``1h30m``, ``7d``, ``1w``, ``2d12h``
 (units ``w d h m s ms``, case-insensitive; the forms amtool and Prometheus accept, plus fractions: ``1.5h``).
+
+A duration is at most 100 years (``MAX_SECONDS``, 36525 days): a longer one (``9999999w``, a 400-digit number)
+is refused here, with :class:`DurationTooLong`, so no reader meets a date past year 9999 or a float overflow.
 """
 
 from __future__ import annotations
@@ -16,13 +19,20 @@ _NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"({_NUMBER})\s*(ms|[wdhms])", re.IGNORECASE)
 _WHOLE = re.compile(rf"\s*(?:{_NUMBER}\s*(?:ms|[wdhms])\s*)+", re.IGNORECASE)
 _PLAIN = re.compile(rf"\s*({_NUMBER})\s*")
+MAX_SECONDS = 100 * 365.25 * 86400.0
+LIMIT = "at most 100 years"
+
+
+class DurationTooLong(ValueError):
+    """A duration in the grammar that is longer than ``MAX_SECONDS``."""
 
 
 def parse_duration(text: str) -> float:
-    """Return the seconds ``text`` stands for; raise ValueError naming the value and the grammar."""
+    """Return the seconds ``text`` stands for; raise ValueError naming the value and the grammar, or
+    DurationTooLong (a ValueError) when it is longer than 100 years."""
     plain = _PLAIN.fullmatch(text)
     if plain:
-        return float(plain.group(1))
+        return _bounded(text, float(plain.group(1)))
     if not _WHOLE.fullmatch(text):
         raise ValueError(f"{text!r} is not a duration: expected {GRAMMAR}")
     order = list(UNITS)
@@ -32,4 +42,10 @@ def parse_duration(text: str) -> float:
         if rank <= last:
             raise ValueError(f"{text!r} is not a duration: units must be largest first, each once; expected {GRAMMAR}")
         seconds, last = seconds + float(number) * UNITS[unit.lower()], rank
+    return _bounded(text, seconds)
+
+
+def _bounded(text: str, seconds: float) -> float:
+    if not seconds <= MAX_SECONDS:  # also inf, from a number too long for a float
+        raise DurationTooLong(f"{text!r} is too long ({LIMIT})")
     return seconds

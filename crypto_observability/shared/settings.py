@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .console import is_terminal
-from .durations import GRAMMAR, parse_duration
+from .durations import GRAMMAR, LIMIT, DurationTooLong, parse_duration
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _TRUE = {"1", "true", "yes", "on"}
@@ -109,6 +109,8 @@ def _age(raw: str) -> float | None:
         return None
     try:
         return parse_duration(raw)
+    except DurationTooLong:
+        raise ConfigError("LOG_MAX_AGE", raw, f"a duration of {LIMIT}, or 'none'") from None
     except ValueError:
         raise ConfigError("LOG_MAX_AGE", raw, f"{GRAMMAR}, or 'none'") from None
 

@@ -3,9 +3,11 @@ on a temporary LOG_DIR filled by benchmarks.record_generator."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -86,6 +88,12 @@ def test_help_explains_usage_without_side_effects(script: str, sandbox: dict[str
     ("cleanup_logs.sh", [], "DAYS is required"),
     ("cleanup_logs.sh", ["thirty"], "DAYS must be a whole number of at least 1, got 'thirty'"),
     ("cleanup_logs.sh", ["30", "--force"], "unknown option '--force'"),
+    ("cleanup_logs.sh", ["12810238940076078", "--dry-run"], "DAYS must be at most 36500, got '12810238940076078'"),
+    ("cleanup_logs.sh", ["36501"], "DAYS must be at most 36500, got '36501'"),
+    ("cleanup_logs.sh", ["9" * 30], f"DAYS must be at most 36500, got '{'9' * 30}'"),
+    ("analyze_errors.sh", ["99999999999999999999"], "HOURS must be at most 876600"),
+    ("monitor_performance.sh", ["876601"], "HOURS must be at most 876600, got '876601'"),
+    ("start_monitoring.sh", ["--duration", "31557600000"], "--duration must be at most 3155760000"),
     ("start_monitoring.sh", ["--duration", "soon"], "--duration must be a whole number"),
     ("start_monitoring.sh", ["--config", "/nonexistent.yml"], "no config file '/nonexistent.yml'"),
     ("daily_log_report.sh", ["--since", "yesterday"], "--since 'yesterday': use a duration"),
@@ -240,3 +248,128 @@ def test_test_logging_verifies_every_road_of_every_service(sandbox: dict[str, st
              for line in (Path(sandbox["STATE_DIR"]) / "selftest" / f"{name}.log").read_text().splitlines()]
     assert len(lines) >= 9 and not Path(sandbox["LOG_DIR"]).exists()  # the real logs never see the self-test
 
+
+
+@pytest.mark.parametrize(("days", "count"), [("08", 1), ("010", 0), ("0009", 1), ("000000000000000000000011", 0)])
+def test_cleanup_reads_days_as_decimal(days: str, count: int, sandbox: dict[str, str]) -> None:
+    """A leading zero is decimal, not octal: 08 is 8 days (no printf error), 010 is 10; the summary says the same."""
+    logs = Path(sandbox["LOG_DIR"])
+    logs.mkdir()
+    rotated = logs / "market-data.log.20250101T000000.000Z.gz"
+    rotated.write_text("x")
+    nine_and_a_half_days = time.time() - 9.5 * 86400
+    os.utime(rotated, (nine_and_a_half_days, nine_and_a_half_days))
+    result = run("cleanup_logs.sh", days, "--dry-run", env=sandbox)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.endswith(f"{count} file(s) older than {int(days)} day(s) would be deleted\n")
+
+
+@pytest.mark.parametrize(("script", "args"), [
+    ("analyze_errors.sh", ["2", "--format", "json"]),
+    ("start_monitoring.sh", ["--config", str(ROOT / "config" / "monitor.yml"), "--once"]),
+])
+def test_without_a_venv_the_scripts_run_the_package_with_python_m(script: str, args: list[str], recent_logs: Path,
+                                                                  sandbox: dict[str, str], tmp_path: Path) -> None:
+    """No .venv beside the scripts and no console script on PATH: run_tool falls back to
+    `python3 -m crypto_observability.log_analyzer|log_monitor`, here a python3 that has the package installed."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "scripts", repo / "scripts")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    python3 = bin_dir / "python3"
+    python3.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python3.chmod(0o755)
+    logs = tmp_path / "logs"
+    shutil.copytree(recent_logs, logs)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": sandbox["HOME"], "LOG_DIR": str(logs),
+           "STATE_DIR": sandbox["STATE_DIR"], "REPORT_DIR": sandbox["REPORT_DIR"]}
+    assert shutil.which("log-analyzer", path=env["PATH"]) is None
+    assert shutil.which("log-monitor", path=env["PATH"]) is None
+    result = subprocess.run([str(repo / "scripts" / script), *args], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "No module named" not in result.stderr
+    if script == "analyze_errors.sh":
+        assert json.loads(result.stdout)
+    else:
+        assert "notifications delivered" in result.stdout
+
+
+def _monitor_env(sandbox: dict[str, str]) -> dict[str, str]:
+    """The sandbox with an empty service log, so a monitor has something to follow."""
+    logs = Path(sandbox["LOG_DIR"])
+    logs.mkdir()
+    (logs / "market-data.log").write_text("")
+    return sandbox
+
+
+def _stop(pid: int) -> None:
+    """SIGTERM pid and wait until it is gone (or a zombie)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and status.exists() and b"State:\tZ" not in status.read_bytes():
+        time.sleep(0.05)
+
+
+def test_background_start_refuses_while_the_recorded_monitor_runs(sandbox: dict[str, str]) -> None:
+    """A second --background while the recorded monitor runs says so, exits 1 and keeps the recorded pid."""
+    env = _monitor_env(sandbox)
+    pid_file = Path(env["STATE_DIR"]) / "log-monitor.pid"
+    first = run("start_monitoring.sh", "--background", env=env)
+    assert first.returncode == 0, first.stderr
+    pid = int(pid_file.read_text())
+    try:
+        assert f"log-monitor started (pid {pid})" in first.stdout
+        second = run("start_monitoring.sh", "--background", env=env)
+        assert second.returncode == 1 and second.stdout == ""
+        assert (f"start_monitoring.sh: error: log-monitor is already running (pid {pid}, recorded in {pid_file})"
+                in second.stderr)
+        assert int(pid_file.read_text()) == pid
+        os.kill(pid, 0)  # the first monitor is untouched
+    finally:
+        _stop(pid)
+
+
+def test_background_start_reports_a_monitor_that_exits_at_once(sandbox: dict[str, str]) -> None:
+    """The new monitor cannot run (another process holds the state lock): its last output on stderr, exit 1, no
+    pid left recorded; a stale pid file of a dead process does not block the start."""
+    env = {**_monitor_env(sandbox), "START_MONITORING_WAIT": "30"}  # returns as soon as the child is gone
+    state = Path(env["STATE_DIR"])
+    state.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (state / "log-monitor.pid").write_text(f"{dead.pid}\n")
+    with open(state / "log-monitor.db.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        result = run("start_monitoring.sh", "--background", env=env)
+    assert result.returncode == 1 and "started" not in result.stdout
+    assert "start_monitoring.sh: error: log-monitor exited at once (exit 3)" in result.stderr
+    assert f"another log-monitor (pid {os.getpid()}) is running on this state database" in result.stderr
+    assert not (state / "log-monitor.pid").exists()
+
+
+def test_background_once_that_finishes_is_no_failure(sandbox: dict[str, str]) -> None:
+    """--background --once that is done within the wait: exit 0, says it finished, no pid left recorded."""
+    env = {**_monitor_env(sandbox), "START_MONITORING_WAIT": "30"}
+    result = run("start_monitoring.sh", "--background", "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "log-monitor ran and finished" in result.stdout
+    assert not (Path(env["STATE_DIR"]) / "log-monitor.pid").exists()
+
+
+def test_foreground_banner_claims_no_state_the_config_does_not_use(sandbox: dict[str, str], tmp_path: Path) -> None:
+    """A config naming a literal state_db: the banner does not name $MONITOR_STATE_DB's default, which is unused."""
+    env = _monitor_env(sandbox)
+    config = tmp_path / "m.yml"
+    config.write_text(f"state_db: {tmp_path}/literal.db\nsources: [{env['LOG_DIR']}/market-data.log]\n")
+    result = run("start_monitoring.sh", "--config", str(config), "--once", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"following {env['LOG_DIR']} with {config}" in result.stdout
+    assert "log-monitor.db" not in result.stdout
+    assert (tmp_path / "literal.db").exists()

@@ -54,3 +54,33 @@ def test_every_reader_rejects_the_same_way(text: str) -> None:
         LogSettings.from_env({"LOG_MAX_AGE": text})
     with pytest.raises(argparse.ArgumentTypeError, match="1h30m"):
         positive_duration(text)
+
+
+TOO_LONG = ["9999999w", "99999999999999999999w", "1" + "0" * 400, "36526d", "5219w", "3155760001"]
+
+
+@pytest.mark.parametrize("text", TOO_LONG)
+def test_a_duration_over_100_years_is_refused(text: str) -> None:
+    """More than 100 years (or more than a float holds) is a ValueError naming the value and the bound."""
+    with pytest.raises(ValueError, match=r"^'\d+[wd]?' is too long \(at most 100 years\)$"):
+        parse_duration(text)
+
+
+def test_100_years_is_the_longest_duration() -> None:
+    """100 years of 365.25 days is accepted, to the second."""
+    assert parse_duration("36525d") == parse_duration("3155760000") == 100 * 365.25 * 86400
+
+
+@pytest.mark.parametrize("text", ["9999999w", "99999999999999999999w"])
+def test_every_reader_refuses_a_too_long_duration(text: str) -> None:
+    """log-analyzer --since/--until, the monitor config, LOG_MAX_AGE and the simulator refuse it with their own
+    error, naming the bound (no OverflowError, no date past year 9999)."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(OptionError, match=rf"^--until '{text}' is too long \(at most 100 years\)$"):
+        parse_time(text, now, "--until")
+    with pytest.raises(ValueError, match="at most 100 years"):
+        monitor_duration(text)
+    with pytest.raises(ConfigError, match=rf"^LOG_MAX_AGE='{text}' is not valid: expected a duration of at most 100"):
+        LogSettings.from_env({"LOG_MAX_AGE": text})
+    with pytest.raises(argparse.ArgumentTypeError, match="at most 100 years"):
+        positive_duration(text)

@@ -71,7 +71,9 @@ def test_malformed_lines_are_reported_on_stderr(runner: CliRunner, tmp_path: Pat
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--since", "yesterday"], "--since 'yesterday'"), (["--level", "LOUD"], "--level 'LOUD'")])
+    (["--since", "yesterday"], "--since 'yesterday'"), (["--level", "LOUD"], "--level 'LOUD'"),
+    (["--since", "9999999w"], "--since '9999999w' is too long (at most 100 years)"),
+    (["--until", "99999999999999999999w"], "--until '99999999999999999999w' is too long (at most 100 years)")])
 def test_bad_options_exit_2_naming_the_value(runner: CliRunner, log_dir: Path, args: list[str],
                                              message: str) -> None:
     """A bad filter value exits 2 with a message naming the option, the value and what is allowed."""

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,3 +198,57 @@ def test_a_first_run_creates_its_state_directory_private(setup: Path, tmp_path: 
     _cli(capsys, "run", "--once", "--config", str(setup))
     assert state.exists() and (state.parent.stat().st_mode & 0o777) == 0o750
     assert "crit" in _cli(capsys, "alerts", "--db", str(state))
+
+
+def test_silence_for_over_100_years_is_refused_and_nothing_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silence --for 9999999w` is a config error (exit 2) naming the value and the bound; no silence is stored."""
+    db = str(tmp_path / "s.db")
+    for too_long in ("9999999w", "99999999999999999999w"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["silence", "a=b", "--for", too_long, "--db", db])
+        assert exit_info.value.code == 2
+        assert capsys.readouterr().err == f"Error: --for: '{too_long}' is too long (at most 100 years)\n"
+    assert json.loads(_cli(capsys, "silences", "--db", db, "--format", "json")) == []
+
+
+def test_a_silence_stored_past_year_9999_is_still_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A silence stored before durations were bounded (ends past year 9999): `silences` and `status` show it."""
+    from crypto_observability.log_monitor.store import Store
+
+    db = str(tmp_path / "s.db")
+    store = Store(db)
+    store.add_silence([["a", "=", "b"]], time.time(), time.time() + 9999999 * 604800, "old", "before the bound")
+    store.close()
+    listed = _cli(capsys, "silences", "--db", db)
+    assert "9999-12-31 23:59:59+" in listed and "before the bound" in listed
+    assert "9999-12-31 23:59:59+" in _cli(capsys, "status", "--db", db)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "nan", "-5", "0", "0s", "9999999w", "soon"])
+def test_run_duration_refuses_what_is_not_a_bounded_positive_duration(value: str, tmp_path: Path) -> None:
+    """`run --duration` takes the one grammar, above 0: anything else is one usage error line, exit 2
+    (a subprocess: before, inf and nan ran forever)."""
+    config = tmp_path / "m.yml"
+    config.write_text(f"state_db: {tmp_path}/s.db\nsources: [{tmp_path}/app.log]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "crypto_observability.log_monitor", "run", "--config", str(config), "--duration", value],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode == 2
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert error.startswith(f"Error: Invalid value for '--duration': '{value}' is ")
+    assert "Traceback" not in result.stderr and not (tmp_path / "s.db").exists()
+
+
+@pytest.mark.parametrize("value", ["200ms", "0.2", "0h0m0.2s"])
+def test_run_duration_takes_seconds_and_the_duration_grammar(
+    value: str, setup: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run --duration 0.2` (plain seconds) and `200ms` both run the monitor for that long and return."""
+    started = time.monotonic()
+    out = _cli(capsys, "run", "--config", str(setup), "--duration", value)
+    assert out.endswith("notifications delivered\n") and time.monotonic() - started < 30
+    help_text = _cli(capsys, "run", "--help")
+    assert "--duration DURATION" in help_text and "1h30m" in help_text
