@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from crypto_observability.log_monitor._redact import redact
 from crypto_observability.log_monitor.errors import ConfigError
+from crypto_observability.shared.durations import MAX_SECONDS
 from crypto_observability.shared.durations import parse_duration as parse_seconds
 
 
@@ -30,7 +31,7 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)]
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):

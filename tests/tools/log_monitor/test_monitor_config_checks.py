@@ -173,3 +173,10 @@ def test_check_config_never_echoes_a_secret_from_the_environment(tmp_path: Path,
                           str(config)], env={**os.environ, variable: value}, capture_output=True, text=True)
     assert out.returncode == 2 and says in out.stderr, out.stderr
     assert value not in out.stdout + out.stderr
+
+
+def test_a_numeric_duration_over_100_years_is_refused(tmp_path: Path) -> None:
+    """`window: 99999999999999` (seconds) is bounded like `window: 9999999w`, naming the key."""
+    [problem] = _problems(tmp_path, "sources: [a.log]\nrules: [{name: r, type: match, where: {level: CRITICAL}, "
+                                    "window: 99999999999999}]\n")
+    assert problem.startswith("rules[0].window: ") and "99999999999999" in problem
