@@ -56,6 +56,8 @@ def classify(raw: bytes, last: bool = False) -> str | None:
     missing = [key for key in _REQUIRED if not isinstance(obj.get(key), str)]
     if missing:
         return "foreign JSON: missing " + ", ".join(missing)
+    if not obj["service"]:
+        return "empty service"
     if obj["level"] not in LEVELS:
         return f"unknown level {obj['level']!r}"
     if not is_rfc3339(obj["timestamp"]):

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PROBLEM_LEVELS: tuple[str, ...] = ("WARNING", "ERROR", "CRITICAL")
 ERROR_LEVELS: tuple[str, ...] = ("ERROR", "CRITICAL")
-CACHE_VERSION = 8  # 4: summary tables beside the rows; 5: fixed-point sums; 6: RFC 3339 times, status codes;
-# 7: incident cells, commits and starts summaries; 8: incident windows rounded down (aligned on the epoch)
+CACHE_VERSION = 9  # 4: summary tables beside the rows; 5: fixed-point sums; 6: RFC 3339 times, status codes;
+# 7: incident cells, commits and starts summaries; 8: incident windows rounded down (aligned on the epoch);
+# 9: a record with an empty service is not a record (as the store's check has it)
 
 FLAT_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     # flat column: (path in the record, SQL type)
@@ -134,5 +135,5 @@ def timestamp_sql(text: str) -> str:
 def valid_predicate(alias: str) -> str:
     """Return the SQL test that a typed row is one of our records (not a foreign or broken line)."""
     levels = ", ".join(f"'{lvl}'" for lvl in LEVELS)
-    return (f"({timestamp_sql(f'{alias}.timestamp')} IS NOT NULL AND {alias}.service IS NOT NULL "
+    return (f"({timestamp_sql(f'{alias}.timestamp')} IS NOT NULL AND {alias}.service <> '' "
             f"AND {alias}.level IN ({levels}) AND {alias}.message IS NOT NULL)")

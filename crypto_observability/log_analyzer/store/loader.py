@@ -247,6 +247,7 @@ class _Identities:
 
 
 # the timestamps our library writes; a line whose fields all look right is a record without the slower full check
+_STORABLE_YEARS = ("1900", "2262")  # DateTime64(9) spans 1900-01-01 to 2262-04-11: a record outside is refused
 _OUR_TIMESTAMP = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
 
 
@@ -255,8 +256,17 @@ def _looks_like_ours(obj: object) -> bool:
     if not isinstance(obj, dict) or obj.get("level") not in LEVELS:
         return False
     stamp = obj.get("timestamp")
-    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None
-            and isinstance(obj.get("service"), str) and isinstance(obj.get("message"), str))
+    service = obj.get("service")
+    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None and _STORABLE_YEARS[0] <= stamp[:4]
+            < _STORABLE_YEARS[1] and isinstance(service, str) and service != "" and isinstance(obj.get("message"), str))
+
+
+def _beyond_the_store(obj: object) -> str | None:
+    """Why the store would refuse a record the file reader accepts (its time outside DateTime64(9)), else None."""
+    stamp = obj.get("timestamp") if isinstance(obj, dict) else None
+    if isinstance(stamp, str) and not _STORABLE_YEARS[0] <= stamp[:4] < _STORABLE_YEARS[1]:
+        return f"timestamp {stamp[:40]!r} outside what the store holds (years {_STORABLE_YEARS[0]} to 2261)"
+    return None
 
 
 def _parse(raw: bytes) -> object:
@@ -275,7 +285,7 @@ def _record(line: bytes, docker: bool) -> tuple[bytes | None, str | None]:
         obj = _parse(raw)
     if _looks_like_ours(obj):
         return raw, None
-    reason = classify(raw)  # the file reader's own verdict, with its reason
+    reason = classify(raw) or _beyond_the_store(obj)  # the file reader's own verdict, then the store's limits
     return (raw, None) if reason is None else (None, reason)
 
 

@@ -198,3 +198,11 @@ def test_numbers_out_of_any_range_are_no_measure_and_no_crash(tmp_path: Path, ca
     assert report["input"]["records"] == 6
     assert [(row["count"], row["max"]) for row in report["performance"]["latency_by_service"]] == [(5, 104.0)]
     assert report["performance"]["resources"]
+
+
+def test_a_record_with_an_empty_service_is_a_malformed_line(tmp_path: Path) -> None:
+    """`"service": ""` names no service: counted as a malformed line with its reason, as the store's check does."""
+    (tmp_path / "s.log").write_bytes(_lines([_rec(0), {**_rec(1), "service": ""}, _rec(2)]))
+    found = _input(tmp_path)
+    assert found["records"] == 2
+    assert [(m["line"], m["reason"]) for m in found["malformed"]["lines"]] == [(2, "empty service")]

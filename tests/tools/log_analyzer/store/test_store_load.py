@@ -157,6 +157,24 @@ def test_lines_that_are_not_records_are_counted_with_their_place(store_client: A
     assert _stored(store_client, store) == Counter({"svc": 2})
 
 
+def test_the_loader_refuses_what_the_store_would_so_load_reports_it(store_client: Any, store: str,
+                                                                     tmp_path: Path) -> None:
+    """A record with an empty service, or stamped after DateTime64(9)'s end, is reported by `load` with its reason:
+    the load's count is what the store keeps, and the store's own check rejects nothing behind its back."""
+    def line(stamp: str, service: str) -> bytes:
+        return orjson.dumps({"timestamp": stamp, "service": service, "level": "ERROR", "message": "m"})
+    ok = RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    path = tmp_path / "svc.log"
+    path.write_bytes(b"\n".join([line(ok, "svc"), line(ok, ""), line("2300-01-01T00:00:00.000Z", "svc"),
+                                  line("2300-01-01T00:00:00+00:00", "svc")]) + b"\n")
+    result = Loader(store_client, store).load([str(path)])
+    assert (result.records, [m.line for m in result.malformed]) == (1, [2, 3, 4])
+    assert result.malformed[0].reason == "empty service"
+    assert "outside what the store holds" in result.malformed[1].reason
+    assert _stored(store_client, store) == Counter({"svc": 1})
+    assert store_client.query(f"SELECT count() FROM {store}.logs_rejected").result_rows == [(0,)]
+
+
 def test_docker_json_file_lines_are_unwrapped(store_client: Any, store: str, tmp_path: Path) -> None:
     """A file written by Docker's json-file driver stores the records inside, not the wrappers."""
     stamp = RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z")
