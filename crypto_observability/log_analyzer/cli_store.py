@@ -110,8 +110,11 @@ def load(url: str, paths: tuple[str, ...], batch_lines: int, fmt: str) -> None:
     if fmt == "json":
         _print_json(result.to_dict())
         return
+    unreadable = sum(1 for bad in result.malformed if bad.line == 0)  # a file listed whole (always listed)
+    cut = f"; {unreadable} files could not be read to their end" if unreadable else ""
     click.echo(f"{address}: {result.records} records sent from {result.lines} new lines of {result.files} files "
-               f"({result.skipped_files} already loaded); {result.malformed_count} lines were not records")
+               f"({result.skipped_files} already loaded); {result.malformed_count - unreadable} lines were not "
+               f"records{cut}")
     for bad in result.malformed[:20]:
         click.echo(f"  {bad.file}:{bad.line}: {bad.reason}", err=True)
     for held in result.held:

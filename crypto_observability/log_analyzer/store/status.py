@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crypto_observability.log_analyzer.store.loader import MOVED
 from crypto_observability.log_analyzer.store.migrations import applied_versions, available
 
 
@@ -21,7 +22,8 @@ def store_status(client: Any, database: str) -> dict[str, Any]:
                                 "ORDER BY ServiceName").result_rows)
     doc["rejected"] = dict(query(f"SELECT Reason, count() FROM {database}.logs_rejected GROUP BY Reason "
                                  "ORDER BY Reason").result_rows)
-    doc["files_loaded"] = query(f"SELECT count() FROM {database}.load_ledger FINAL").result_rows[0][0]
+    doc["files_loaded"] = query(f"SELECT count() FROM {database}.load_ledger FINAL "  # a moved row is no file
+                                f"WHERE NOT startsWith(Path, {MOVED!r})").result_rows[0][0]
     doc["bytes_on_disk"] = query("SELECT sum(bytes_on_disk) FROM system.parts WHERE active "
                                  "AND database = {db:String}", parameters={"db": database}).result_rows[0][0] or 0
     return doc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,16 @@ def test_load_keeps_the_exit_code_of_a_bad_input(store_url: str, tmp_path: Path)
     assert result.exit_code == 2
     assert result.output.splitlines() == [f"Error: no log files match '{tmp_path / 'nothing-*.log'}': give files, "
                                           "directories or globs of *.log / *.gz"]
+
+
+def test_load_says_a_cut_file_apart_from_lines_that_are_not_records(store_url: str, tmp_path: Path) -> None:
+    """The text summary counts a file it could not read to the end as such, not as a line that was not a record."""
+    record = {"timestamp": RECENT.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "service": "svc", "level": "INFO",
+              "message": "ok"}
+    whole = gzip.compress(b"".join(orjson.dumps({**record, "message": f"ok {n}"}) + b"\n" for n in range(2000)))
+    (tmp_path / "svc.log.20991231T000000.000Z.gz").write_bytes(whole[: len(whole) // 2])
+    runner = CliRunner()
+    assert runner.invoke(main, ["clickhouse", "init", "--url", store_url]).exit_code == 0
+    result = runner.invoke(main, ["clickhouse", "load", "--url", store_url, str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "; 0 lines were not records; 1 files could not be read to their end" in result.stdout

@@ -16,6 +16,7 @@ from benchmarks.record_generator import generate_records, write_log_files
 from crypto_observability.log_analyzer.malformed import MAX_LISTED
 from crypto_observability.log_analyzer.store.loader import IDENTITY_BYTES, Loader, legacy_identity
 from crypto_observability.log_analyzer.store.migrations import migrate
+from crypto_observability.log_analyzer.store.status import store_status
 
 from .conftest import RECENT
 
@@ -275,6 +276,7 @@ def test_a_file_loaded_while_short_is_continued_when_grown_and_rotated(store_cli
         handle.write(b"".join(line + b"\n" for line in lines[3:]))
     assert active.stat().st_size > IDENTITY_BYTES
     assert Loader(store_client, store).load([str(directory)]).records == 197
+    assert store_status(store_client, store)["files_loaded"] == 1  # its short id moved: no second file
     (directory / "market-data.log.20991231T000000.000Z.gz").write_bytes(_gzip(active.read_bytes()))
     active.write_bytes(b"")
     assert Loader(store_client, store).load([str(directory)]).records == 0
