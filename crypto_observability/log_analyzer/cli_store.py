@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +30,6 @@ def _store(url: str, *, create: bool = False) -> Iterator[tuple[Any, StoreAddres
     The analyzer's errors keep their message and exit code; the engine's (a query the store refused, a server that
     does not answer) become the first line of their message, exit 2, never a traceback.
     """
-    logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())  # its failure is our one Error line
     address: StoreAddress | None = None
     try:
         address = parse_store_url(url)

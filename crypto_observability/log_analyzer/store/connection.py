@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -117,6 +118,7 @@ def connect(address: StoreAddress, environ: Mapping[str, str] = os.environ, *, c
     An embedded store's directory must exist unless ``create`` (then it is made 0750); it must not be in use by
     another process.
     """
+    logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())  # its failure is our one Error line
     try:
         import clickhouse_connect
     except ImportError as exc:  # an optional extra: say which one

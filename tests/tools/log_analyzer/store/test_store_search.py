@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -287,6 +289,15 @@ def test_a_store_without_schema_or_unreachable_is_one_error_line(chdb_store: tup
         result = _run(*args)
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
         assert result.stderr.startswith("Error: ") and message.format(path=chdb_store[0]) in result.stderr
+
+
+def test_an_unreachable_store_is_one_line_from_a_real_process() -> None:
+    """Run as a user runs it (no test harness capturing logs): the driver's own complaint is not printed too."""
+    for args in (["search", "okx"], ["trace", "abc"], ["errors"]):
+        done = subprocess.run([sys.executable, "-m", "crypto_observability.log_analyzer", *args, "--source",
+                               "clickhouse://default@127.0.0.1:9/logs"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+        assert done.stderr.startswith("Error: cannot open the store clickhouse://default@127.0.0.1:9/logs")
 
 
 def test_rows_stored_before_version_4_get_a_fixed_place(store_client: Any, database: str, tmp_path: Path) -> None:
