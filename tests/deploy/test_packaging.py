@@ -23,7 +23,8 @@ ENTRY_POINTS: dict[str, list[list[str]]] = {
     "simulators": [["python", "-m", "services.exchange_simulator", "--help"],
                    ["python", "-m", "services.telegram_simulator", "--help"]],
     "clickhouse": [["log-analyzer", "clickhouse", "status", "--help"], ["python", "-c", "import clickhouse_connect"]],
-    "chdb": [["log-analyzer", "clickhouse", "status", "--url", "chdb:///{work}/store"]],  # an embedded store opened
+    "chdb": [["log-analyzer", "clickhouse", "init", "--url", "chdb:///{work}/store"],  # an embedded store made, then
+             ["log-analyzer", "clickhouse", "status", "--url", "chdb:///{work}/store"]],  # opened again
 }
 # the applications are not in the wheel: their images copy these packages beside it (docker/*.Dockerfile), as here
 APPLICATIONS: dict[str, tuple[str, ...]] = {"market": ("market_data",), "bot": ("telegram_bot",),
