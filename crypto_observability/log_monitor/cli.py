@@ -20,7 +20,7 @@ from crypto_observability.log_monitor import commands
 from crypto_observability.log_monitor.config import config_hash, load_config
 from crypto_observability.log_monitor.errors import ConfigError, MonitorError, StateError
 from crypto_observability.log_monitor.store import Store
-from crypto_observability.shared.durations import GRAMMAR, parse_duration
+from crypto_observability.shared.durations import parse_positive_duration
 
 DEFAULT_CONFIG = "config/monitor.yml"
 
@@ -90,12 +90,9 @@ def _run_duration(ctx: click.Context, param: click.Parameter, value: str | None)
     if value is None:
         return None
     try:
-        seconds = parse_duration(value)
+        return parse_positive_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    if seconds <= 0:
-        raise click.BadParameter(f"{value!r} is not a duration above 0: expected {GRAMMAR}")
-    return seconds
 
 
 @cli.command()

@@ -45,6 +45,14 @@ def parse_duration(text: str) -> float:
     return _bounded(text, seconds)
 
 
+def parse_positive_duration(text: str) -> float:
+    """Return the seconds of a duration that must be above 0 (how long to run, how often to act); else ValueError."""
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} is not a duration above 0: expected {GRAMMAR}")
+    return seconds
+
+
 def _bounded(text: str, seconds: float) -> float:
     if not seconds <= MAX_SECONDS:  # also inf, from a number too long for a float
         raise DurationTooLong(f"{text!r} is too long ({LIMIT})")

@@ -11,7 +11,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from crypto_observability.shared.durations import GRAMMAR, parse_duration
+from crypto_observability.shared.durations import parse_positive_duration
 
 from .simulator import DEFAULT_TOKEN, TelegramSimulator
 from .traffic import TrafficReport, make_users
@@ -20,12 +20,9 @@ from .traffic import TrafficReport, make_users
 def positive_duration(text: str) -> float:
     """An option's duration in the project's one grammar (shared.durations: 500ms, 60s, 1h30m), above 0."""
     try:
-        seconds = parse_duration(text)
+        return parse_positive_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration above 0: expected {GRAMMAR}")
-    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
