@@ -172,18 +172,11 @@ def _lines(log_file: LogFile, progress: Progress | None) -> Generator[bytes, Non
 def _head(log_file: LogFile) -> bytes:
     """Return the file's first ``IDENTITY_BYTES`` bytes (decompressed), or all that can be read if fewer."""
     head = b""
-    data = _data(log_file, None, small=True)
-    try:
+    with closing(_data(log_file, None, small=True)) as data, suppress(_Unreadable):
         for chunk in data:
             head += chunk
             if len(head) >= IDENTITY_BYTES:
                 break
-    except _Unreadable:
-        pass
-    finally:
-        close = getattr(data, "close", None)
-        if close is not None:
-            close()
     return head[:IDENTITY_BYTES]
 
 
@@ -257,8 +250,9 @@ def _looks_like_ours(obj: object) -> bool:
         return False
     stamp = obj.get("timestamp")
     service = obj.get("service")
-    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None and _STORABLE_YEARS[0] <= stamp[:4]
-            < _STORABLE_YEARS[1] and isinstance(service, str) and service != "" and isinstance(obj.get("message"), str))
+    return (isinstance(stamp, str) and _OUR_TIMESTAMP.fullmatch(stamp) is not None
+            and _STORABLE_YEARS[0] <= stamp[:4] < _STORABLE_YEARS[1]
+            and isinstance(service, str) and service != "" and isinstance(obj.get("message"), str))
 
 
 def _beyond_the_store(obj: object) -> str | None:

@@ -72,8 +72,9 @@ def _extra_records(start: datetime) -> list[dict[str, Any]]:
 def _odd_records(start: datetime) -> list[dict[str, Any]]:
     """Records with values of the wrong type or out of range: NULL (a number: true unless 0) on both roads, never a
     failed insert (schema v8)."""
-    stamp = (start + timedelta(seconds=406)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return [{"timestamp": stamp.replace("06.", f"{6 + n}."), "service": "market-data", "level": "INFO",
+    def stamp(seconds: int) -> str:
+        return (start + timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return [{"timestamp": stamp(406 + n), "service": "market-data", "level": "INFO",
              "module": "app.main", "message": "odd values", "event": "exchange_api_call", "request_id": f"odd-{n}",
              "context": {"exchange": "bybit", "success": value, "hit": value, "healthy": value,
                          "response_time_ms": 12.5},
